@@ -1,0 +1,31 @@
+import type { CommandModule } from 'yargs';
+import { OobError } from '../errors.js';
+import { listProfiles, loadProfile } from '../profile/load.js';
+import { ioFor, out, type GlobalArgs } from './common.js';
+
+interface Args extends GlobalArgs {
+  names?: string[];
+}
+
+export const checkCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'check [names..]',
+  describe: 'validate profiles (all of them without a name); changes nothing, needs no root',
+  builder: (y) => y.positional('names', { type: 'string', array: true }) as never,
+  handler: async (argv) => {
+    const io = ioFor(argv);
+    const names = argv.names?.length ? argv.names : await listProfiles(io.paths.profileDir);
+    if (!names.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
+    let first: OobError | undefined;
+    for (const n of names) {
+      try {
+        const p = await loadProfile(io.paths.profileDir, n);
+        out(`${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`);
+      } catch (e) {
+        if (!(e instanceof OobError)) throw e;
+        first ??= e;
+        for (const l of [e.message, ...e.details]) process.stderr.write(l + '\n');
+      }
+    }
+    if (first) throw new OobError(first.code, `${names.length > 1 ? 'some profiles are' : 'the profile is'} not valid (see above)`);
+  },
+};

@@ -1,0 +1,29 @@
+import type { CommandModule } from 'yargs';
+import { OobError } from '../errors.js';
+import { requireRoot } from '../ops.js';
+import { checkProfileName } from '../profile/names.js';
+import { listNamespaces } from '../net/observe.js';
+import { runAttached } from '../runner.js';
+import { ioFor, type GlobalArgs } from './common.js';
+
+interface Args extends GlobalArgs {
+  name: string;
+  cmd: string[];
+}
+
+export const execCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'exec <name> <cmd..>',
+  describe: 'run a command inside the namespace (ip netns exec: /etc/netns/NAME applies) and exit with its status',
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true }).parserConfiguration({ 'halt-at-non-option': true, 'populate--': true }) as never,
+  handler: async (argv) => {
+    requireRoot('oob exec');
+    const nameErr = checkProfileName(argv.name);
+    if (nameErr) throw new OobError('usage', nameErr);
+    const io = ioFor(argv);
+    if (!(await listNamespaces(io)).includes(argv.name)) throw new OobError('precondition', `namespace ${argv.name} does not exist: bring it up first with: oob up ${argv.name}`);
+    const rest = (argv as unknown as { '--'?: string[] })['--'] ?? [];
+    const cmd = [...(argv.cmd ?? []), ...rest].map(String);
+    if (!cmd.length) throw new OobError('usage', 'give the command to run: oob exec NAME -- CMD ARGS...');
+    process.exitCode = await runAttached(['ip', 'netns', 'exec', argv.name, ...cmd]);
+  },
+};

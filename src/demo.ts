@@ -1,0 +1,157 @@
+// `oob demo`: the main job on a simulated NIC. A veth pair plays the spare NIC: one end in the
+// host, the other in a "management LAN" namespace that holds the gateway. A second veth pair gives
+// the host a "data LAN" with the same subnet and the same gateway address, as in the seed, so one
+// address answers differently depending on the namespace asking.
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stepCommand } from './apply.js';
+import { OobError } from './errors.js';
+import { readFileOr, writeFileAtomic, type Io } from './io.js';
+import { overlaps, parseCidr, type Cidr } from './net/addr.js';
+import { listNamespaces, observeNs } from './net/observe.js';
+import { downProfile, planProfileUp, upProfile } from './ops.js';
+import { loadProfile } from './profile/load.js';
+
+export const DEMO = { profile: 'oobdemo', lan: 'oobdemo-lan', data: 'oobdemo-data', nic: 'oobdemo0', dataNic: 'oobdemo-d0', port: 7007 } as const;
+const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
+
+interface DemoState {
+  profileDir: string;
+  prefix: string;
+}
+
+const stateFile = (io: Io) => path.join(io.paths.runtimeDir, 'demo.json');
+
+const listener = (text: string, port: number) =>
+  `require('net').createServer(s=>{s.end(${JSON.stringify(text)}+' (you came from '+s.remoteAddress.replace('::ffff:','')+')\\n')}).listen(${port},()=>{})`;
+const client = (host: string, port: number) =>
+  `const s=require('net').connect(${port},${JSON.stringify(host)});let b='';s.setTimeout(3000,()=>{console.log('(no answer)');process.exit(1)});s.on('data',d=>b+=d);s.on('end',()=>{process.stdout.write(b)});s.on('error',e=>{console.log('('+e.code+')');process.exit(1)})`;
+
+function startDetached(argv: string[]): void {
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
+  child.unref();
+}
+
+async function capture(io: Io, argv: string[]): Promise<string> {
+  const r = await io.run(argv, { allowFail: true });
+  return (r.stdout + r.stderr).trimEnd();
+}
+
+async function waitListening(io: Io, ns: string, port: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const r = await io.run(['ip', '-n', ns, 'link', 'show'], { allowFail: true }); // cheap liveness of the ns
+    if (r.code !== 0) break;
+    const ss = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { allowFail: true });
+    if (new RegExp(`:${port.toString(16).toUpperCase().padStart(4, '0')} [0:]+ 0A`).test(ss.stdout)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new OobError('internal', `the demo's listener in ${ns} did not start`);
+}
+
+export async function demoCleanup(io: Io): Promise<string[]> {
+  const done: string[] = [];
+  const saved = await readFileOr(stateFile(io), undefined);
+  const st = saved ? (JSON.parse(saved) as DemoState) : undefined;
+  const nss = await listNamespaces(io);
+  if (nss.includes(DEMO.profile) || st) {
+    const r = await downProfile({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile).catch((e: Error) => ({ steps: [], err: e.message }));
+    if ('err' in r) io.log.warn(`demo cleanup: ${r.err}`);
+    else if (r.steps.length) done.push(`brought ${DEMO.profile} down`);
+  }
+  for (const ns of [DEMO.lan, DEMO.data]) {
+    if (!nss.includes(ns)) continue;
+    await io.run(['ip', 'netns', 'pids', ns], { allowFail: true }).then((r) => r.stdout.split(/\s+/).filter(Boolean).forEach((p) => { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }));
+    await io.run(['ip', 'netns', 'del', ns], { allowFail: true });
+    done.push(`deleted namespace ${ns}`);
+  }
+  const host = await observeNs(io, null);
+  for (const l of [DEMO.nic, DEMO.dataNic]) {
+    if (!host.links.some((x) => x.ifname === l)) continue;
+    await io.run(['ip', 'link', 'del', 'dev', l], { allowFail: true });
+    done.push(`deleted link ${l}`);
+  }
+  if (st) await fsp.rm(st.profileDir, { recursive: true, force: true });
+  await fsp.rm(stateFile(io), { force: true });
+  await fsp.rmdir(io.paths.runtimeDir).catch(() => {});
+  return done;
+}
+
+export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) => void): Promise<void> {
+  const nss = await listNamespaces(io);
+  const host = await observeNs(io, null);
+  if ([DEMO.profile, DEMO.lan, DEMO.data].some((n) => nss.includes(n)) || host.links.some((l) => l.ifname === DEMO.nic || l.ifname === DEMO.dataNic))
+    throw new OobError('precondition', 'a previous demo is still set up: remove it with: oob demo --cleanup');
+
+  // A subnet the host does not use, so the demo's data LAN cannot shadow a real route.
+  const used = host.routes.filter((r) => r.dst !== 'default' && r.family === 4).map((r) => parseCidr(r.dst.includes('/') ? r.dst : r.dst + '/32')).filter((c): c is Cidr => typeof c !== 'string');
+  const prefix = CANDIDATE_SUBNETS.find((p) => !used.some((u) => overlaps(u, parseCidr(`${p}.0/24`) as Cidr)));
+  if (!prefix) throw new OobError('precondition', `the host already routes ${CANDIDATE_SUBNETS.map((p) => p + '.0/24').join(', ')}: the demo needs one of them free`);
+  const me = `${prefix}.1`, gw = `${prefix}.20`;
+
+  const profileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-demo-'));
+  await writeFileAtomic(stateFile(io), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
+  const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
+  let ok = false;
+  try {
+    say(`==> the stage: a veth pair plays the spare NIC: ${DEMO.nic} here, its peer in namespace ${DEMO.lan} (the management LAN, gateway ${gw})`);
+    say(`    and the host's data side gets the same subnet: ${DEMO.dataNic} = ${me}/24, with another ${gw} behind it (namespace ${DEMO.data})`);
+    await io.run(['ip', '-batch', '-'], {
+      input: [
+        `netns add ${DEMO.lan}`, `netns add ${DEMO.data}`,
+        `link add ${DEMO.nic} type veth peer name lan0 netns ${DEMO.lan}`,
+        `link add ${DEMO.dataNic} type veth peer name data0 netns ${DEMO.data}`,
+        `addr add ${me}/24 dev ${DEMO.dataNic}`, `link set ${DEMO.dataNic} up`, `link set ${DEMO.nic} up`,
+      ].join('\n') + '\n',
+    });
+    for (const [ns, dev] of [[DEMO.lan, 'lan0'], [DEMO.data, 'data0']] as const)
+      await io.run(['ip', '-n', ns, '-batch', '-'], { input: `link set lo up\naddr add ${gw}/24 dev ${dev}\nlink set ${dev} up\n` });
+    startDetached(['ip', 'netns', 'exec', DEMO.lan, process.execPath, '-e', listener('hello from the MANAGEMENT LAN', DEMO.port)]);
+    startDetached(['ip', 'netns', 'exec', DEMO.data, process.execPath, '-e', listener('hello from the DATA LAN', DEMO.port)]);
+    await Promise.all([waitListening(io, DEMO.lan, DEMO.port), waitListening(io, DEMO.data, DEMO.port)]);
+
+    const profileText = [
+      `# demo profile, written to ${profileDir}/${DEMO.profile}.ini`,
+      '[interface]', `nic = ${DEMO.nic}`, `address = ${me}/24`, `gateway = ${gw}`, '',
+      '[dns]', `nameserver = ${gw}`, 'search = mgmt.example', '',
+    ].join('\n');
+    await fsp.writeFile(path.join(profileDir, `${DEMO.profile}.ini`), profileText, { mode: 0o600 });
+    say(`\n==> the profile\n${profileText.replace(/^/gm, '    ')}`);
+
+    const profile = await loadProfile(profileDir, DEMO.profile);
+    const plan = await planProfileUp(dio, profile, false);
+    say(`\n==> oob plan ${DEMO.profile}: what up will do`);
+    for (const s of plan.steps) say(`    ${stepCommand(s)}`);
+
+    const t0 = performance.now();
+    const r = await upProfile(dio, profile);
+    say(`\n==> oob up ${DEMO.profile}: ${r.steps.length} steps in ${Math.round(performance.now() - t0)} ms`);
+    say(`\n==> inside namespace ${DEMO.profile}`);
+    say((await capture(io, ['ip', '-n', DEMO.profile, '-br', 'addr'])).replace(/^/gm, '    '));
+    say((await capture(io, ['ip', '-n', DEMO.profile, 'route'])).replace(/^/gm, '    '));
+    say(`    /etc/netns/${DEMO.profile}/resolv.conf: ${(await readFileOr(`/etc/netns/${DEMO.profile}/resolv.conf`, '')).split('\n').filter((l) => l && !l.startsWith('#')).join('; ')}`);
+
+    say(`\n==> one address, two worlds: TCP to ${gw}:${DEMO.port}`);
+    say(`    from namespace ${DEMO.profile}: ${await capture(io, ['ip', 'netns', 'exec', DEMO.profile, process.execPath, '-e', client(gw, DEMO.port)])}`);
+    say(`    from the host:        ${await capture(io, [process.execPath, '-e', client(gw, DEMO.port)])}`);
+
+    const again = await upProfile(dio, profile);
+    say(`\n==> oob up ${DEMO.profile} again: ${again.steps.length ? `${again.steps.length} steps (unexpected)` : 'nothing to do (idempotent)'}`);
+    ok = true;
+  } finally {
+    if (!opts.keep || !ok) {
+      const done = await demoCleanup(io);
+      say(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);
+      const back = (await observeNs(io, null)).links.some((l) => l.ifname === DEMO.nic);
+      if (ok) say(`    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`);
+    } else {
+      say(`\n==> kept for exploring. Try:`);
+      say(`    OOB_PROFILE_DIR=${profileDir} oob plan ${DEMO.profile}      # nothing to do`);
+      say(`    oob exec ${DEMO.profile} -- ip addr`);
+      say(`    OOB_PROFILE_DIR=${profileDir} oob down ${DEMO.profile}`);
+      say(`    oob demo --cleanup                                  # removes everything`);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+// IPv4/IPv6 addresses and prefixes: parsing, canonical form, containment. Pure.
+import { isIPv4, isIPv6 } from 'node:net';
+
+export type Family = 4 | 6;
+
+export interface Cidr {
+  family: Family;
+  /** The address as written, canonicalised (IPv6 compressed, lower case). */
+  address: string;
+  prefixlen: number;
+}
+
+export function familyOf(ip: string): Family | null {
+  if (isIPv4(ip)) return 4;
+  if (isIPv6(ip)) return 6;
+  return null;
+}
+
+/** Parse "10.20.30.1/24" or "2001:db8::1/64". Returns an error text instead of throwing. */
+export function parseCidr(text: string): Cidr | string {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(text.trim());
+  if (!m) return `"${text}" is not an address with a prefix length (like 10.20.30.1/24 or 2001:db8::1/64)`;
+  const ip = m[1]!;
+  const len = Number(m[2]);
+  const fam = familyOf(ip);
+  if (!fam) return `"${ip}" is not an IPv4 or IPv6 address`;
+  const max = fam === 4 ? 32 : 128;
+  if (len > max) return `prefix length /${len} is larger than ${max} for an IPv${fam} address`;
+  return { family: fam, address: canonicalIp(ip), prefixlen: len };
+}
+
+export function toBigInt(ip: string): bigint {
+  if (isIPv4(ip)) return ip.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+  // expand IPv6, including an embedded IPv4 tail
+  let s = ip.toLowerCase();
+  const v4tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4tail) {
+    const n = toBigInt(v4tail[1]!);
+    s = s.slice(0, -v4tail[1]!.length) + ((n >> 16n) & 0xffffn).toString(16) + ':' + (n & 0xffffn).toString(16);
+  }
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
+}
+
+export function fromBigInt(n: bigint, fam: Family): string {
+  if (fam === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((n >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  // RFC 5952: compress the longest run of two or more zero groups
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return groups.slice(0, best).join(':') + '::' + groups.slice(best + bestLen).join(':');
+}
+
+export function canonicalIp(ip: string): string {
+  const fam = familyOf(ip);
+  if (!fam) return ip;
+  return fromBigInt(toBigInt(ip), fam);
+}
+
+export function cidrText(c: Cidr): string {
+  return `${c.address}/${c.prefixlen}`;
+}
+
+function maskOf(len: number, fam: Family): bigint {
+  const bits = fam === 4 ? 32 : 128;
+  return len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(bits - len);
+}
+
+/** The network address of a CIDR, e.g. 10.20.30.0/24. */
+export function networkOf(c: Cidr): string {
+  return `${fromBigInt(toBigInt(c.address) & maskOf(c.prefixlen, c.family), c.family)}/${c.prefixlen}`;
+}
+
+/** Whether `ip` lies inside the subnet of `c`. */
+export function contains(c: Cidr, ip: string): boolean {
+  const fam = familyOf(ip);
+  if (fam !== c.family) return false;
+  const m = maskOf(c.prefixlen, fam);
+  return (toBigInt(ip) & m) === (toBigInt(c.address) & m);
+}
+
+/** Whether two prefixes overlap. */
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family) return false;
+  const len = Math.min(a.prefixlen, b.prefixlen);
+  const m = maskOf(len, a.family);
+  return (toBigInt(a.address) & m) === (toBigInt(b.address) & m);
+}
+
+/** True for the network or (IPv4) broadcast address of the subnet: not usable as a host address. */
+export function isNetworkOrBroadcast(c: Cidr): boolean {
+  if (c.family === 4 && c.prefixlen >= 31) return false;
+  if (c.family === 6 && c.prefixlen >= 127) return false;
+  const m = maskOf(c.prefixlen, c.family);
+  const n = toBigInt(c.address);
+  const bits = c.family === 4 ? 32 : 128;
+  const all = (1n << BigInt(bits)) - 1n;
+  if ((n & ~m & all) === 0n) return c.family === 4; // IPv6 subnet-router anycast is legal to assign
+  return c.family === 4 && (n & ~m & all) === (~m & all);
+}

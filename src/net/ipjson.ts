@@ -1,0 +1,111 @@
+// Typed views of `ip -j` output. Pure: takes the JSON text iproute2 printed.
+import { canonicalIp } from './addr.js';
+
+export interface AddrInfo {
+  family: 'inet' | 'inet6';
+  local: string;
+  prefixlen: number;
+  scope: string;
+  broadcast?: string;
+  /** DHCP/SLAAC addresses have a finite lifetime; static ones are "forever". */
+  dynamic: boolean;
+}
+
+export interface Link {
+  ifindex: number;
+  ifname: string;
+  mac: string;
+  /** Permanent hardware address, when the driver reports one that differs. */
+  permaddr?: string;
+  flags: string[];
+  up: boolean;
+  carrier: boolean;
+  operstate: string;
+  mtu: number;
+  alias?: string;
+  kind?: string;
+  addrs: AddrInfo[];
+}
+
+export interface Route {
+  type: string; // unicast, local, broadcast, multicast...
+  dst: string; // "default" or a prefix
+  gateway?: string;
+  dev?: string;
+  /** Devices of a multipath route's next hops. */
+  nexthopDevs?: string[];
+  table: string; // "main" when ip leaves it out
+  protocol: string;
+  scope: string;
+  metric?: number;
+  prefsrc?: string;
+  family: 4 | 6;
+}
+
+type Json = Record<string, unknown>;
+
+export function parseLinks(json: string): Link[] {
+  const arr = JSON.parse(json || '[]') as Json[];
+  return arr.map((l) => {
+    const flags = (l.flags as string[] | undefined) ?? [];
+    const linkinfo = l.linkinfo as Json | undefined;
+    const addrs = ((l.addr_info as Json[] | undefined) ?? [])
+      .filter((a) => a.family === 'inet' || a.family === 'inet6')
+      .map((a) => ({
+        family: a.family as 'inet' | 'inet6',
+        local: canonicalIp(String(a.local)),
+        prefixlen: Number(a.prefixlen),
+        scope: String(a.scope ?? 'global'),
+        ...(a.broadcast ? { broadcast: String(a.broadcast) } : {}),
+        dynamic: a.dynamic === true || (typeof a.valid_life_time === 'number' && a.valid_life_time !== 4294967295),
+      }));
+    return {
+      ifindex: Number(l.ifindex),
+      ifname: String(l.ifname),
+      mac: String(l.address ?? '').toLowerCase(),
+      ...(l.permaddr ? { permaddr: String(l.permaddr).toLowerCase() } : {}),
+      flags,
+      up: flags.includes('UP'),
+      carrier: flags.includes('LOWER_UP'),
+      operstate: String(l.operstate ?? 'UNKNOWN'),
+      mtu: Number(l.mtu),
+      ...(typeof l.ifalias === 'string' && l.ifalias !== '' ? { alias: l.ifalias } : {}),
+      ...(linkinfo?.info_kind ? { kind: String(linkinfo.info_kind) } : {}),
+      addrs,
+    };
+  });
+}
+
+export function parseRoutes(json: string): Route[] {
+  const arr = JSON.parse(json || '[]') as Json[];
+  return arr.map((r) => {
+    const dst = String(r.dst ?? 'default');
+    const gw = r.gateway ? canonicalIp(String(r.gateway)) : undefined;
+    const family: 4 | 6 = dst.includes(':') || (gw?.includes(':') ?? false) ? 6 : 4;
+    return {
+      type: String(r.type ?? 'unicast'),
+      dst,
+      ...(gw ? { gateway: gw } : {}),
+      ...(r.dev ? { dev: String(r.dev) } : {}),
+      ...(Array.isArray(r.nexthops) ? { nexthopDevs: (r.nexthops as Json[]).map((h) => String(h.dev)) } : {}),
+      table: String(r.table ?? 'main'),
+      protocol: String(r.protocol ?? 'boot'),
+      scope: String(r.scope ?? 'global'),
+      ...(typeof r.metric === 'number' ? { metric: r.metric } : {}),
+      ...(r.prefsrc ? { prefsrc: String(r.prefsrc) } : {}),
+      family,
+    };
+  });
+}
+
+/** `ip -j -batch` prints one JSON array per command, each on its own line. */
+export function splitBatchJson(out: string): string[] {
+  return out.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('['));
+}
+
+/** Routes worth restoring when a NIC comes back: not the kernel's own (they return with the addresses). */
+export function restorableRoutes(routes: Route[], dev: string): Route[] {
+  return routes.filter(
+    (r) => r.dev === dev && r.type === 'unicast' && r.protocol !== 'kernel' && !(r.family === 6 && r.dst.startsWith('fe80:')) && r.protocol !== 'ra',
+  );
+}

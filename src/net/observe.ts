@@ -1,0 +1,93 @@
+// Read the host's state: links, addresses and routes of the host and of the profile's namespace
+// (one `ip -j -batch` process per namespace, run side by side), the record and the DNS file.
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { OobError } from '../errors.js';
+import { readFileOr, type Io } from '../io.js';
+import { CommandError, firstLine } from '../runner.js';
+import type { HostState, NicRecord, NsView, PlanPaths } from '../plan/types.js';
+import { canonicalIp, familyOf } from './addr.js';
+import { parseLinks, parseRoutes, splitBatchJson } from './ipjson.js';
+
+export function planPaths(io: Io, ns: string): PlanPaths & { runtimeProfileDir: string } {
+  const runtimeProfileDir = path.join(io.paths.runtimeDir, ns);
+  return {
+    runtimeProfileDir,
+    recordFile: path.join(runtimeProfileDir, 'nic.json'),
+    dnsDir: path.join(io.paths.netnsEtcDir, ns),
+    dnsFile: path.join(io.paths.netnsEtcDir, ns, 'resolv.conf'),
+  };
+}
+
+export async function observeNs(io: Io, ns: string | null): Promise<NsView> {
+  const argv = ['ip', ...(ns ? ['-n', ns] : []), '-j', '-d', '-batch', '-'];
+  let out: string;
+  try {
+    out = (await io.run(argv, { input: 'addr show\nroute show table all\n' })).stdout;
+  } catch (e) {
+    if (e instanceof CommandError)
+      throw new OobError('precondition', `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(e.result.stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`);
+    throw e;
+  }
+  const [links, routes] = splitBatchJson(out);
+  return { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]') };
+}
+
+export async function listNamespaces(io: Io): Promise<string[]> {
+  try {
+    return (await fsp.readdir(io.paths.netnsRunDir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function parseSshConnection(v: string | undefined): HostState['ssh'] {
+  const parts = (v ?? '').trim().split(/\s+/);
+  if (parts.length !== 4 || !familyOf(parts[0]!) || !familyOf(parts[2]!)) return undefined;
+  return { client: canonicalIp(parts[0]!), local: canonicalIp(parts[2]!) };
+}
+
+export async function readRecord(file: string): Promise<NicRecord | undefined> {
+  const text = await readFileOr(file, undefined);
+  if (text === undefined) return undefined;
+  try {
+    const r = JSON.parse(text) as NicRecord;
+    return r.version === 1 ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function observe(io: Io, ns: string): Promise<HostState> {
+  const paths = planPaths(io, ns);
+  const namespaces = await listNamespaces(io);
+  const [host, nsView, hostNetns, record, dnsFile] = await Promise.all([
+    observeNs(io, null),
+    namespaces.includes(ns) ? observeNs(io, ns) : Promise.resolve(undefined),
+    fsp.readlink('/proc/self/ns/net').catch(() => 'unknown'),
+    readRecord(paths.recordFile),
+    readFileOr(paths.dnsFile, undefined),
+  ]);
+  const ssh = parseSshConnection(io.env.SSH_CONNECTION);
+  return {
+    host,
+    hostNetns,
+    namespaces,
+    ...(nsView ? { ns: nsView } : {}),
+    ...(record ? { record } : {}),
+    ...(dnsFile !== undefined ? { dnsFile } : {}),
+    ...(ssh ? { ssh } : {}),
+  };
+}
+
+/** Where is a NIC that is neither in the host nor in the profile's namespace? Only asked on that error path. */
+export async function findNicElsewhere(io: Io, match: (l: { ifname: string; mac: string }) => boolean, skip: string): Promise<string | undefined> {
+  for (const ns of await listNamespaces(io)) {
+    if (ns === skip) continue;
+    const r = await io.run(['ip', '-n', ns, '-j', 'link', 'show'], { allowFail: true });
+    if (r.code !== 0) continue;
+    const l = parseLinks(r.stdout).find(match);
+    if (l) return `${ns} (as ${l.ifname})`;
+  }
+  return undefined;
+}

@@ -1,0 +1,268 @@
+// Profile text -> Profile, or every problem, one line each. Pure: no file system, no host.
+import { contains, familyOf, canonicalIp, isNetworkOrBroadcast, parseCidr, type Cidr } from '../net/addr.js';
+import { nearest, scanIni, shellWords, splitList, type Problem, type Section } from './lines.js';
+import { checkIfName, checkMac, checkProfileName } from './names.js';
+import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
+
+export class ProfileProblems {
+  constructor(
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {}
+  lines(): string[] {
+    return this.problems.map((p) => formatProblem(this.file, p));
+  }
+}
+
+export function formatProblem(file: string, p: Problem): string {
+  const where = [p.section ? `[${p.section}]` : '', p.key ?? ''].filter(Boolean).join(' ');
+  return `${file}:${p.line}: ${where ? where + ': ' : ''}${p.message}`;
+}
+
+const KEYS = {
+  interface: ['nic', 'address', 'gateway', 'mtu'],
+  dns: ['nameserver', 'search', 'options'],
+  namespace: ['keep-on-stop'],
+  service: ['exec', 'pidfile', 'user', 'group', 'env', 'ready', 'restart', 'restart-delay', 'restart-delay-max', 'stop-signal', 'stop-timeout'],
+} as const;
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'];
+
+/** "500ms", "2s", "1m", "1.5" (seconds, as systemd reads a bare number) -> milliseconds. */
+export function parseDuration(text: string): number | string {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min)?$/.exec(text.trim());
+  if (!m) return `"${text}" is not a duration like 500ms, 2s or 1min`;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(unit === 'ms' ? n : unit === 'm' || unit === 'min' ? n * 60_000 : n * 1000);
+}
+
+function parseBool(text: string): boolean | string {
+  const t = text.toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(t)) return true;
+  if (['no', 'false', 'off', '0'].includes(t)) return false;
+  return `"${text}" is not yes or no`;
+}
+
+export function parseProfile(name: string, file: string, text: string): Profile | ProfileProblems {
+  const problems: Problem[] = [];
+  const nameErr = checkProfileName(name);
+  if (nameErr) problems.push({ line: 0, message: `${nameErr}; rename the file` });
+  if (text.trim() === '') {
+    problems.push({ line: 1, message: 'the profile is empty: it needs at least an [interface] section with nic = (see profiles/mgmt.ini)' });
+    return new ProfileProblems(file, problems);
+  }
+  const scanned = scanIni(text);
+  problems.push(...scanned.problems);
+
+  let iface: InterfaceConfig | undefined;
+  let dns: DnsConfig | undefined;
+  let keepOnStop = false;
+  const services: ServiceConfig[] = [];
+  const allSections = ['interface', 'dns', 'namespace', 'service.NAME'];
+
+  for (const sec of scanned.sections) {
+    const bad = (line: number, key: string | undefined, message: string) => problems.push({ line, section: sec.name, ...(key ? { key } : {}), message });
+    const kind = sec.name.startsWith('service.') ? 'service' : sec.name;
+    if (!(kind in KEYS)) {
+      const hint = nearest(sec.name, ['interface', 'dns', 'namespace']) ?? (sec.name.startsWith('service') ? 'service.NAME' : undefined);
+      bad(sec.line, undefined, `unknown section${hint ? `: did you mean [${hint}]?` : `; known sections: ${allSections.map((s) => `[${s}]`).join(', ')}`}`);
+      continue;
+    }
+    const known = KEYS[kind as keyof typeof KEYS] as readonly string[];
+    for (const e of sec.entries) {
+      if (!known.includes(e.key)) {
+        const hint = nearest(e.key, known);
+        bad(e.line, e.key, `unknown key${hint ? `: did you mean "${hint}"?` : `; [${kind === 'service' ? 'service.NAME' : kind}] takes ${known.join(', ')}`}`);
+      } else if (e.value === '') {
+        bad(e.line, e.key, 'empty value: give a value or remove the line');
+      }
+    }
+    if (kind === 'interface') iface = parseInterface(sec, bad);
+    else if (kind === 'dns') dns = parseDns(sec, bad);
+    else if (kind === 'namespace') {
+      const v = get(sec, 'keep-on-stop');
+      if (v) {
+        const b = parseBool(v.value);
+        if (typeof b === 'string') bad(v.line, 'keep-on-stop', b);
+        else keepOnStop = b;
+      }
+    } else {
+      const svc = parseService(sec, bad);
+      if (svc) services.push(svc);
+    }
+  }
+  if (!iface && !scanned.sections.some((s) => s.name === 'interface'))
+    problems.push({ line: 1, section: 'interface', message: 'missing section [interface]: add it with at least nic = NAME' });
+
+  if (problems.length || !iface) return new ProfileProblems(file, problems.sort((a, b) => a.line - b.line));
+  return { name, file, iface, ...(dns ? { dns } : {}), namespace: { keepOnStop }, services };
+}
+
+type Bad = (line: number, key: string | undefined, message: string) => void;
+
+const get = (sec: Section, key: string) => sec.entries.find((e) => e.key === key && e.value !== '');
+
+function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
+  const nicE = get(sec, 'nic');
+  let nic: InterfaceConfig['nic'] | undefined;
+  if (!nicE) bad(sec.line, 'nic', 'missing: name the management NIC, e.g. nic = ens19, or nic = mac:52:54:00:12:34:56');
+  else if (nicE.value.toLowerCase().startsWith('mac:')) {
+    const mac = nicE.value.slice(4).toLowerCase();
+    const err = checkMac(mac);
+    if (err) bad(nicE.line, 'nic', err);
+    else nic = { kind: 'mac', mac };
+  } else {
+    const err = checkIfName(nicE.value);
+    if (err) bad(nicE.line, 'nic', err);
+    else nic = { kind: 'name', name: nicE.value };
+  }
+
+  const addresses: Cidr[] = [];
+  const addrE = get(sec, 'address');
+  if (addrE) {
+    for (const item of splitList(addrE.value)) {
+      const c = parseCidr(item);
+      if (typeof c === 'string') bad(addrE.line, 'address', `${c}; fix the address or its /prefix`);
+      else if (isNetworkOrBroadcast(c)) bad(addrE.line, 'address', `${item} is the network or broadcast address of its subnet, not a host address: use e.g. ${c.address.replace(/\.\d+$/, '.1')}/${c.prefixlen}`);
+      else if (addresses.some((a) => a.address === c.address)) bad(addrE.line, 'address', `${item} is listed twice`);
+      else addresses.push(c);
+    }
+  }
+
+  const gateways: string[] = [];
+  const gwE = get(sec, 'gateway');
+  if (gwE) {
+    for (const item of splitList(gwE.value)) {
+      const fam = familyOf(item);
+      if (!fam) { bad(gwE.line, 'gateway', `"${item}" is not an IPv4 or IPv6 address (no prefix length here)`); continue; }
+      const gw = canonicalIp(item);
+      if (gateways.some((g) => familyOf(g) === fam)) { bad(gwE.line, 'gateway', `more than one IPv${fam} gateway: give at most one per family`); continue; }
+      const linkLocal6 = fam === 6 && /^fe[89ab]/i.test(gw);
+      if (addrE && !linkLocal6) {
+        if (addresses.some((a) => a.address === gw)) bad(gwE.line, 'gateway', `${gw} is this NIC's own address: the gateway is the router's address`);
+        else if (!addresses.some((a) => contains(a, gw))) {
+          const same = addresses.filter((a) => a.family === fam).map((a) => `${a.address}/${a.prefixlen}`);
+          bad(gwE.line, 'gateway', `${gw} is outside every configured subnet (${same.length ? same.join(', ') : `no IPv${fam} address`}): the gateway must be reachable from inside the namespace; fix the gateway or the address prefix`);
+        }
+      }
+      gateways.push(gw);
+    }
+  }
+
+  let mtu: number | undefined;
+  const mtuE = get(sec, 'mtu');
+  if (mtuE) {
+    const n = Number(mtuE.value);
+    if (!/^\d+$/.test(mtuE.value) || n < 68 || n > 65535) bad(mtuE.line, 'mtu', `"${mtuE.value}" is not an MTU between 68 and 65535`);
+    else if (n < 1280 && addresses.some((a) => a.family === 6)) bad(mtuE.line, 'mtu', `${n} is below 1280, the minimum for IPv6: raise it or drop the IPv6 address`);
+    else mtu = n;
+  }
+  if (!nic) return undefined;
+  return { nic, addresses, gateways, ...(mtu !== undefined ? { mtu } : {}) };
+}
+
+function parseDns(sec: Section, bad: Bad): DnsConfig {
+  const nameservers: string[] = [];
+  const ns = get(sec, 'nameserver');
+  if (ns) {
+    for (const item of splitList(ns.value)) {
+      if (!familyOf(item)) bad(ns.line, 'nameserver', `"${item}" is not an IPv4 or IPv6 address`);
+      else nameservers.push(canonicalIp(item));
+    }
+    if (nameservers.length > 3) bad(ns.line, 'nameserver', `${nameservers.length} name servers given; the resolver uses at most 3: keep 3`);
+  }
+  const search: string[] = [];
+  const s = get(sec, 'search');
+  if (s) {
+    for (const item of splitList(s.value)) {
+      if (!/^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$/.test(item)) bad(s.line, 'search', `"${item}" is not a domain name`);
+      else search.push(item);
+    }
+  }
+  const o = get(sec, 'options');
+  const options = o ? splitList(o.value) : [];
+  if (!ns && !s) bad(sec.line, 'nameserver', '[dns] needs nameserver = (or search =); remove the section to leave DNS alone');
+  return { nameservers, search, options };
+}
+
+function parseService(sec: Section, bad: Bad): ServiceConfig | undefined {
+  const name = sec.name.slice('service.'.length);
+  let ok = true;
+  const fail: Bad = (l, k, m) => { ok = false; bad(l, k, m); };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) fail(sec.line, undefined, `"${name}" is not a valid service name: letters, digits, "_", "." and "-", at most 32`);
+
+  let exec: string[] = [];
+  const ex = get(sec, 'exec');
+  if (!ex) fail(sec.line, 'exec', 'missing: the command line to run, e.g. exec = /usr/sbin/sshd -D -o PidFile=/run/sshd-mgmt.pid');
+  else {
+    const w = shellWords(ex.value);
+    if (typeof w === 'string') fail(ex.line, 'exec', w);
+    else exec = w;
+  }
+  const pf = get(sec, 'pidfile');
+  if (pf && !pf.value.startsWith('/')) fail(pf.line, 'pidfile', `"${pf.value}" is not an absolute path`);
+  const user = get(sec, 'user')?.value;
+  const group = get(sec, 'group')?.value;
+  for (const k of ['user', 'group'] as const) {
+    const e = get(sec, k);
+    if (e && !/^([a-z_][a-z0-9_-]*\$?|\d+)$/i.test(e.value)) fail(e.line, k, `"${e.value}" is not a ${k} name or number`);
+  }
+
+  const env: Record<string, string> = {};
+  const envE = get(sec, 'env');
+  if (envE) {
+    const w = shellWords(envE.value);
+    if (typeof w === 'string') fail(envE.line, 'env', w);
+    else for (const item of w) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
+      if (!m) fail(envE.line, 'env', `"${item}" is not NAME=VALUE`);
+      else env[m[1]!] = m[2]!;
+    }
+  }
+
+  let ready: Ready = pf ? { kind: 'pidfile' } : { kind: 'none' };
+  const r = get(sec, 'ready');
+  if (r) {
+    const m = /^tcp:(\d+)$/.exec(r.value);
+    if (m && Number(m[1]) >= 1 && Number(m[1]) <= 65535) ready = { kind: 'tcp', port: Number(m[1]) };
+    else if (r.value === 'pidfile') {
+      if (!pf) fail(r.line, 'ready', 'ready = pidfile needs pidfile = PATH in the same section');
+      ready = { kind: 'pidfile' };
+    } else if (r.value === 'none') ready = { kind: 'none' };
+    else fail(r.line, 'ready', `"${r.value}" is not tcp:PORT (1-65535), pidfile or none`);
+  }
+
+  let restart: RestartPolicy = 'always';
+  const rs = get(sec, 'restart');
+  if (rs) {
+    if (rs.value === 'always' || rs.value === 'on-failure' || rs.value === 'no') restart = rs.value;
+    else fail(rs.line, 'restart', `"${rs.value}" is not always, on-failure or no`);
+  }
+  const dur = (key: string, dflt: number): number => {
+    const e = get(sec, key);
+    if (!e) return dflt;
+    const d = parseDuration(e.value);
+    if (typeof d === 'string') { fail(e.line, key, d); return dflt; }
+    return d;
+  };
+  const restartDelayMs = dur('restart-delay', 500);
+  const restartDelayMaxMs = dur('restart-delay-max', 30_000);
+  const stopTimeoutMs = dur('stop-timeout', 10_000);
+  const rdm = get(sec, 'restart-delay-max');
+  if (rdm && restartDelayMaxMs < restartDelayMs) fail(rdm.line, 'restart-delay-max', `shorter than restart-delay (${restartDelayMs} ms)`);
+
+  let stopSignal = 'SIGTERM';
+  const ss = get(sec, 'stop-signal');
+  if (ss) {
+    const v = ss.value.toUpperCase();
+    const full = v.startsWith('SIG') ? v : 'SIG' + v;
+    if (!SIGNALS.includes(full)) fail(ss.line, 'stop-signal', `"${ss.value}" is not one of ${SIGNALS.join(', ')}`);
+    else stopSignal = full;
+  }
+  if (!ok) return undefined;
+  return {
+    name, exec, env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs,
+    ...(pf ? { pidfile: pf.value } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}),
+  };
+}

@@ -1,0 +1,83 @@
+// The one module that starts other programs.
+//
+// Short commands (ip, and the like) go through node:child_process: execa costs ~120 ms to import
+// on our reference machine, more than all the `ip` work of an `oob up`, and every oob command
+// starts a fresh Node. Processes that live on (a command run by `oob exec`, supervised services)
+// go through execa, imported lazily, where its lifecycle handling pays for its start-up cost.
+import { spawn } from 'node:child_process';
+import { OobError } from './errors.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  /** Resolve with a non-zero code instead of throwing. */
+  allowFail?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
+
+/** A failed command: carries the argv, exit code and stderr. */
+export class CommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly result: RunResult,
+  ) {
+    super(`${argv.join(' ')}: exit ${result.code}: ${firstLine(result.stderr) || '(no message)'}`);
+    this.name = 'CommandError';
+  }
+}
+
+export const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
+
+export const spawnRunner: Runner = (argv, opts = {}) =>
+  new Promise((resolve, reject) => {
+    const [file, ...args] = argv;
+    if (!file) return reject(new Error('empty command'));
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') reject(new OobError('missingTool', `${file} is not installed (or not on PATH): install it (Debian: apt-get install ${packageOf(file)})`));
+      else reject(e);
+    });
+    child.stdin.on('error', () => {}); // the child may exit before reading its input
+    child.stdin.end(opts.input ?? '');
+    child.on('close', (code, signal) => {
+      const result = { code: code ?? 128 + signalNumber(signal), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+      if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
+      else resolve(result);
+    });
+  });
+
+function packageOf(file: string): string {
+  const base = file.split('/').pop() ?? file;
+  return ({ ip: 'iproute2', nsenter: 'util-linux', sshd: 'openssh-server', systemctl: 'systemd' } as Record<string, string>)[base] ?? base;
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  if (!signal) return 0;
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGABRT: 6, SIGSEGV: 11, SIGPIPE: 13 };
+  return table[signal] ?? 0;
+}
+
+/** Run a command with the terminal attached and return its exit status (used by `oob exec`). */
+export async function runAttached(argv: readonly string[]): Promise<number> {
+  const { execa } = await import('execa');
+  const [file, ...args] = argv;
+  const r = await execa(file!, args as string[], { stdio: 'inherit', reject: false });
+  if (r.failed && r.exitCode === undefined && !r.signal) {
+    const cause = r.cause as NodeJS.ErrnoException | undefined;
+    if (cause?.code === 'ENOENT') throw new OobError('missingTool', `${argv[0]} is not installed (or not on PATH)`);
+    throw new OobError('internal', String(r.shortMessage));
+  }
+  if (r.signal) return 128 + signalNumber((r.signal ?? null) as NodeJS.Signals | null);
+  return r.exitCode ?? 1;
+}
