@@ -48,11 +48,11 @@ export function parseProfile(name: string, file: string, text: string): Profile 
   const problems: Problem[] = [];
   const nameErr = checkProfileName(name);
   if (nameErr) problems.push({ line: 0, message: `${nameErr}; rename the file` });
-  if (text.trim() === '') {
+  const scanned = scanIni(text);
+  if (!scanned.sections.length && !scanned.problems.length) {
     problems.push({ line: 1, message: 'the profile is empty: it needs at least an [interface] section with nic = (see profiles/mgmt.ini)' });
     return new ProfileProblems(file, problems);
   }
-  const scanned = scanIni(text);
   problems.push(...scanned.problems);
 
   let iface: InterfaceConfig | undefined;
