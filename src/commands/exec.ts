@@ -12,16 +12,17 @@ interface Args extends GlobalArgs {
 }
 
 export const execCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'exec <name> <cmd..>',
+  command: 'exec <name> [cmd..]',
   describe: 'run a command inside the namespace (ip netns exec: /etc/netns/NAME applies) and exit with its status',
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true }).parserConfiguration({ 'halt-at-non-option': true, 'populate--': true }) as never,
+  builder: (y) => y.positional('name', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true, describe: 'the command and its arguments, after --' }).example('$0 exec mgmt -- ss -tlnp', 'sockets listening in mgmt') as never,
   handler: async (argv) => {
     requireRoot('oob exec');
     const nameErr = checkProfileName(argv.name);
     if (nameErr) throw new OobError('usage', nameErr);
     const io = ioFor(argv);
     if (!(await listNamespaces(io)).includes(argv.name)) throw new OobError('precondition', `namespace ${argv.name} does not exist: bring it up first with: oob up ${argv.name}`);
-    const rest = (argv as unknown as { '--'?: string[] })['--'] ?? [];
+    const a = argv as unknown as { _: unknown[]; '--'?: string[] };
+    const rest = a['--'] ?? a._.slice(1).map(String);
     const cmd = [...(argv.cmd ?? []), ...rest].map(String);
     if (!cmd.length) throw new OobError('usage', 'give the command to run: oob exec NAME -- CMD ARGS...');
     process.exitCode = await runAttached(['ip', 'netns', 'exec', argv.name, ...cmd]);
