@@ -52,3 +52,4 @@ export async function main(args: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+if (process.env.OOB_TRACE) process.stderr.write(`oob trace: done at +${performance.now().toFixed(1)} ms\n`);

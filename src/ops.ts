@@ -1,13 +1,16 @@
 // The operations behind the commands: load -> lock -> observe -> plan -> apply.
-// The supervisor (oob run) and enable reuse these, so there is one way to bring a profile up.
+// Several profiles in one call share one observation of the host and one merged plan, so the
+// host-side work of all of them runs in one `ip -batch`; the call is all or nothing.
+// The supervisor (oob run) reuses these, so there is one way to bring a profile up.
 import { promises as fsp } from 'node:fs';
 import { applyAtomic, applyBestEffort, stepCommand, type ApplyHooks } from './apply.js';
 import { OobError } from './errors.js';
 import type { Io } from './io.js';
-import { withLock } from './lock.js';
-import { findNicElsewhere, observe, planPaths } from './net/observe.js';
+import { acquireLock, type Lock } from './lock.js';
+import { findNicElsewhere, observeHost, observeProfile, planPaths } from './net/observe.js';
 import { planDown } from './plan/down.js';
-import type { Step } from './plan/types.js';
+import { downRank, mergePlans, upRank } from './plan/merge.js';
+import type { Step, UpPlan } from './plan/types.js';
 import { describeNic, planUp, selects } from './plan/up.js';
 import { loadProfile } from './profile/load.js';
 import type { Profile } from './profile/types.js';
@@ -18,43 +21,67 @@ export interface UpOpts {
   hooks?: ApplyHooks;
 }
 
-export interface UpResult {
+export interface UpResult extends UpPlan {
   profile: Profile;
-  steps: Step[];
-  notes: string[];
-  nicName: string;
-  addresses: string[];
-  gateways: string[];
 }
 
 export function requireRoot(what: string): void {
   if (process.geteuid && process.geteuid() !== 0)
-    throw new OobError('permission', `${what} must run as root (it changes network namespaces and interfaces): try sudo oob ${what.replace(/^oob /, '')}`);
+    throw new OobError('permission', `${what} must run as root (it changes network namespaces and interfaces): try sudo ${what}`);
 }
 
 const hooksFromEnv = (env: NodeJS.ProcessEnv): ApplyHooks => (env.OOB_TEST_FAIL_STEP ? { failAtStep: Number(env.OOB_TEST_FAIL_STEP) } : {});
 
-/** Plan `up` for a loaded profile against the host as it is now. */
-export async function planProfileUp(io: Io, profile: Profile, force: boolean) {
-  const state = await observe(io, profile.name);
+/** Hold the locks of every named profile (in a fixed order, so two calls cannot deadlock). */
+export async function withLocks<T>(io: Io, names: string[], waitMs: number, fn: () => Promise<T>): Promise<T> {
+  const held: Lock[] = [];
   try {
-    return planUp(profile, state, planPaths(io, profile.name), { force, hostPid: io.hostPid, now: new Date().toISOString() });
-  } catch (e) {
-    if (e instanceof OobError && e.code === 'precondition' && e.message.includes('was not found in the host namespace')) {
-      const where = await findNicElsewhere(io, (l) => selects(profile, l as never), profile.name);
-      if (where) throw new OobError('precondition', `${describeNic(profile)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
-    }
-    throw e;
+    for (const n of [...new Set(names)].sort()) held.push(await acquireLock(io.paths.runtimeDir, n, waitMs));
+    return await fn();
+  } finally {
+    for (const l of held.reverse()) await l.release();
   }
 }
 
-export async function upProfile(io: Io, profile: Profile, opts: UpOpts = {}): Promise<UpResult> {
-  return withLock(io.paths.runtimeDir, profile.name, opts.waitMs ?? 30_000, async () => {
-    const plan = await planProfileUp(io, profile, opts.force ?? false);
-    if (plan.steps.length) await applyAtomic(io, plan.steps, opts.hooks ?? hooksFromEnv(io.env));
-    return { profile, ...plan };
+/** Plan `up` for loaded profiles against the host as it is now (one host observation for all). */
+export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean): Promise<UpResult[]> {
+  const seen = new Map<string, string>();
+  for (const p of profiles) {
+    const key = JSON.stringify(p.iface.nic);
+    if (seen.has(key)) throw new OobError('usage', `${p.name} and ${seen.get(key)} select the same NIC (${describeNic(p)}): a NIC can serve one profile`);
+    seen.set(key, p.name);
+  }
+  const base = await observeHost(io);
+  const states = await Promise.all(profiles.map((p) => observeProfile(io, p.name, base)));
+  const now = new Date().toISOString();
+  const out: UpResult[] = [];
+  for (const [i, profile] of profiles.entries()) {
+    try {
+      out.push({ profile, ...planUp(profile, states[i]!, planPaths(io, profile.name), { force, hostPid: io.hostPid, now }) });
+    } catch (e) {
+      if (e instanceof OobError && e.code === 'precondition' && e.message.includes('was not found in the host namespace')) {
+        const where = await findNicElsewhere(io, (l) => selects(profile, l as never), profile.name);
+        if (where) throw new OobError('precondition', `${describeNic(profile)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
+      }
+      throw e;
+    }
+  }
+  return out;
+}
+
+export const planProfileUp = async (io: Io, profile: Profile, force: boolean) => (await planProfilesUp(io, [profile], force))[0]!;
+
+/** Bring profiles up: all of them, or (on any failure) none. */
+export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {}): Promise<UpResult[]> {
+  return withLocks(io, profiles.map((p) => p.name), opts.waitMs ?? 30_000, async () => {
+    const plans = await planProfilesUp(io, profiles, opts.force ?? false);
+    const steps = mergePlans(plans.map((p) => p.steps), upRank);
+    if (steps.length) await applyAtomic(io, steps, opts.hooks ?? hooksFromEnv(io.env));
+    return plans;
   });
 }
+
+export const upProfile = async (io: Io, profile: Profile, opts: UpOpts = {}) => (await upProfiles(io, [profile], opts))[0]!;
 
 /** Validate every named profile before touching anything: a bad one stops them all. */
 export async function loadAll(io: Io, names: string[]): Promise<Profile[]> {
@@ -69,20 +96,27 @@ export interface DownResult {
   notes: string[];
 }
 
-export async function downProfile(io: Io, name: string, opts: { waitMs?: number; force?: boolean } = {}): Promise<DownResult> {
-  return withLock(io.paths.runtimeDir, name, opts.waitMs ?? 30_000, async () => {
-    const state = await observe(io, name);
-    if (state.record && state.record.hostNetns !== state.hostNetns && !opts.force)
-      throw new OobError('precondition', `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`);
-    const paths = planPaths(io, name);
-    const plan = planDown(name, state, paths, { hostPid: io.hostPid });
-    const failures = await applyBestEffort(io, plan.steps);
-    await fsp.rmdir(paths.runtimeProfileDir).catch(() => {});
+/** Take profiles down from their records (the profiles themselves are not needed). Best effort: down is the way back. */
+export async function downProfiles(io: Io, names: string[], opts: { waitMs?: number; force?: boolean } = {}): Promise<DownResult[]> {
+  return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
+    const base = await observeHost(io);
+    const states = await Promise.all(names.map((n) => observeProfile(io, n, base)));
+    const plans = names.map((name, i) => {
+      const state = states[i]!;
+      if (state.record && state.record.hostNetns !== state.hostNetns && !opts.force)
+        throw new OobError('precondition', `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`);
+      return { name, ...planDown(name, state, planPaths(io, name), { hostPid: io.hostPid }) };
+    });
+    const steps = mergePlans(plans.map((p) => p.steps), downRank);
+    const failures = await applyBestEffort(io, steps);
+    await Promise.all(names.map((n) => fsp.rmdir(planPaths(io, n).runtimeProfileDir).catch(() => {})));
     if (failures.length)
-      throw new OobError('rollbackIncomplete', `${name}: ${failures.length} of ${plan.steps.length} step(s) of down failed; the rest was done`, [
+      throw new OobError('rollbackIncomplete', `${names.join(', ')}: ${failures.length} of ${steps.length} step(s) of down failed; the rest was done`, [
         ...failures.map((f) => `failed: ${stepCommand(f.step)}   (${f.message})`),
         'fix the cause and run "oob down" again: it only does what is still left',
       ]);
-    return { name, ...plan };
+    return plans;
   });
 }
+
+export const downProfile = async (io: Io, name: string, opts: { waitMs?: number; force?: boolean } = {}) => (await downProfiles(io, [name], opts))[0]!;

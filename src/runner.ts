@@ -35,8 +35,13 @@ export class CommandError extends Error {
 
 export const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
 
+const TRACE = !!process.env.OOB_TRACE;
+const trace = (argv: readonly string[], t0: number, code: number) =>
+  process.stderr.write(`oob trace: +${t0.toFixed(1)} ms ${argv.join(' ')} -> ${code} (${(performance.now() - t0).toFixed(1)} ms)\n`);
+
 export const spawnRunner: Runner = (argv, opts = {}) =>
   new Promise((resolve, reject) => {
+    const t0 = performance.now();
     const [file, ...args] = argv;
     if (!file) return reject(new Error('empty command'));
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
@@ -52,6 +57,7 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
     child.stdin.end(opts.input ?? '');
     child.on('close', (code, signal) => {
       const result = { code: code ?? 128 + signalNumber(signal), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+      if (TRACE) trace(argv, t0, result.code);
       if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
       else resolve(result);
     });

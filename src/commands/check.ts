@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
 import { OobError } from '../errors.js';
-import { listProfiles, loadProfile } from '../profile/load.js';
 import { ioFor, out, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
@@ -12,6 +11,7 @@ export const checkCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'validate profiles (all of them without a name); changes nothing, needs no root',
   builder: (y) => y.positional('names', { type: 'string', array: true }) as never,
   handler: async (argv) => {
+    const { listProfiles, loadProfile } = await import('../profile/load.js');
     const io = ioFor(argv);
     const names = argv.names?.length ? argv.names : await listProfiles(io.paths.profileDir);
     if (!names.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);

@@ -1,6 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { demoCleanup, runDemo } from '../demo.js';
-import { requireRoot } from '../ops.js';
 import { ioFor, out, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
@@ -16,6 +14,8 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
       .option('keep', { type: 'boolean', default: false, describe: 'leave everything set up for exploring' })
       .option('cleanup', { type: 'boolean', default: false, describe: 'remove what a kept demo left' }) as never,
   handler: async (argv) => {
+    const { demoCleanup, runDemo } = await import('../demo.js');
+    const { requireRoot } = await import('../ops.js');
     requireRoot('oob demo');
     const io = ioFor(argv);
     if (argv.cleanup) {

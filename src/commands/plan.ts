@@ -1,7 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { stepCommand } from '../apply.js';
-import { planProfileUp, requireRoot } from '../ops.js';
-import { loadProfile } from '../profile/load.js';
 import { ioFor, out, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
@@ -15,6 +12,9 @@ export const planCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y.positional('name', { type: 'string', demandOption: true }).option('force', { type: 'boolean', default: false, describe: 'plan as "up --force" would' }) as never,
   handler: async (argv) => {
+    const { stepCommand } = await import('../apply.js');
+    const { planProfileUp, requireRoot } = await import('../ops.js');
+    const { loadProfile } = await import('../profile/load.js');
     requireRoot('oob plan');
     const io = ioFor(argv);
     const profile = await loadProfile(io.paths.profileDir, argv.name);

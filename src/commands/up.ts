@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { loadAll, requireRoot, upProfile } from '../ops.js';
 import { ioFor, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
@@ -14,11 +13,12 @@ export const upCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     waitOption(nameArgs(y)).option('force', { type: 'boolean', default: false, describe: 'move the NIC even if it carries the default route or your SSH session' }) as never,
   handler: async (argv) => {
+    const { loadAll, requireRoot, upProfiles } = await import('../ops.js');
     requireRoot('oob up');
     const io = ioFor(argv);
     const profiles = await loadAll(io, argv.names);
-    for (const p of profiles) {
-      const r = await upProfile(io, p, { force: argv.force, waitMs: argv.wait * 1000 });
+    for (const r of await upProfiles(io, profiles, { force: argv.force, waitMs: argv.wait * 1000 })) {
+      const p = r.profile;
       for (const n of r.notes) io.log.info(`${p.name}: note: ${n}`);
       const what = `${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''}`;
       out(r.steps.length ? `${p.name}: up: ${what} (${r.steps.length} steps)` : `${p.name}: already up, nothing to do: ${what}`);

@@ -58,26 +58,28 @@ export async function readRecord(file: string): Promise<NicRecord | undefined> {
   }
 }
 
-export async function observe(io: Io, ns: string): Promise<HostState> {
+/** The host's side of the state: shared by every profile of one call. */
+export type HostBase = Pick<HostState, 'host' | 'hostNetns' | 'namespaces' | 'ssh'>;
+
+export async function observeHost(io: Io): Promise<HostBase> {
+  const [namespaces, host, hostNetns] = await Promise.all([listNamespaces(io), observeNs(io, null), fsp.readlink('/proc/self/ns/net').catch(() => 'unknown')]);
+  const ssh = parseSshConnection(io.env.SSH_CONNECTION);
+  return { host, hostNetns, namespaces, ...(ssh ? { ssh } : {}) };
+}
+
+/** One profile's side: its namespace (if it exists), its record, its DNS file. */
+export async function observeProfile(io: Io, ns: string, base: HostBase): Promise<HostState> {
   const paths = planPaths(io, ns);
-  const namespaces = await listNamespaces(io);
-  const [host, nsView, hostNetns, record, dnsFile] = await Promise.all([
-    observeNs(io, null),
-    namespaces.includes(ns) ? observeNs(io, ns) : Promise.resolve(undefined),
-    fsp.readlink('/proc/self/ns/net').catch(() => 'unknown'),
+  const [nsView, record, dnsFile] = await Promise.all([
+    base.namespaces.includes(ns) ? observeNs(io, ns) : Promise.resolve(undefined),
     readRecord(paths.recordFile),
     readFileOr(paths.dnsFile, undefined),
   ]);
-  const ssh = parseSshConnection(io.env.SSH_CONNECTION);
-  return {
-    host,
-    hostNetns,
-    namespaces,
-    ...(nsView ? { ns: nsView } : {}),
-    ...(record ? { record } : {}),
-    ...(dnsFile !== undefined ? { dnsFile } : {}),
-    ...(ssh ? { ssh } : {}),
-  };
+  return { ...base, ...(nsView ? { ns: nsView } : {}), ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
+}
+
+export async function observe(io: Io, ns: string): Promise<HostState> {
+  return observeProfile(io, ns, await observeHost(io));
 }
 
 /** Where is a NIC that is neither in the host nor in the profile's namespace? Only asked on that error path. */
