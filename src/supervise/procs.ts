@@ -1,0 +1,91 @@
+// What /proc says about processes: alive, started when, in which network namespace, listening on
+// which ports. Reading files here costs no process start.
+import { promises as fsp } from 'node:fs';
+
+/** Field 22 of /proc/PID/stat: start time in clock ticks since boot; with the pid it names one process. */
+export async function startTime(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const state = rest[0];
+    if (state === 'Z' || state === 'X') return undefined; // a zombie is gone for our purposes
+    return Number(rest[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is it the same process we knew (pid not reused)? */
+export async function sameProcess(pid: number, start: number | undefined): Promise<boolean> {
+  const now = await startTime(pid);
+  return now !== undefined && (start === undefined || now === start);
+}
+
+export async function netnsOf(pid: number): Promise<string | undefined> {
+  return fsp.readlink(`/proc/${pid}/ns/net`).catch(() => undefined);
+}
+
+/** The inode link of a named namespace, as /proc/PID/ns/net shows it. */
+export async function netnsId(nsPath: string): Promise<string | undefined> {
+  try {
+    const st = await fsp.stat(nsPath);
+    return `net:[${st.ino}]`;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function cmdline(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((x, i, a) => i < a.length - 1 || x !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parse /proc/net/tcp{,6}: ports in LISTEN state. Pure. */
+export function listeningPorts(text: string): number[] {
+  const ports = new Set<number>();
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 3 && f[3] === '0A') ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** TCP ports listening in the network namespace of `pid`. */
+export async function listeningPortsOf(pid: number): Promise<number[] | undefined> {
+  try {
+    const [t4, t6] = await Promise.all([fsp.readFile(`/proc/${pid}/net/tcp`, 'utf8'), fsp.readFile(`/proc/${pid}/net/tcp6`, 'utf8').catch(() => '')]);
+    return [...new Set([...listeningPorts(t4), ...listeningPorts(t6)])].sort((a, b) => a - b);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readPidFile(file: string): Promise<number | undefined> {
+  try {
+    const n = Number((await fsp.readFile(file, 'utf8')).trim());
+    return Number.isInteger(n) && n > 1 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** uid/gid for a user (name or number) and an optional group, from /etc/passwd and /etc/group. */
+export async function resolveUser(user: string, group?: string): Promise<{ uid: number; gid: number } | string> {
+  const passwd = await fsp.readFile('/etc/passwd', 'utf8').catch(() => '');
+  const groups = await fsp.readFile('/etc/group', 'utf8').catch(() => '');
+  const pw = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === user || (/^\d+$/.test(user) && f[2] === user));
+  const uid = pw ? Number(pw[2]) : /^\d+$/.test(user) ? Number(user) : undefined;
+  if (uid === undefined) return `user "${user}" does not exist`;
+  let gid = pw ? Number(pw[3]) : undefined;
+  if (group !== undefined) {
+    const gr = groups.split('\n').map((l) => l.split(':')).find((f) => f[0] === group || (/^\d+$/.test(group) && f[2] === group));
+    gid = gr ? Number(gr[2]) : /^\d+$/.test(group) ? Number(group) : undefined;
+    if (gid === undefined) return `group "${group}" does not exist`;
+  }
+  if (gid === undefined) return `user "${user}" has no primary group: give group =`;
+  return { uid, gid };
+}

@@ -1,0 +1,51 @@
+// The supervisor's state file, /run/oob/NAME/state.json: written atomically at every change, read
+// by `oob status`, `oob start/stop` and a supervisor started after a crash.
+import * as path from 'node:path';
+import { readFileOr, writeFileAtomic } from '../io.js';
+
+export type ServicePhase = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
+
+export interface ServiceState {
+  phase: ServicePhase;
+  pid?: number;
+  /** /proc start time of pid, to tell a reused pid from ours. */
+  pidStart?: number;
+  /** How the pid is followed: our child (waited for) or a daemon named in its pidfile (checked). */
+  followed?: 'child' | 'pidfile';
+  startedAt?: string;
+  ready: boolean;
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null; at: string; reason: string };
+  /** Set while the service keeps dying: how often, and when the next try is. */
+  crashLoop?: { exits: number; windowSec: number; since: string };
+  nextStartAt?: string;
+  error?: string;
+}
+
+export interface SupervisorState {
+  version: 1;
+  profile: string;
+  supervisor: { pid: number; pidStart?: number; startedAt: string };
+  network: 'starting' | 'up' | 'stopping';
+  ready: boolean;
+  services: Record<string, ServiceState>;
+  updatedAt: string;
+}
+
+export const stateFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'state.json');
+export const logFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'supervisor.log');
+
+export async function readState(runtimeDir: string, profile: string): Promise<SupervisorState | undefined> {
+  const text = await readFileOr(stateFile(runtimeDir, profile), undefined);
+  if (text === undefined) return undefined;
+  try {
+    const s = JSON.parse(text) as SupervisorState;
+    return s.version === 1 ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeState(runtimeDir: string, s: SupervisorState): Promise<void> {
+  await writeFileAtomic(stateFile(runtimeDir, s.profile), JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n', 0o644);
+}
