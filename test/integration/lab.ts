@@ -153,3 +153,20 @@ export async function ask(ns: string, addr: string, port: number): Promise<strin
   const code = `const s=require('net').connect(${port},${JSON.stringify(addr)});let b='';s.setTimeout(3000,()=>{process.stdout.write('TIMEOUT');process.exit(0)});s.on('data',d=>b+=d);s.on('end',()=>process.stdout.write(b));s.on('error',e=>process.stdout.write(e.code))`;
   return (await sh(['nsenter', `--net=/run/netns/${ns}`, '--', process.execPath, '-e', code])).stdout;
 }
+
+/** Connect from inside a namespace and return the first bytes the peer sends (an SSH banner), or the error code. */
+export async function banner(ns: string, addr: string, port: number): Promise<string> {
+  const code = `const s=require('net').connect(${port},${JSON.stringify(addr)});s.setTimeout(2000,()=>{process.stdout.write('TIMEOUT');process.exit(0)});s.once('data',d=>{process.stdout.write(String(d).split('\\n')[0]);process.exit(0)});s.on('error',e=>{process.stdout.write(e.code);process.exit(0)})`;
+  return (await sh(['nsenter', `--net=/run/netns/${ns}`, '--', process.execPath, '-e', code])).stdout.trim();
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: T | undefined | false;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
