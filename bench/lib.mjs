@@ -26,10 +26,10 @@ export const median = (xs) => {
 export const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
 /** Run `fn` with a throw-away "host" namespace, always cleaned up. */
-export function withHostNs(name, fn) {
+export async function withHostNs(name, fn) {
   run(['ip', 'netns', 'add', name]);
   try {
-    return fn(name);
+    return await fn(name);
   } finally {
     for (const ns of run(['ip', 'netns', 'list'], { allowFail: true }).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n && n.includes(`-${id}`))) {
       const pids = run(['ip', 'netns', 'pids', ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean);

@@ -1,4 +1,7 @@
 // npm run bench: every benchmark, side by side in one run, on this machine. Needs root.
+// BENCH_REPS (default 10) and BENCH_IDLE_SECONDS (default 60) shorten a run.
+import { cpus } from 'node:os';
+import { benchSupervise, printSupervise } from './supervise.mjs';
 import { benchUpDown, printUpDown } from './updown.mjs';
 
 if (process.geteuid() !== 0) {
@@ -6,5 +9,6 @@ if (process.geteuid() !== 0) {
   process.exit(5);
 }
 const reps = Number(process.env.BENCH_REPS ?? 10);
-console.log(`# oob benchmarks — ${new Date().toISOString()} — node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
-printUpDown(benchUpDown({ reps }));
+console.log(`# oob benchmarks — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} cores`);
+printUpDown(await benchUpDown({ reps }));
+printSupervise(await benchSupervise({ reps, idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 60) }));

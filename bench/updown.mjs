@@ -29,7 +29,7 @@ ip netns del $ns
 rm -f /etc/netns/$ns/resolv.conf && rmdir /etc/netns/$ns
 `;
 
-export function benchUpDown({ reps = 10, many = 20 } = {}) {
+export async function benchUpDown({ reps = 10, many = 20 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `oob-bench-${id}-`));
   const profiles = join(dir, 'profiles');
   mkdirSync(profiles, { mode: 0o700 });
@@ -41,7 +41,7 @@ export function benchUpDown({ reps = 10, many = 20 } = {}) {
   const names = Array.from({ length: many }, (_, i) => ({ ns: `b${id}p${i}`, nic: `b${id}n${i}` }));
   const results = {};
   try {
-    withHostNs(`oobb-${id}-h`, (host) => {
+    await withHostNs(`oobb-${id}-h`, (host) => {
       const input = names.map(({ nic }) => `link add ${nic} type veth peer name ${nic}p\nlink set ${nic}p up\n`).join('');
       run(['ip', '-n', host, '-batch', '-'], { input });
       for (const { ns, nic } of names)

@@ -2,7 +2,6 @@
 // host, the other in a "management LAN" namespace that holds the gateway. A second veth pair gives
 // the host a "data LAN" with the same subnet and the same gateway address, as in the seed, so one
 // address answers differently depending on the namespace asking.
-import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +12,7 @@ import { overlaps, parseCidr, type Cidr } from './net/addr.js';
 import { listNamespaces, observeNs } from './net/observe.js';
 import { downProfile, planProfileUp, upProfile } from './ops.js';
 import { loadProfile } from './profile/load.js';
+import { startDetached } from './runner.js';
 
 export const DEMO = { profile: 'oobdemo', lan: 'oobdemo-lan', data: 'oobdemo-data', nic: 'oobdemo0', dataNic: 'oobdemo-d0', port: 7007 } as const;
 const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
@@ -28,11 +28,6 @@ const listener = (text: string, port: number) =>
   `require('net').createServer(s=>{s.end(${JSON.stringify(text)}+' (you came from '+s.remoteAddress.replace('::ffff:','')+')\\n')}).listen(${port},()=>{})`;
 const client = (host: string, port: number) =>
   `const s=require('net').connect(${port},${JSON.stringify(host)});let b='';s.setTimeout(3000,()=>{console.log('(no answer)');process.exit(1)});s.on('data',d=>b+=d);s.on('end',()=>{process.stdout.write(b)});s.on('error',e=>{console.log('('+e.code+')');process.exit(1)})`;
-
-function startDetached(argv: string[]): void {
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
-  child.unref();
-}
 
 async function capture(io: Io, argv: string[]): Promise<string> {
   const r = await io.run(argv, { allowFail: true });

@@ -10,7 +10,7 @@
 // receiving socket: node-unix-socket pads abstract names with NULs (its sends to "@name" are
 // refused), unix-dgram needs a C++ toolchain on every server at install time. A message costs one
 // short process; oob sends few (status changes, and WATCHDOG=1 at half the watchdog period).
-import { spawn } from 'node:child_process';
+import { CommandError, firstLine, spawnRunner, type Runner } from './runner.js';
 
 export type NotifyFields = Record<string, string>;
 
@@ -41,7 +41,7 @@ export function watchdogInterval(env: NodeJS.ProcessEnv, pid: number): number | 
 
 const none: Notifier = { enabled: false, watchdogIntervalMs: undefined, send: async () => {} };
 
-export function createNotifier(env: NodeJS.ProcessEnv, opts: { pid?: number; binary?: string; warn?: (m: string) => void } = {}): Notifier {
+export function createNotifier(env: NodeJS.ProcessEnv, opts: { pid?: number; binary?: string; warn?: (m: string) => void; run?: Runner } = {}): Notifier {
   const raw = env.NOTIFY_SOCKET;
   if (!raw) return none;
   if (!addressKind(raw)) {
@@ -50,14 +50,15 @@ export function createNotifier(env: NodeJS.ProcessEnv, opts: { pid?: number; bin
   }
   const pid = opts.pid ?? process.pid;
   let chain: Promise<void> = Promise.resolve();
-  const sendOne = (fields: NotifyFields) =>
-    new Promise<void>((resolve, reject) => {
-      const c = spawn(opts.binary ?? 'systemd-notify', [`--pid=${pid}`, ...formatFields(fields)], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: raw } });
-      let err = '';
-      c.stderr.on('data', (d) => (err += d));
-      c.on('error', reject);
-      c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`systemd-notify: ${err.trim() || `exit ${code}`}`))));
-    });
+  const run = opts.run ?? spawnRunner;
+  const sendOne = async (fields: NotifyFields) => {
+    try {
+      await run([opts.binary ?? 'systemd-notify', `--pid=${pid}`, ...formatFields(fields)], { env: { PATH: env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: raw } });
+    } catch (e) {
+      if (e instanceof CommandError) throw new Error(`systemd-notify: ${firstLine(e.result.stderr) || `exit ${e.result.code}`}`);
+      throw e;
+    }
+  };
   return {
     enabled: true,
     watchdogIntervalMs: watchdogInterval(env, pid),

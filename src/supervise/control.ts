@@ -1,10 +1,10 @@
 // `oob start` / `oob stop`: the supervisor in the background, without systemd.
-import { spawn } from 'node:child_process';
 import { openSync, closeSync, promises as fsp, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, OobError, type ExitCodeName } from '../errors.js';
 import type { Io } from '../io.js';
 import { SYSTEMD_PRIVATE_ENV } from '../notify.js';
+import { startDetached } from '../runner.js';
 import { sameProcess } from './procs.js';
 import { logFile, readState } from './state.js';
 
@@ -30,11 +30,10 @@ export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: n
   const fd = openSync(log, 'a', 0o640);
   const env = Object.fromEntries(Object.entries(io.env).filter(([k]) => !SYSTEMD_PRIVATE_ENV.includes(k)));
   const args = [CLI, ...(opts.profileDirArg ? ['--profile-dir', opts.profileDirArg] : []), 'run', name];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env });
+  const child = startDetached([process.execPath, ...args], { env, outFd: fd });
   closeSync(fd);
   let exited: number | null | undefined;
   child.on('exit', (code, sig) => (exited = code ?? (sig ? 128 : 1)));
-  child.unref();
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (exited !== undefined) {

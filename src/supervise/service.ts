@@ -1,11 +1,12 @@
 // One service copy inside the namespace: start it through `ip netns exec` (so /etc/netns/NAME
-// applies), wait until it is ready, follow it (our child: its exit is an event; a daemon that
+// applies; ip execs the command, so the child's pid is the service's), wait until it is ready, follow it (our child: its exit is an event; a daemon that
 // forks: the pid in its pidfile, checked every 500 ms, as Node has no pidfd), restart it by its
 // policy with a growing back-off, and stop it (stop-signal, SIGKILL after stop-timeout).
 import { promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { ServiceConfig } from '../profile/types.js';
+import { startLongRunning, type LongRunning } from '../runner.js';
 import { listeningPortsOf, netnsOf, readPidFile, resolveUser, sameProcess, startTime } from './procs.js';
 import type { ServiceState } from './state.js';
 
@@ -25,7 +26,7 @@ const STABLE_MS = 10_000;
 const LOOP_WINDOW_MS = 60_000;
 const LOOP_EXITS = 5;
 
-type Sub = { pid?: number; kill(): boolean; stdout: Readable | null; stderr: Readable | null } & Promise<{ exitCode?: number; signal?: string; failed: boolean; cause?: unknown; shortMessage?: string }>;
+type Sub = LongRunning;
 
 export class Service {
   state: ServiceState = { phase: 'stopped', ready: false, restarts: 0 };
@@ -68,32 +69,22 @@ export class Service {
       prefix = ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, ...(d.user !== undefined ? ['--init-groups'] : ['--clear-groups']), '--'];
     }
     if (d.pidfile) await fsp.rm(d.pidfile, { force: true }); // a stale pidfile would name someone else
-    const { execa } = await import('execa');
     if (this.stopping || run !== this.runId) return;
-    const sub = execa('ip', ['netns', 'exec', this.deps.ns, ...prefix, ...d.exec], {
-      env: { ...this.deps.env, ...d.env },
-      extendEnv: false,
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
-      cleanup: false,
-      killSignal: d.stopSignal as NodeJS.Signals,
-      forceKillAfterDelay: d.stopTimeoutMs,
-    }) as unknown as Sub;
+    const sub = startLongRunning(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], { ...this.deps.env, ...d.env });
+    const { child } = sub;
     this.sub = sub;
-    for (const stream of [sub.stdout, sub.stderr]) if (stream) createInterface({ input: stream }).on('line', (l) => this.deps.output(d.name, l));
-    const pid = sub.pid;
+    for (const stream of [child.stdout, child.stderr] as Readable[]) createInterface({ input: stream }).on('line', (l) => this.deps.output(d.name, l));
+    const pid = child.pid;
     this.set({ phase: 'starting', pid, pidStart: pid ? await startTime(pid) : undefined, followed: 'child', startedAt: new Date().toISOString(), ready: d.ready.kind === 'none', error: undefined, nextStartAt: undefined });
     if (d.ready.kind === 'none') this.set({ phase: 'running' });
     else if (d.ready.kind === 'tcp' && pid) void this.waitListening(run, pid, d.ready.port);
     this.deps.log(`started ${d.name} (pid ${pid})`);
-    const r = await sub;
+    const r = await sub.exit;
     if (run !== this.runId) return;
     this.sub = undefined;
-    if (d.pidfile && r.exitCode === 0 && !this.stopping) return this.followPidFile(run);
-    const signal = r.signal ?? null;
-    const code = r.exitCode ?? null;
-    const reason = this.stopping ? 'stopped by oob' : signal ? `killed by ${signal}` : `exited with status ${code}`;
+    if (d.pidfile && r.code === 0 && !this.stopping) return this.followPidFile(run);
+    const { code, signal } = r;
+    const reason = this.stopping ? 'stopped by oob' : r.error ? `cannot start: ${r.error.message}` : signal ? `killed by ${signal}` : `exited with status ${code}`;
     this.exited(run, { code, signal, reason }, !!signal || code !== 0);
   }
 
@@ -199,8 +190,11 @@ export class Service {
     if (this.sub) {
       const done = new Promise<void>((r) => (this.stopped = r));
       this.set({ phase: 'stopping' });
-      this.sub.kill();
+      const { child } = this.sub;
+      child.kill(this.def.stopSignal as NodeJS.Signals);
+      const force = setTimeout(() => child.kill('SIGKILL'), this.def.stopTimeoutMs);
       await done;
+      clearTimeout(force);
       return;
     }
     if (pid && followed === 'pidfile') {
