@@ -11,7 +11,8 @@ const PROBER = `
 const net = require('net');
 const tryOnce = () => new Promise((res) => { const s = net.connect(22, '10.20.30.1'); s.once('connect', () => { s.destroy(); res(true); }); s.once('error', () => res(false)); });
 process.stdin.on('data', async () => {
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint();   // just before the bench sends SIGKILL (it waits for "armed")
+  process.stdout.write('armed\\n');
   while (await tryOnce()) {}            // until the killed listener is gone
   while (!(await tryOnce())) {}         // until the new one listens
   process.stdout.write(String(Number(process.hrtime.bigint() - t0) / 1e6) + '\\n');
@@ -34,21 +35,28 @@ export async function benchSupervise({ reps = 10, idleSeconds = 60, delayMs = 10
   try {
     await withHostNs(`oobb-${id}-s`, async (host) => {
       run(['ip', '-n', host, 'link', 'add', `${ns}n`, 'type', 'veth', 'peer', 'name', `${ns}p`]);
-      const sup = spawn(inNs(host, [process.execPath, CLI, 'run', ns])[0], inNs(host, [process.execPath, CLI, 'run', ns]).slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
+      const argv = inNs(host, [process.execPath, CLI, 'run', ns]);
+      const sup = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'ignore'] });
+      try {
       const stateFile = join(dir, 'run', ns, 'state.json');
       const state = () => { try { return JSON.parse(readFileSync(stateFile, 'utf8')); } catch { return undefined; } };
       for (let i = 0; i < 400 && !state()?.ready; i++) await sleep(25);
       if (!state()?.ready) throw new Error('the supervisor did not get ready');
       const prober = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', PROBER], { stdio: ['pipe', 'pipe', 'inherit'] });
       const answers = [];
-      prober.stdout.on('data', (d) => answers.push(...String(d).trim().split('\n').map(Number)));
+      let armed = 0;
+      prober.stdout.on('data', (d) => {
+        for (const l of String(d).trim().split('\n')) l === 'armed' ? armed++ : answers.push(Number(l));
+      });
       const restart = [];
       for (let i = 0; i < reps; i++) {
         const pid = state().services.sshd.pid;
         const n = answers.length;
-        process.kill(pid, 'SIGKILL');
         prober.stdin.write('go\n');
-        for (let j = 0; j < 400 && answers.length === n; j++) await sleep(5);
+        for (let j = 0; j < 2000 && armed === i; j++) await sleep(2);
+        process.kill(pid, 'SIGKILL');
+        for (let j = 0; j < 2000 && answers.length === n; j++) await sleep(5);
+        if (answers.length === n) throw new Error(`kill ${i + 1}: sshd did not listen again within 10 s`);
         restart.push(answers[n]);
         for (let j = 0; j < 200 && !(state()?.ready && state().services.sshd.pid !== pid); j++) await sleep(10);
       }
@@ -70,8 +78,13 @@ export async function benchSupervise({ reps = 10, idleSeconds = 60, delayMs = 10
       out.cpuPct = ((b.ticks - a.ticks) / tck / idleSeconds) * 100;
       out.cpuMs = ((b.ticks - a.ticks) / tck) * 1000;
       out.idleSeconds = idleSeconds;
-      sup.kill('SIGTERM');
-      await new Promise((r) => sup.on('close', r));
+      } finally {
+        const closed = new Promise((r) => sup.on('close', r));
+        sup.kill('SIGTERM');
+        const t = setTimeout(() => sup.kill('SIGKILL'), 15000);
+        await closed;
+        clearTimeout(t);
+      }
     });
   } finally {
     if (privsep) rmSync('/run/sshd', { recursive: true, force: true });
