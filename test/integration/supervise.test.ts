@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { cmdline, startTime } from '../../src/supervise/procs.js';
 import type { SupervisorState } from '../../src/supervise/state.js';
 import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor } from './lab.js';
+import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** A supervisor (`oob run`) in the lab's host namespace, in the foreground, its log collected. */
 class Sup {
@@ -211,38 +212,25 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
 
   it('tells systemd: STATUS while starting, READY=1 only once sshd listens, WATCHDOG=1, STOPPING=1', async () => {
     const sock = path.join(lab.dir, 'notify.sock');
-    const rx = spawn('python3', ['-c', `
-import socket, sys, array, os
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1]); print('bound', flush=True)
-while True:
-    msg, anc, flags, addr = s.recvmsg(4096, socket.CMSG_SPACE(64))
-    for level, typ, data in anc:
-        if typ == socket.SCM_RIGHTS:
-            fds = array.array('i'); fds.frombytes(data[:len(data) - len(data) % 4]); [os.close(fd) for fd in fds]
-    print(msg.decode().replace('\\n', '|'), flush=True)
-`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let got = '';
-    rx.stdout!.on('data', (d) => (got += d));
+    const rx = await notifyReceiver(sock);
     try {
-      await waitFor('the receiver', async () => got.includes('bound'));
       await lab.writeProfile(profile(SSHD()));
       const s = run({ NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000' });
-      await waitFor('READY=1', async () => got.includes('READY=1'));
-      const lines = got.split('\n').filter((l) => l.startsWith('MAINPID'));
-      const readyLine = lines.find((l) => l.includes('READY=1'))!;
-      expect(readyLine).to.include(`STATUS=${lab.profile}: 1/1 services ready`);
-      expect(lines.findIndex((l) => l.includes('READY=1'))).to.be.greaterThan(lines.findIndex((l) => l.includes('bringing the network up')));
+      const msgs = (await rx.wait('READY=1')).map((d) => d.msg);
+      const readyAt = msgs.findIndex((m) => m.includes('READY=1'));
+      expect(msgs[readyAt]).to.include(`STATUS=${lab.profile}: 1/1 services ready`);
+      expect(readyAt).to.be.greaterThan(msgs.findIndex((m) => m.includes('bringing the network up')));
       // READY came after sshd listened: the listening line was logged before it was sent
       expect(s.log.indexOf('Server listening')).to.be.greaterThan(-1);
       expect(s.log.indexOf('Server listening')).to.be.below(s.log.indexOf('ready: '));
-      await waitFor('WATCHDOG=1', async () => got.includes('WATCHDOG=1'), 3000);
+      await rx.wait('WATCHDOG=1', 3000);
       s.p.kill('SIGTERM');
       expect(await s.exit).to.equal(0);
-      expect(got).to.include('STOPPING=1');
-      expect(lines.every((l) => l.startsWith(`MAINPID=${s.pid}|`))).to.equal(true);
+      const all = rx.datagrams();
+      expect(all.some((d) => d.msg.includes('STOPPING=1'))).to.equal(true);
+      expect(all.every((d) => d.pid === s.pid && d.msg.startsWith(`MAINPID=${s.pid}\n`)), JSON.stringify(all)).to.equal(true);
     } finally {
-      rx.kill('SIGKILL');
+      rx.close();
     }
   });
 });

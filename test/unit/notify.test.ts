@@ -1,57 +1,8 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { addressKind, createNotifier, formatFields, watchdogInterval } from '../../src/notify.js';
-
-// A real receiving socket, as systemd has, from an independent implementation (python3's socket
-// module binds abstract names with their exact length, as systemd does). It prints each datagram
-// as one JSON line, and closes the file descriptors systemd-notify passes along with BARRIER=1.
-const RECEIVER = `
-import socket, sys, json, array, os
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.bind(sys.argv[1].replace('@', '\\0', 1))
-print('bound', flush=True)
-while True:
-    msg, anc, flags, addr = s.recvmsg(4096, socket.CMSG_SPACE(64))
-    pid = None
-    for level, typ, data in anc:
-        if typ == socket.SCM_RIGHTS:
-            fds = array.array('i'); fds.frombytes(data[:len(data) - len(data) % 4])
-            for fd in fds: os.close(fd)
-        if typ == socket.SCM_CREDENTIALS:
-            pid = array.array('i', data[:12])[0]
-    print(json.dumps({'msg': msg.decode(), 'pid': pid}), flush=True)
-`;
-
-function receiver(addr: string) {
-  const p: ChildProcess = spawn('python3', ['-c', RECEIVER, addr], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let buf = '';
-  p.stdout!.on('data', (d) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  const until = async (pred: () => boolean) => {
-    const deadline = Date.now() + 5000;
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`receiver saw: ${JSON.stringify(lines)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  return {
-    ready: () => until(() => lines.includes('bound')),
-    messages: async (n: number) => {
-      const msgs = () => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; pid: number }).filter((m) => m.msg !== 'BARRIER=1');
-      await until(() => msgs().length >= n);
-      return msgs();
-    },
-    close: () => p.kill('SIGKILL'),
-  };
-}
+import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 describe('notify: the sd_notify protocol', () => {
   it('formats fields and reads the environment', () => {
@@ -75,9 +26,8 @@ describe('notify: the sd_notify protocol', () => {
       if (process.geteuid?.() !== 0) this.skip(); // --pid=<pid> in the credentials needs root, as under systemd
       const name = `oob-notify-test-${randomBytes(4).toString('hex')}`;
       const addr = kind === 'abstract' ? `@${name}` : `/tmp/${name}.sock`;
-      const r = receiver(addr);
+      const r = await notifyReceiver(addr);
       try {
-        await r.ready();
         const n = createNotifier({ NOTIFY_SOCKET: addr, PATH: process.env.PATH });
         await Promise.all([
           n.send({ STATUS: 'mgmt: 0/1 services ready' }),
@@ -85,7 +35,7 @@ describe('notify: the sd_notify protocol', () => {
           n.send({ WATCHDOG: '1' }),
           n.send({ STOPPING: '1' }),
         ]);
-        const msgs = await r.messages(4);
+        const msgs = await r.wait(4);
         // systemd-notify --pid=P also says MAINPID=P: that is us, the main process, as it should be
         expect(msgs.every((m) => m.msg.startsWith(`MAINPID=${process.pid}\n`)), JSON.stringify(msgs)).to.equal(true);
         expect(msgs.map((m) => m.msg.replace(/^MAINPID=\d+\n/, ''))).to.deep.equal(['STATUS=mgmt: 0/1 services ready', 'READY=1\nSTATUS=mgmt: 1/1 services ready', 'WATCHDOG=1', 'STOPPING=1']);
