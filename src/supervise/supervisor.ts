@@ -93,7 +93,7 @@ class Supervisor {
     const previous = await readState(this.io.paths.runtimeDir, this.name);
     this.send({ STATUS: `${this.name}: bringing the network up` });
     try {
-      const up = await upProfile(this.io, this.profile);
+      const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' });
       this.log(up.steps.length ? `network up: ${up.nicName} in namespace ${this.name}, ${up.addresses.join(', ')}` : `network already up: ${up.nicName}, ${up.addresses.join(', ')}`);
     } catch (e) {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
@@ -214,7 +214,7 @@ class Supervisor {
     }
     this.send({ RELOADING: '1' });
     try {
-      await upProfile(this.io, next);
+      await upProfile(this.io, next, { force: this.io.env.OOB_FORCE === '1' });
     } catch (e) {
       this.log(`reload: the network change failed (${(e as Error).message}); the running set is kept`);
       this.send({ READY: '1', STATUS: this.lastStatus });

@@ -1,0 +1,238 @@
+// `oob enable`, `oob disable`, `oob units`: make a profile come back at every boot through systemd.
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OobError } from '../errors.js';
+import { readFileOr, writeFileAtomic, type Io } from '../io.js';
+import { observeHost, observeProfile } from '../net/observe.js';
+import { lockoutReasons } from '../plan/guard.js';
+import { describeNic, isOurs, selects } from '../plan/up.js';
+import { newProfileText, setKeys } from '../profile/edit.js';
+import { checkProfileName } from '../profile/names.js';
+import { parseProfile, ProfileProblems } from '../profile/parse.js';
+import type { Profile } from '../profile/types.js';
+import { CommandError, firstLine } from '../runner.js';
+import { dropInPath, GENERATED, networkdRulePath, nmRulePath, templatePath, unitFiles, unitName, type FileOut, type UnitContext } from './render.js';
+
+export interface EnableOptions {
+  nic?: string;
+  addresses: string[];
+  gateway?: string;
+  now: boolean;
+  root?: string;
+  force: boolean;
+}
+
+/** The package's own directory (dist/… or build/src/… below it). */
+function packageDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (dir !== '/' && !existsSync(path.join(dir, 'units', 'oob@.service'))) dir = path.dirname(dir);
+  return dir;
+}
+
+export const cliPath = () => path.join(packageDir(), 'dist', 'cli.js');
+const at = (root: string | undefined, p: string) => (root ? path.join(root, p) : p);
+
+export function requireSystemd(root: string | undefined, what: string): void {
+  if (!root && !existsSync('/run/systemd/system'))
+    throw new OobError('unsupported', `systemd is not running as init (PID 1) on this machine: nothing was ${what}; use --root DIR to write the files into an image, or run "oob run NAME" under another supervisor`);
+}
+
+function parseOrThrow(name: string, file: string, text: string): Profile {
+  const p = parseProfile(name, file, text);
+  if (p instanceof ProfileProblems) {
+    const lines = p.lines();
+    throw new OobError('badProfile', lines[0]!, [...lines.slice(1), 'nothing was written']);
+  }
+  return p;
+}
+
+export interface Prepared {
+  profile: Profile;
+  profileFile: string;
+  profileText: string;
+  profileChanged: boolean;
+  files: FileOut[];
+  notes: string[];
+}
+
+/** Everything enable will write, computed without writing (also `oob units`). */
+export async function prepare(io: Io, name: string, o: EnableOptions): Promise<Prepared> {
+  const nameErr = checkProfileName(name);
+  if (nameErr) throw new OobError('usage', nameErr);
+  const profileFile = path.join(io.paths.profileDir, `${name}.ini`);
+  const before = await readFileOr(at(o.root, profileFile), undefined);
+  let text = setKeys(before ?? newProfileText(name), 'interface', {
+    nic: o.nic,
+    address: o.addresses.length ? o.addresses.join(', ') : undefined,
+    gateway: o.gateway,
+  });
+  let profile = parseOrThrow(name, profileFile, text);
+  const notes: string[] = [];
+  const ctx: UnitContext = {
+    node: process.execPath,
+    cli: cliPath(),
+    profileDir: io.paths.profileDir,
+    force: o.force,
+    networkManager: existsSync(at(o.root, '/usr/sbin/NetworkManager')),
+    networkd: ['/usr/lib/systemd/systemd-networkd', '/lib/systemd/systemd-networkd'].some((f) => existsSync(at(o.root, f))),
+  };
+  if (profile.iface.nic.kind === 'mac') ctx.mac = profile.iface.nic.mac;
+  else ctx.nicName = profile.iface.nic.name;
+
+  if (!o.root) {
+    // The NIC as this host sees it: its MAC for the unmanaged rules, its addresses to adopt.
+    const base = await observeHost(io);
+    const state = await observeProfile(io, name, base);
+    const inHost = base.host.links.find((l) => selects(profile, l));
+    const inNs = state.ns?.links.find(isOurs(name));
+    const nic = inHost ?? inNs;
+    if (!nic) throw new OobError('precondition', `${describeNic(profile)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`);
+    ctx.mac = nic.permaddr ?? nic.mac;
+    ctx.nicName = inHost ? inHost.ifname : (state.record?.nic.name ?? nic.ifname);
+    if (inHost && !o.force) {
+      const reasons = lockoutReasons(inHost, base.host.routes, base.ssh);
+      if (reasons.length) throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [...reasons.slice(1), 'nothing was written; if this is really the NIC to move (you are on a console), run again with --force']);
+    }
+    if (!profile.iface.addresses.length) {
+      // At boot the unit runs before the network managers, when the NIC has no address yet to
+      // adopt: write what it has now into the profile.
+      const addrs = inHost
+        ? inHost.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`)
+        : (state.record?.adopted?.addresses ?? []);
+      const gws = inHost
+        ? [...new Set(base.host.routes.filter((r) => r.dev === inHost.ifname && r.dst === 'default' && r.gateway && r.table === 'main').map((r) => r.gateway!))]
+        : (state.record?.adopted?.gateways ?? []);
+      if (!addrs.length) throw new OobError('precondition', `${profileFile}: no address given and ${ctx.nicName} has none to adopt: give --address CIDR (and --gateway IP)`);
+      text = setKeys(text, 'interface', { address: addrs.join(', '), gateway: !profile.iface.gateways.length && gws.length ? gws.join(', ') : undefined });
+      profile = parseOrThrow(name, profileFile, text);
+      notes.push(`adopted ${ctx.nicName}'s configuration into the profile: ${addrs.join(', ')}${gws.length ? `, gateway ${gws.join(', ')}` : ''}`);
+    }
+  } else if (!profile.iface.addresses.length) {
+    throw new OobError('precondition', `${profileFile}: no address in the profile: with --root there is no NIC here to adopt from, give --address CIDR`);
+  }
+
+  const template = await fsp.readFile(path.join(packageDir(), 'units', 'oob@.service'), 'utf8');
+  return { profile, profileFile, profileText: text, profileChanged: text !== before, files: unitFiles(profile, template, ctx), notes };
+}
+
+/** Files of ours may be replaced; an admin's own file of the same name is not clobbered. */
+async function checkNotForeign(root: string | undefined, files: FileOut[]): Promise<void> {
+  for (const f of files) {
+    const cur = await readFileOr(at(root, f.path), undefined);
+    if (cur !== undefined && !cur.includes(GENERATED) && f.path !== templatePath)
+      throw new OobError('precondition', `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`);
+    if (cur !== undefined && f.path === templatePath && !cur.includes('oob enable'))
+      throw new OobError('precondition', `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`);
+  }
+}
+
+const nicOf = (prep: Prepared) => (prep.profile.iface.nic.kind === 'name' ? prep.profile.iface.nic.name : undefined);
+
+export interface EnableResult {
+  written: string[];
+  notes: string[];
+  active?: string;
+}
+
+export async function enable(io: Io, name: string, o: EnableOptions): Promise<EnableResult> {
+  requireSystemd(o.root, 'enabled');
+  const prep = await prepare(io, name, o);
+  await checkNotForeign(o.root, prep.files);
+  // remember what was there, to put it back if systemd refuses
+  const previous = await Promise.all([prep.profileFile, ...prep.files.map((f) => f.path)].map(async (p) => ({ path: p, content: await readFileOr(at(o.root, p), undefined) })));
+  const written: string[] = [];
+  const undo = async () => {
+    for (const p of previous) {
+      if (p.content === undefined) await fsp.rm(at(o.root, p.path), { force: true });
+      else await writeFileAtomic(at(o.root, p.path), p.content, p.path === prep.profileFile ? 0o600 : 0o644);
+    }
+    await fsp.rmdir(path.dirname(at(o.root, dropInPath(name)))).catch(() => {});
+  };
+  try {
+    if (prep.profileChanged) {
+      await writeFileAtomic(at(o.root, prep.profileFile), prep.profileText, 0o600);
+      written.push(at(o.root, prep.profileFile));
+    }
+    for (const f of prep.files) {
+      await writeFileAtomic(at(o.root, f.path), f.content, f.mode);
+      written.push(at(o.root, f.path));
+    }
+    const unit = unitName(name);
+    if (o.root) {
+      await io.run(['systemctl', `--root=${o.root}`, 'enable', unit]);
+      return { written, notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)] };
+    }
+    await io.run(['systemctl', 'daemon-reload']);
+    await io.run(['systemctl', 'enable', unit]);
+    if (o.now) {
+      try {
+        await io.run(['systemctl', 'restart', unit]);
+      } catch (e) {
+        await io.run(['systemctl', 'disable', '--now', unit], { allowFail: true });
+        throw e;
+      }
+    }
+    const active = (await io.run(['systemctl', 'is-active', unit], { allowFail: true })).stdout.trim();
+    return { written, notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)], active };
+  } catch (e) {
+    await undo();
+    if (!o.root) await io.run(['systemctl', 'daemon-reload'], { allowFail: true });
+    if (e instanceof CommandError)
+      throw new OobError('rolledBack', `${e.argv.join(' ')} failed (${firstLine(e.result.stderr) || `exit ${e.result.code}`}); enable was rolled back: files restored, unit disabled`, [`see: journalctl -u ${unitName(name)}`]);
+    throw e;
+  }
+}
+
+/** ifupdown (Debian's default) would try to configure the NIC at boot too: tell the admin. */
+async function ifupdownNote(root: string | undefined, nic: string | undefined): Promise<string | undefined> {
+  if (!nic) return undefined;
+  const dir = at(root, '/etc/network/interfaces.d');
+  const files = [at(root, '/etc/network/interfaces'), ...(await fsp.readdir(dir).catch(() => [] as string[])).map((f) => path.join(dir, f))];
+  for (const f of files) {
+    const text = await readFileOr(f, '');
+    const re = new RegExp(`^\\s*(auto|allow-hotplug|iface)\\s+([^#\\n]*\\s)?${nic.replace(/[.]/g, '\\.')}(\\s|$)`, 'm');
+    if (re.test(text)) return `${f} configures ${nic} too (ifupdown): remove its "auto"/"allow-hotplug"/"iface" lines for ${nic}, or networking.service will fail to find it at boot`;
+  }
+  return undefined;
+}
+
+export interface DisableResult {
+  removed: string[];
+  stopped: boolean;
+}
+
+export async function disable(io: Io, name: string, o: { now: boolean; root?: string }): Promise<DisableResult> {
+  const nameErr = checkProfileName(name);
+  if (nameErr) throw new OobError('usage', nameErr);
+  requireSystemd(o.root, 'disabled');
+  const unit = unitName(name);
+  const systemctl = (args: string[]) => io.run(['systemctl', ...(o.root ? [`--root=${o.root}`] : []), ...args], { allowFail: true });
+  if (o.now && !o.root) await systemctl(['stop', unit]);
+  await systemctl(['disable', unit]);
+  const removed: string[] = [];
+  for (const p of [dropInPath(name), nmRulePath(name), networkdRulePath(name)]) {
+    const cur = await readFileOr(at(o.root, p), undefined);
+    if (cur === undefined || !cur.includes(GENERATED)) continue;
+    await fsp.rm(at(o.root, p), { force: true });
+    removed.push(at(o.root, p));
+  }
+  await fsp.rmdir(path.dirname(at(o.root, dropInPath(name)))).catch(() => {});
+  // the template goes with the last profile that uses it
+  const sysdir = at(o.root, '/etc/systemd/system');
+  const others = (await fsp.readdir(sysdir).catch(() => [] as string[])).filter((d) => /^oob@.+\.service\.d$/.test(d));
+  const tpl = await readFileOr(at(o.root, templatePath), undefined);
+  if (!others.length && tpl?.includes('oob enable')) {
+    await fsp.rm(at(o.root, templatePath), { force: true });
+    removed.push(at(o.root, templatePath));
+  }
+  if (!o.root) await systemctl(['daemon-reload']);
+  let stopped = false;
+  if (o.now && !o.root) {
+    const { downProfile } = await import('../ops.js');
+    const r = await downProfile(io, name);
+    stopped = true;
+    if (r.steps.length) removed.push(`namespace ${name} (the NIC is back in the host)`);
+  }
+  return { removed, stopped };
+}
