@@ -8,4 +8,4 @@ apt-get update
 had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
 trap '[ "$had_policy" = 1 ] || rm -f /usr/sbin/policy-rc.d' EXIT
-apt-get install -y --no-install-recommends iproute2 util-linux openssh-server python3 systemd
+apt-get install -y --no-install-recommends iproute2 util-linux openssh-server python3 systemd systemd-container

@@ -75,8 +75,9 @@ export class Service {
     this.sub = sub;
     for (const stream of [child.stdout, child.stderr] as Readable[]) createInterface({ input: stream }).on('line', (l) => this.deps.output(d.name, l));
     const pid = child.pid;
-    this.set({ phase: 'starting', pid, pidStart: pid ? await startTime(pid) : undefined, followed: 'child', startedAt: new Date().toISOString(), ready: d.ready.kind === 'none', error: undefined, nextStartAt: undefined });
-    if (d.ready.kind === 'none') this.set({ phase: 'running' });
+    const now = new Date().toISOString();
+    this.set({ phase: 'starting', pid, pidStart: pid ? await startTime(pid) : undefined, followed: 'child', startedAt: now, ready: d.ready.kind === 'none', readyAt: undefined, error: undefined, nextStartAt: undefined });
+    if (d.ready.kind === 'none') this.set({ phase: 'running', readyAt: now });
     else if (d.ready.kind === 'tcp' && pid) void this.waitListening(run, pid, d.ready.port);
     this.deps.log(`started ${d.name} (pid ${pid})`);
     const r = await sub.exit;
@@ -106,7 +107,8 @@ export class Service {
 
   /** Follow a process that is not our child (a forked daemon, or one adopted after a crash). */
   follow(run: number, pid: number, pidStart: number | undefined): void {
-    this.set({ phase: this.def.ready.kind === 'tcp' ? 'starting' : 'running', pid, pidStart, followed: 'pidfile', ready: this.def.ready.kind !== 'tcp', startedAt: this.state.startedAt ?? new Date().toISOString() });
+    const tcp = this.def.ready.kind === 'tcp';
+    this.set({ phase: tcp ? 'starting' : 'running', pid, pidStart, followed: 'pidfile', ready: !tcp, ...(tcp ? {} : { readyAt: new Date().toISOString() }), startedAt: this.state.startedAt ?? new Date().toISOString() });
     if (this.def.ready.kind === 'tcp') void this.waitListening(run, pid, this.def.ready.port);
     const check = async () => {
       if (run !== this.runId) return;
@@ -134,7 +136,7 @@ export class Service {
         const ports = await listeningPortsOf(pid);
         if (ports === undefined) return; // gone: the exit path takes over
         if (ports.includes(port)) {
-          if (run === this.runId) this.set({ phase: 'running', ready: true });
+          if (run === this.runId) this.set({ phase: 'running', ready: true, readyAt: new Date().toISOString() });
           return;
         }
       } else if (!(await startTime(pid))) return;

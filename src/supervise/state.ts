@@ -13,6 +13,8 @@ export interface ServiceState {
   /** How the pid is followed: our child (waited for) or a daemon named in its pidfile (checked). */
   followed?: 'child' | 'pidfile';
   startedAt?: string;
+  /** When it last became ready. */
+  readyAt?: string;
   ready: boolean;
   restarts: number;
   lastExit?: { code: number | null; signal: string | null; at: string; reason: string };

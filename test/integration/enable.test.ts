@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { isRoot, Lab, snapshot } from './lab.js';
+
+describe('integration: enable, disable, units without a running systemd (--root, refusals)', function () {
+  let lab: Lab;
+  let img: string;
+  before(function () {
+    if (!isRoot()) this.skip();
+  });
+  beforeEach(async () => {
+    lab = await Lab.create();
+    img = path.join(lab.dir, 'image');
+    await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
+  });
+  afterEach(async () => {
+    await lab.destroy();
+  });
+  const files = async (dir: string) => {
+    const out: string[] = [];
+    const walk = async (d: string) => {
+      for (const e of await fsp.readdir(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) await walk(p);
+        else out.push(path.relative(dir, p));
+      }
+    };
+    await walk(dir);
+    return out.sort();
+  };
+
+  it('refuses plainly when systemd is not PID 1 and no --root is given (exit 13), writing nothing', async function () {
+    if (existsSync('/run/systemd/system')) this.skip(); // this machine boots with systemd
+    const r = await lab.oob(['enable', lab.profile, '--nic', lab.nic, '--address', '10.20.30.1/24']);
+    expect(r.code).to.equal(13);
+    expect(r.stderr).to.match(/^oob: systemd is not running as init \(PID 1\) on this machine: nothing was enabled/);
+    expect(await fsp.readdir(lab.profileDir)).to.deep.equal([]);
+    expect((await lab.oob(['disable', lab.profile])).code).to.equal(13);
+  });
+
+  it('--root writes profile, unit, drop-in and the wants link into an image; again keeps the profile\'s comments; disable --root removes all but the profile', async () => {
+    const r = await lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, '--nic', 'ens19', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/oob@mgmt\.service enabled in .*; it starts at the next boot/);
+    expect(await files(img)).to.include.members(['etc/oob/profiles/mgmt.ini', 'etc/systemd/system/oob@.service', 'etc/systemd/system/oob@mgmt.service.d/10-oob.conf']);
+    expect(await fsp.readlink(path.join(img, 'etc/systemd/system/multi-user.target.wants/oob@mgmt.service'))).to.equal('/etc/systemd/system/oob@.service');
+    const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
+    expect((await fsp.stat(pf)).mode & 0o777).to.equal(0o600);
+    await fsp.writeFile(pf, (await fsp.readFile(pf, 'utf8')) + '# my note\n[dns]\nnameserver = 10.20.30.53\n');
+    const again = await lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, '--gateway', '10.20.30.254']);
+    expect(again.code, again.stderr).to.equal(0);
+    const text = await fsp.readFile(pf, 'utf8');
+    expect(text).to.match(/^gateway = 10\.20\.30\.254$/m).and.match(/^# my note$/m).and.match(/^nameserver = 10\.20\.30\.53$/m).and.match(/^nic = ens19$/m);
+    const d = await lab.oob(['disable', 'mgmt', '--root', img]);
+    expect(d.code, d.stderr).to.equal(0);
+    expect(await files(img)).to.deep.equal(['etc/oob/profiles/mgmt.ini']);
+  });
+
+  it('a bad flag is refused with the profile line at fault (exit 3), writing nothing', async () => {
+    const r = await lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, '--nic', 'ens19', '--address', '10.20.30.1/24', '--gateway', '192.168.1.1']);
+    expect(r.code).to.equal(3);
+    expect(r.stderr.split('\n')[0]).to.match(/^oob: \/etc\/oob\/profiles\/mgmt\.ini:\d+: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet/);
+    expect(r.stderr).to.match(/nothing was written/);
+    expect(await files(img)).to.deep.equal([]);
+  });
+
+  it('units prints what enable would write, adopting the NIC\'s live address and matching the NIC by MAC, writing nothing', async () => {
+    await lab.inHost(['ip', '-batch', '-'], `addr add 10.20.30.1/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.20.30.20 dev ${lab.nic} metric 500\n`);
+    const mac = (await snapshot(lab.host)).links.find((l) => l.ifname === lab.nic)!.mac;
+    const r = await lab.oob(['units', lab.profile, '--nic', lab.nic]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^address = 10\.20\.30\.1\/24$/m).and.match(/^gateway = 10\.20\.30\.20$/m);
+    expect(r.stdout).to.match(/# note: adopted .*10\.20\.30\.1\/24, gateway 10\.20\.30\.20/);
+    if (existsSync('/lib/systemd/systemd-networkd')) expect(r.stdout).to.include(`MACAddress=${mac}`);
+    expect(r.stdout).to.match(/^ExecStart=.* run %i$/m);
+    expect(await fsp.readdir(lab.profileDir)).to.deep.equal([]);
+  });
+});
