@@ -66,7 +66,9 @@ describe('integration: enable, disable, units without a running systemd (--root,
   });
 
   it('units prints what enable would write, adopting the NIC\'s live address and matching the NIC by MAC, writing nothing', async () => {
-    await lab.inHost(['ip', '-batch', '-'], `addr add 10.20.30.1/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.20.30.20 dev ${lab.nic} metric 500\n`);
+    // the host's own way out is another link (metric 100); the NIC has a backup default (metric 500)
+    await lab.inHost(['ip', 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1']);
+    await lab.inHost(['ip', '-batch', '-'], `addr add 192.0.2.2/24 dev up0\nlink set up0 up\nlink set up1 up\nroute add default via 192.0.2.1 metric 100\naddr add 10.20.30.1/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.20.30.20 dev ${lab.nic} metric 500\n`);
     const mac = (await snapshot(lab.host)).links.find((l) => l.ifname === lab.nic)!.mac;
     const r = await lab.oob(['units', lab.profile, '--nic', lab.nic]);
     expect(r.code, r.stderr).to.equal(0);
