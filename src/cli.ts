@@ -14,6 +14,7 @@ import { upCommand } from './commands/up.js';
 import { runCommand } from './commands/run.js';
 import { startCommand, stopCommand } from './commands/start.js';
 import { disableCommand, enableCommand, unitsCommand } from './commands/enable.js';
+import { doctorCommand, statusCommand } from './commands/status.js';
 
 // yargs' CommonJS build loads ~15 ms faster than its ESM wrapper: every run starts a fresh Node.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
@@ -37,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nAn out-of-band management plane: a spare NIC in its own network namespace.')
       .option('profile-dir', { type: 'string', describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)', global: true })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only results and errors', global: true })
-      .command([upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand] as never)
+      .command([statusCommand, doctorCommand, upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand] as never)
       .demandCommand(1, 'give a command: oob --help lists them')
       .strict()
       .recommendCommands()

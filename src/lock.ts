@@ -16,23 +16,24 @@ export function lockName(runtimeDir: string, profile: string): string {
   return `\0oob-lock:${runtimeDir}:${profile}`;
 }
 
-function tryBind(name: string): Promise<Server | null> {
+function tryBind(name: string, keepAlive: boolean): Promise<Server | null> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(null) : reject(e)));
     srv.listen({ path: name, exclusive: true }, () => {
-      srv.unref();
+      if (!keepAlive) srv.unref();
       resolve(srv);
     });
   });
 }
 
-export async function acquireLock(runtimeDir: string, profile: string, waitMs: number): Promise<Lock> {
+/** keepAlive: the held lock keeps the process running (the supervisor's, until it releases it). */
+export async function acquireLock(runtimeDir: string, profile: string, waitMs: number, opts: { keepAlive?: boolean } = {}): Promise<Lock> {
   const name = lockName(runtimeDir, profile);
   const deadline = Date.now() + waitMs;
   let delay = 10;
   for (;;) {
-    const srv = await tryBind(name);
+    const srv = await tryBind(name, opts.keepAlive ?? false);
     if (srv) return { release: () => new Promise((r) => srv.close(() => r())) };
     if (Date.now() >= deadline)
       throw new OobError('busy', `profile ${profile} is busy: another oob is changing it right now; try again when it has finished (waited ${Math.round(waitMs / 1000)} s)`);

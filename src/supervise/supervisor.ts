@@ -25,7 +25,9 @@ export async function runSupervisor(io: Io, name: string, opts: SupervisorOption
   const log = (m: string) => write(`oob[${name}]: ${m}`);
   let runLock: Lock;
   try {
-    runLock = await acquireLock(io.paths.runtimeDir, `${name}.run`, 0);
+    // the lock's socket also keeps the event loop alive when no service runs (all stopped by
+    // their policy): the supervisor lives until it is told to stop
+    runLock = await acquireLock(io.paths.runtimeDir, `${name}.run`, 0, { keepAlive: true });
   } catch (e) {
     if (e instanceof OobError && e.code === 'busy') {
       const st = await readState(io.paths.runtimeDir, name);

@@ -202,6 +202,17 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     expect((await lab.oob(['stop', lab.profile])).stdout).to.match(/no supervisor was running/);
   });
 
+  it('stays up, keeping the network, when every service has stopped by its policy', async () => {
+    await lab.writeProfile(profile(`[service.once]\nexec = /bin/true\nrestart = no\n`));
+    const s = run();
+    await waitFor('the service to finish', async () => (await state())?.services.once?.phase === 'stopped');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(s.p.exitCode, s.log).to.equal(null);
+    expect(await lab.namespaces()).to.include(lab.profile);
+    s.p.kill('SIGTERM');
+    expect(await s.exit).to.equal(0);
+  });
+
   it('start passes on a bad profile as exit 3, changing nothing', async () => {
     await lab.writeProfile(profile(`[service.x]\nexec = /bin/true\nready = http:80\n`));
     const r = await lab.oob(['start', lab.profile]);

@@ -1,0 +1,146 @@
+// Raw observations -> the status report (the stable JSON of `oob status --json`), with a health per
+// profile. Pure.
+import { canonicalIp, cidrText, familyOf, overlaps, parseCidr, type Cidr } from '../net/addr.js';
+import type { Link } from '../net/ipjson.js';
+import type { Raw, RawProfile } from './collect.js';
+
+export type Health = 'ok' | 'degraded' | 'down';
+
+export interface ServiceStatus {
+  name: string;
+  phase: string;
+  pid: number | null;
+  uptimeSec: number | null;
+  restarts: number;
+  ready: boolean;
+  listening: string[];
+  crashLoop: boolean;
+  lastExit: { code: number | null; signal: string | null; reason: string; at: string } | null;
+}
+
+export interface ProfileStatus {
+  name: string;
+  health: Health;
+  problems: string[];
+  profile: { file: string; valid: boolean; error: string | null };
+  unit: { systemd: boolean; enabled: boolean | null };
+  supervisor: { running: boolean; pid: number | null; since: string | null };
+  namespace: { exists: boolean };
+  nic: { name: string | null; mac: string | null; inNamespace: boolean; leftInHost: boolean; up: boolean; carrier: boolean; mtu: number | null };
+  addresses: string[];
+  missingAddresses: string[];
+  gateways: Array<{ address: string; family: 4 | 6; route: boolean; neighbour: string | null }>;
+  dns: { expected: boolean; present: boolean };
+  services: ServiceStatus[];
+  /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
+  overlapsWithHost: string[];
+}
+
+export interface StatusReport {
+  version: 1;
+  generatedAt: string;
+  health: Health;
+  profiles: ProfileStatus[];
+}
+
+const worse = (a: Health, b: Health): Health => (a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'ok');
+const GOOD_NEIGH = ['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP'];
+
+const selector = (p: RawProfile) => {
+  const sel = p.profile?.iface.nic;
+  return (l: Link) => (sel ? (sel.kind === 'name' ? l.ifname === sel.name : l.mac === sel.mac || l.permaddr === sel.mac) : false);
+};
+
+/** The profile's NIC in its namespace (by oob's mark, else by the profile's selector). */
+export const nicInNs = (p: RawProfile) => p.ns?.links.find((l) => l.alias?.startsWith(`oob:${p.name}:`)) ?? p.ns?.links.find((l) => l.ifname !== 'lo' && selector(p)(l));
+/** The profile's NIC still (or again) in the host. */
+export const nicInHost = (raw: Raw, p: RawProfile) => raw.host.links.find((l) => l.alias?.startsWith(`oob:${p.name}:`) || selector(p)(l));
+
+export function summarize(raw: Raw): StatusReport {
+  const now = Date.parse(raw.at);
+  const hostCidrs = raw.host.links.flatMap((l) => l.addrs.filter((a) => a.scope === 'global').map((a) => ({ dev: l.ifname, c: parseCidr(`${a.local}/${a.prefixlen}`) as Cidr })));
+  const profiles = raw.profiles.map((p): ProfileStatus => {
+    const problems: string[] = [];
+    let health: Health = 'ok';
+    const bad = (h: Health, msg: string) => {
+      health = worse(health, h);
+      problems.push(msg);
+    };
+    const nic = nicInNs(p);
+    const leftInHost = nicInHost(raw, p);
+    const nsExists = !!p.ns;
+    if (p.profileError) bad('degraded', `profile: ${p.profileError}`);
+    if (!nsExists) bad('down', `namespace ${p.name} does not exist`);
+    else if (!nic) bad('down', `the NIC is not in namespace ${p.name}${leftInHost ? ` (${leftInHost.ifname} is in the host)` : ''}`);
+    else {
+      if (!nic.up) bad('down', `${nic.ifname} is down`);
+      else if (!nic.carrier) bad('down', `${nic.ifname} has no carrier (cable, switch port, peer)`);
+    }
+    const addresses = (nic?.addrs ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+    const wanted = p.profile?.iface.addresses.length ? p.profile.iface.addresses.map(cidrText) : (p.record?.adopted?.addresses ?? []);
+    const missingAddresses = wanted.filter((w) => !addresses.includes(w));
+    if (nic) {
+      if (!addresses.length) bad('down', `${nic.ifname} has no address`);
+      else if (missingAddresses.length) bad('degraded', `address${missingAddresses.length > 1 ? 'es' : ''} missing: ${missingAddresses.join(', ')}`);
+    }
+    const wantGws = p.profile?.iface.gateways.length ? p.profile.iface.gateways : (p.record?.adopted?.gateways ?? []);
+    const gateways = wantGws.map((g) => {
+      const fam = familyOf(g) ?? 4;
+      const route = !!p.ns?.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.gateway === canonicalIp(g) && (!nic || r.dev === nic.ifname));
+      const n = p.ns?.neigh.find((x) => x.dst === canonicalIp(g));
+      return { address: canonicalIp(g), family: fam, route, neighbour: n?.state ?? null };
+    });
+    if (nsExists && nic)
+      for (const g of gateways) {
+        if (!g.route) bad('degraded', `no default route via ${g.address}: reachable from the management LAN only`);
+        else if (g.neighbour === 'FAILED' || g.neighbour === 'INCOMPLETE') bad('degraded', `gateway ${g.address} does not answer ARP/ND (${g.neighbour})`);
+      }
+    const dnsExpected = !!p.profile?.dns;
+    const dnsPresent = p.dnsFile !== undefined;
+    if (nsExists && dnsExpected && !dnsPresent) bad('degraded', `/etc/netns/${p.name}/resolv.conf is missing`);
+
+    const sup = p.state && p.supervisorAlive ? p.state.supervisor : undefined;
+    const defs = p.profile?.services ?? [];
+    if (defs.length && !sup) bad('degraded', `no supervisor runs: the services are not kept (${p.unit.systemd ? `systemctl start oob@${p.name}` : `oob start ${p.name}`})`);
+    const services: ServiceStatus[] = defs.map((d) => {
+      const st = sup ? p.state!.services[d.name] : undefined;
+      const s: ServiceStatus = {
+        name: d.name,
+        phase: st?.phase ?? 'not running',
+        pid: st?.pid ?? null,
+        uptimeSec: st?.pid && st.startedAt ? Math.max(0, Math.round((now - Date.parse(st.startedAt)) / 1000)) : null,
+        restarts: st?.restarts ?? 0,
+        ready: st?.ready ?? false,
+        listening: p.sockets[d.name] ?? [],
+        crashLoop: !!st?.crashLoop,
+        lastExit: st?.lastExit ?? null,
+      };
+      if (sup) {
+        if (s.crashLoop) bad('degraded', `${d.name}: crash loop (${st!.crashLoop!.exits} exits in ${st!.crashLoop!.windowSec} s; last: ${st!.lastExit?.reason ?? '?'})`);
+        else if (!s.ready) bad('degraded', `${d.name}: ${s.phase}${st?.lastExit ? ` (last: ${st.lastExit.reason})` : ''}`);
+      }
+      return s;
+    });
+    if (p.unit.systemd && p.unit.enabled === false) bad('degraded', `oob@${p.name}.service is not enabled: it will not come back after a reboot (oob enable ${p.name})`);
+    const nsCidrs = addresses.map((a) => parseCidr(a) as Cidr);
+    const overlapsWithHost = [...new Set(nsCidrs.flatMap((c) => hostCidrs.filter((h) => overlaps(h.c, c)).map((h) => `${cidrText(c)} ~ ${h.dev} ${cidrText(h.c)}`)))];
+    return {
+      name: p.name,
+      health,
+      problems,
+      profile: { file: p.file, valid: !p.profileError, error: p.profileError ?? null },
+      unit: { systemd: p.unit.systemd, enabled: p.unit.enabled },
+      supervisor: { running: !!sup, pid: sup?.pid ?? null, since: sup?.startedAt ?? null },
+      namespace: { exists: nsExists },
+      nic: { name: nic?.ifname ?? null, mac: nic?.mac ?? null, inNamespace: !!nic, leftInHost: !nic && !!leftInHost, up: nic?.up ?? false, carrier: nic?.carrier ?? false, mtu: nic?.mtu ?? null },
+      addresses,
+      missingAddresses,
+      gateways,
+      dns: { expected: dnsExpected, present: dnsPresent },
+      services,
+      overlapsWithHost,
+    };
+  });
+  return { version: 1, generatedAt: raw.at, health: profiles.reduce<Health>((h, p) => worse(h, p.health), 'ok'), profiles };
+}
+

@@ -1,0 +1,51 @@
+// The JSON schema of `oob status --json` (version 1). Stable: fields are only ever added, and a
+// change of meaning bumps "version". A test checks real output against it.
+const str = { type: 'string' };
+const strOrNull = { type: ['string', 'null'] };
+const intOrNull = { type: ['integer', 'null'] };
+const bool = { type: 'boolean' };
+const strs = { type: 'array', items: str };
+const health = { type: 'string', enum: ['ok', 'degraded', 'down'] };
+const obj = (properties: Record<string, unknown>) => ({ type: 'object', required: Object.keys(properties), additionalProperties: false, properties });
+
+export const statusSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'oob status --json, version 1',
+  ...obj({
+    version: { type: 'integer', enum: [1] },
+    generatedAt: str,
+    health,
+    profiles: {
+      type: 'array',
+      items: obj({
+        name: str,
+        health,
+        problems: strs,
+        profile: obj({ file: str, valid: bool, error: strOrNull }),
+        unit: obj({ systemd: bool, enabled: { type: ['boolean', 'null'] } }),
+        supervisor: obj({ running: bool, pid: intOrNull, since: strOrNull }),
+        namespace: obj({ exists: bool }),
+        nic: obj({ name: strOrNull, mac: strOrNull, inNamespace: bool, leftInHost: bool, up: bool, carrier: bool, mtu: intOrNull }),
+        addresses: strs,
+        missingAddresses: strs,
+        gateways: { type: 'array', items: obj({ address: str, family: { type: 'integer', enum: [4, 6] }, route: bool, neighbour: strOrNull }) },
+        dns: obj({ expected: bool, present: bool }),
+        services: {
+          type: 'array',
+          items: obj({
+            name: str,
+            phase: str,
+            pid: intOrNull,
+            uptimeSec: intOrNull,
+            restarts: { type: 'integer' },
+            ready: bool,
+            listening: strs,
+            crashLoop: bool,
+            lastExit: { type: ['object', 'null'], required: ['code', 'signal', 'reason', 'at'], additionalProperties: false, properties: { code: intOrNull, signal: strOrNull, reason: str, at: str } },
+          }),
+        },
+        overlapsWithHost: strs,
+      }),
+    },
+  }),
+} as const;

@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { statusSchema } from '../../src/status/schema.js';
+import { validate } from '../helpers/schema.js';
+import { isRoot, Lab, must, waitFor } from './lab.js';
+
+interface Report {
+  health: string;
+  profiles: Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+describe('integration: oob status and oob doctor, with faults injected for real', function () {
+  let lab: Lab;
+  let createdPrivsep = false;
+  before(async function () {
+    if (!isRoot()) {
+      console.log('    SKIPPED: the status tests need root');
+      this.skip();
+    }
+    if (!existsSync('/run/sshd')) {
+      await fsp.mkdir('/run/sshd', { mode: 0o755 });
+      createdPrivsep = true;
+    }
+  });
+  after(async () => {
+    if (createdPrivsep) await fsp.rm('/run/sshd', { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    lab = await Lab.create();
+    await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path.join(lab.dir, 'hostkey')]);
+    await lab.writeProfile(
+      lab.seedProfile(`[service.sshd]\nexec = /usr/sbin/sshd -D -e -f /dev/null -o HostKey=${path.join(lab.dir, 'hostkey')} -o PidFile=none -o ListenAddress=10.20.30.1 -o Port=22\nready = tcp:22\nrestart = on-failure\nrestart-delay = 100ms\n`),
+    );
+    const r = await lab.oob(['start', lab.profile]);
+    expect(r.code, r.stderr).to.equal(0);
+  });
+  afterEach(async () => {
+    await lab.destroy();
+  });
+
+  async function status(): Promise<{ code: number; report: Report; text: string; doctor: { code: number; out: string } }> {
+    const j = await lab.oob(['status', '--json', lab.profile]);
+    const report = JSON.parse(j.stdout) as Report;
+    expect(validate(statusSchema as never, report), 'status --json does not match its schema').to.deep.equal([]);
+    const t = await lab.oob(['status', lab.profile]);
+    expect(t.code, 'the table and the JSON agree on the exit code').to.equal(j.code);
+    const d = await lab.oob(['doctor', lab.profile]);
+    return { code: j.code, report, text: t.stdout, doctor: { code: d.code, out: d.stdout } };
+  }
+  const p0 = (s: { report: Report }) => s.report.profiles[0]!;
+
+  it('a healthy profile: exit 0, the JSON matches its schema, doctor has no FAIL', async () => {
+    const s = await status();
+    expect(s.code, s.text).to.equal(0);
+    const p = p0(s);
+    expect(p).to.deep.include({ name: lab.profile, health: 'ok', problems: [] });
+    expect(p.nic).to.include({ name: lab.nic, inNamespace: true, up: true, carrier: true });
+    expect(p.addresses).to.deep.equal(['10.20.30.1/24']);
+    expect(p.gateways[0]).to.include({ address: '10.20.30.20', route: true });
+    expect(p.supervisor.running).to.equal(true);
+    expect(p.services[0]).to.include({ name: 'sshd', ready: true, restarts: 0 });
+    expect(p.services[0].listening).to.deep.equal(['tcp:22']);
+    expect(s.text).to.match(new RegExp(`^${lab.profile}  OK  `));
+    expect(s.doctor.code, s.doctor.out).to.equal(0);
+    expect(s.doctor.out).not.to.match(/^FAIL/m);
+    expect(s.doctor.out).to.match(/^PASS  service sshd +running, pid \d+, listening tcp:22$/m);
+  });
+
+  it('--probe asks the gateway by ARP and reads its answer', async () => {
+    const r = await lab.oob(['status', '--json', '--probe', lab.profile]);
+    expect(JSON.parse(r.stdout).profiles[0].gateways[0].neighbour).to.equal('REACHABLE');
+  });
+
+  const faults: Array<[string, number, (l: Lab) => Promise<void>, (p: Record<string, any>) => void, RegExp]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    ['the NIC down', 21, (l) => must(['ip', '-n', l.profile, 'link', 'set', l.nic, 'down']).then(() => {}), (p) => expect(p.nic).to.include({ up: false }), /^FAIL  links up +.* is administratively down$/m],
+    ['the address removed', 21, (l) => must(['ip', '-n', l.profile, 'addr', 'flush', 'dev', l.nic, 'scope', 'global']).then(() => {}), (p) => expect(p.addresses).to.deep.equal([]), /^FAIL  addresses present +.* has no address$/m],
+    ['the default route removed', 20, (l) => must(['ip', '-n', l.profile, 'route', 'del', 'default']).then(() => {}), (p) => expect(p.gateways[0]).to.include({ route: false }), /^FAIL  default route +no default route via 10\.20\.30\.20/m],
+    ['a service killed for good', 20, async (l) => {
+      const st = JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8'));
+      process.kill(st.services.sshd.pid, 'SIGTERM'); // exit 0 with restart = on-failure: it stays down
+      await waitFor('sshd to stay down', async () => JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8')).services.sshd.phase === 'stopped');
+    }, (p) => expect(p.services[0]).to.include({ ready: false, phase: 'stopped', pid: null }), /^FAIL  service sshd +stopped; last exit: exited with status 0$/m],
+    ['the namespace deleted behind oob\'s back', 21, (l) => must(['ip', 'netns', 'del', l.profile]).then(() => {}), (p) => expect(p.namespace.exists).to.equal(false), /^FAIL  namespace exists +no network namespace/m],
+    ['the supervisor gone', 20, async (l) => {
+      const st = JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8'));
+      process.kill(st.supervisor.pid, 'SIGKILL');
+      await waitFor('the supervisor to be gone', async () => !existsSync(`/proc/${st.supervisor.pid}/stat`) || (await fsp.readFile(`/proc/${st.supervisor.pid}/stat`, 'utf8')).split(') ')[1]!.startsWith('Z'));
+    }, (p) => expect(p.supervisor.running).to.equal(false), /^FAIL  services +no supervisor runs/m],
+  ];
+  for (const [what, code, inject, field, line] of faults) {
+    it(`${what}: exit ${code}, the JSON says so, doctor fails the matching check`, async () => {
+      expect((await status()).code).to.equal(0);
+      await inject(lab);
+      const s = await status();
+      expect(s.code, s.text).to.equal(code);
+      expect(p0(s).health).to.equal(code === 21 ? 'down' : 'degraded');
+      field(p0(s));
+      expect(p0(s).problems.length).to.be.greaterThan(0);
+      expect(s.doctor.code, s.doctor.out).to.equal(code);
+      expect(s.doctor.out).to.match(line);
+      expect(s.doctor.out).to.match(/^ +fix: /m);
+    });
+  }
+});
