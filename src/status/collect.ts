@@ -1,11 +1,14 @@
-// Gather what `oob status` and `oob doctor` look at, with a bounded number of processes whatever
-// the number of profiles: one `ip -j -d -batch` for the host, and three `ip -all netns exec`
-// (addresses, routes, neighbours of every namespace at once); the rest is read from files:
-// /run/netns, the state files and records, /proc (pids, sockets), the unit's wants link.
+// Gather what `oob status` and `oob doctor` look at, with one process per namespace for every
+// check together, never one per check: one `ip -j -d -batch` for the host and one
+// `ip -n NS -j -d -batch` per profile namespace (addresses, routes, neighbours), at most 8 at a
+// time; the rest is read from files: /run/netns, the state files and records, /proc (pids,
+// sockets), the unit's wants link. (`ip -all netns exec` would be 3 processes in all, but each
+// of them enters every namespace with a mount namespace of its own: measured 141 ms for one query
+// over 50 namespaces, against 120 ms for all three queries with one batch per namespace.)
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from '../io.js';
-import { parseLinks, parseRoutes, type Link, type Route } from '../net/ipjson.js';
+import { parseLinks, parseRoutes, splitBatchJson, type Link, type Route } from '../net/ipjson.js';
 import { listNamespaces, observeNs, planPaths, readRecord } from '../net/observe.js';
 import type { NicRecord, NsView } from '../plan/types.js';
 import { listProfiles, loadProfile } from '../profile/load.js';
@@ -60,18 +63,28 @@ export function parseNeigh(json: string): Neighbour[] {
   }));
 }
 
-/** Split `ip -all netns exec …` output into one text per namespace. */
-export function splitAllNetns(out: string): Map<string, string> {
-  const m = new Map<string, string>();
-  const parts = out.split(/^netns: (\S+)\s*$/m);
-  for (let i = 1; i + 1 < parts.length; i += 2) m.set(parts[i]!, parts[i + 1]!.trim());
-  return m;
+/** Run fn over items, at most `limit` at a time. */
+async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  }));
+  return out;
 }
 
-async function allNetns(io: Io, args: string[]): Promise<Map<string, string>> {
-  const r = await io.run(['ip', '-all', 'netns', 'exec', 'ip', '-j', ...args], { allowFail: true });
-  return splitAllNetns(r.stdout);
+/** Links, routes and neighbours of one namespace, in one process. */
+async function observeNsFull(io: Io, ns: string): Promise<NsFull | undefined> {
+  const r = await io.run(['ip', '-n', ns, '-j', '-d', '-batch', '-'], { input: 'addr show\nroute show table all\nneigh show\n', allowFail: true });
+  if (r.code !== 0) return undefined;
+  const [l, rt, n] = splitBatchJson(r.stdout);
+  return { links: parseLinks(l ?? '[]'), routes: parseRoutes(rt ?? '[]'), neigh: parseNeigh(n ?? '[]') };
 }
+
+const neighOnly = async (io: Io, ns: string) => parseNeigh((await io.run(['ip', '-n', ns, '-j', 'neigh', 'show'], { allowFail: true })).stdout || '[]');
 
 /** TCP sockets listening and UDP sockets bound by a process, from /proc. */
 export async function socketsOf(pid: number): Promise<string[]> {
@@ -98,16 +111,11 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
   if (!all.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
   const namespaces = await listNamespaces(io);
   const ours = all.filter((n) => namespaces.includes(n));
-  const [host, addrs, routes, neighs] = await Promise.all([
-    observeNs(io, null),
-    ours.length ? allNetns(io, ['-d', 'addr', 'show']) : new Map<string, string>(),
-    ours.length ? allNetns(io, ['route', 'show', 'table', 'all']) : new Map<string, string>(),
-    ours.length ? allNetns(io, ['neigh', 'show']) : new Map<string, string>(),
-  ]);
+  const [host, views] = await Promise.all([observeNs(io, null), pool(ours, 8, (ns) => observeNsFull(io, ns))]);
+  const viewOf = new Map(ours.map((ns, i) => [ns, views[i]]));
   const systemd = existsSync('/run/systemd/system');
   const networkManager = existsSync('/usr/sbin/NetworkManager');
   const networkd = existsSync('/usr/lib/systemd/systemd-networkd') || existsSync('/lib/systemd/systemd-networkd');
-  let neighOf = (ns: string) => parseNeigh(neighs.get(ns) ?? '[]');
 
   const profiles = await Promise.all(
     all.map(async (name): Promise<RawProfile> => {
@@ -132,8 +140,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       const supervisorAlive = !!state && (await sameProcess(state.supervisor.pid, state.supervisor.pidStart));
       const sockets: ServiceSockets = {};
       if (supervisorAlive) for (const [svc, st] of Object.entries(state!.services)) if (st.pid) sockets[svc] = await socketsOf(st.pid);
-      const nsText = addrs.get(name);
-      const ns: NsFull | undefined = ours.includes(name) && nsText !== undefined ? { links: parseLinks(nsText), routes: parseRoutes(routes.get(name) ?? '[]'), neigh: neighOf(name) } : undefined;
+      const ns = viewOf.get(name);
       return {
         name, file,
         ...(profile ? { profile } : {}), ...(profileError ? { profileError } : {}),
@@ -165,15 +172,12 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     }
     if (probed.length) {
       const deadline = Date.now() + 1500;
-      let fresh = new Map<string, string>();
+      const targets = profiles.filter((p) => p.ns && probed.includes(p.name));
       while (Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 150));
-        fresh = await allNetns(io, ['neigh', 'show']);
-        const pending = probed.some((n) => parseNeigh(fresh.get(n) ?? '[]').some((x) => x.state === 'PROBE'));
-        if (!pending) break;
+        for (const p of targets) p.ns!.neigh = await neighOnly(io, p.name);
+        if (!targets.some((p) => p.ns!.neigh.some((x) => x.state === 'PROBE'))) break;
       }
-      neighOf = (ns: string) => parseNeigh(fresh.get(ns) ?? '[]');
-      for (const p of profiles) if (p.ns && probed.includes(p.name)) p.ns.neigh = neighOf(p.name);
     }
   }
   return { at: new Date().toISOString(), host, profiles };
