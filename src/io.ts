@@ -79,3 +79,15 @@ export async function readFileOr<T>(file: string, fallback: T): Promise<string |
     throw e;
   }
 }
+
+/** Read one of oob's own JSON files (record, state): undefined when absent, unreadable or of another version. */
+export async function readVersionedJson<T extends { version: number }>(file: string, version: number): Promise<T | undefined> {
+  const text = await readFileOr(file, undefined);
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text) as T;
+    return v.version === version ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

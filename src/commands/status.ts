@@ -20,9 +20,11 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       .option('probe', { type: 'boolean', default: false, describe: 'send an ARP/ND probe to each gateway (nothing else leaves)' })
       .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a terminal, unless NO_COLOR)' }) as never,
   handler: async (argv) => {
+    const { requireRoot } = await import('../ops.js');
     const { collect } = await import('../status/collect.js');
     const { summarize } = await import('../status/model.js');
     const { formatStatus } = await import('../status/format.js');
+    requireRoot('oob status'); // reading a namespace (ip -n) needs CAP_SYS_ADMIN
     const { ExitCode } = await import('../errors.js');
     const report = summarize(await collect(ioFor(argv), argv.names, { probe: argv.probe }));
     out(argv.json ? JSON.stringify(report, null, 2) : formatStatus(report, colorOn(argv)).trimEnd());
@@ -45,9 +47,11 @@ export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
       .option('probe', { type: 'boolean', default: false, describe: 'send an ARP/ND probe to the gateway first' })
       .option('color', { type: 'boolean' }) as never,
   handler: async (argv) => {
+    const { requireRoot } = await import('../ops.js');
     const { collect } = await import('../status/collect.js');
     const { summarize } = await import('../status/model.js');
     const { doctor, formatChecks } = await import('../status/doctor.js');
+    requireRoot('oob doctor');
     const { ExitCode } = await import('../errors.js');
     const raw = await collect(ioFor(argv), [argv.name], { probe: argv.probe });
     const st = summarize(raw).profiles[0]!;

@@ -3,7 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { OobError } from '../errors.js';
-import { readFileOr, type Io } from '../io.js';
+import { readFileOr, readVersionedJson, type Io } from '../io.js';
 import { CommandError, firstLine } from '../runner.js';
 import type { HostState, NicRecord, NsView, PlanPaths } from '../plan/types.js';
 import { canonicalIp, familyOf } from './addr.js';
@@ -47,16 +47,7 @@ export function parseSshConnection(v: string | undefined): HostState['ssh'] {
   return { client: canonicalIp(parts[0]!), local: canonicalIp(parts[2]!) };
 }
 
-export async function readRecord(file: string): Promise<NicRecord | undefined> {
-  const text = await readFileOr(file, undefined);
-  if (text === undefined) return undefined;
-  try {
-    const r = JSON.parse(text) as NicRecord;
-    return r.version === 1 ? r : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const readRecord = (file: string) => readVersionedJson<NicRecord>(file, 1);
 
 /** The host's side of the state: shared by every profile of one call. */
 export type HostBase = Pick<HostState, 'host' | 'hostNetns' | 'namespaces' | 'ssh'>;

@@ -1,7 +1,7 @@
 // The supervisor's state file, /run/oob/NAME/state.json: written atomically at every change, read
 // by `oob status`, `oob start/stop` and a supervisor started after a crash.
 import * as path from 'node:path';
-import { readFileOr, writeFileAtomic } from '../io.js';
+import { readVersionedJson, writeFileAtomic } from '../io.js';
 
 export type ServicePhase = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
@@ -37,16 +37,7 @@ export interface SupervisorState {
 export const stateFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'state.json');
 export const logFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'supervisor.log');
 
-export async function readState(runtimeDir: string, profile: string): Promise<SupervisorState | undefined> {
-  const text = await readFileOr(stateFile(runtimeDir, profile), undefined);
-  if (text === undefined) return undefined;
-  try {
-    const s = JSON.parse(text) as SupervisorState;
-    return s.version === 1 ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const readState = (runtimeDir: string, profile: string) => readVersionedJson<SupervisorState>(stateFile(runtimeDir, profile), 1);
 
 export async function writeState(runtimeDir: string, s: SupervisorState): Promise<void> {
   await writeFileAtomic(stateFile(runtimeDir, s.profile), JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n', 0o644);

@@ -3,7 +3,7 @@
 // `nsenter --net=<host>`, so a bug can only ever hurt links the test created.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseLinks, parseRoutes, splitBatchJson, type Link, type Route } from '../../src/net/ipjson.js';
@@ -169,4 +169,21 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** sshd insists on its privilege separation directory: create it for a suite, and remove it after if we did. */
+export function sshdPrivsep(): { setUp(): Promise<void>; tearDown(): Promise<void> } {
+  let created = false;
+  return {
+    setUp: async () => {
+      if (!existsSync('/run/sshd')) {
+        await fsp.mkdir('/run/sshd', { mode: 0o755 });
+        created = true;
+      }
+    },
+    tearDown: async () => {
+      if (created) await fsp.rm('/run/sshd', { recursive: true, force: true });
+      created = false;
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { statusSchema } from '../../src/status/schema.js';
 import { validate } from '../helpers/schema.js';
-import { isRoot, Lab, must, waitFor } from './lab.js';
+import { isRoot, Lab, must, waitFor, sshdPrivsep } from './lab.js';
 
 interface Report {
   health: string;
@@ -12,19 +12,16 @@ interface Report {
 
 describe('integration: oob status and oob doctor, with faults injected for real', function () {
   let lab: Lab;
-  let createdPrivsep = false;
+  const privsep = sshdPrivsep();
   before(async function () {
     if (!isRoot()) {
       console.log('    SKIPPED: the status tests need root');
       this.skip();
     }
-    if (!existsSync('/run/sshd')) {
-      await fsp.mkdir('/run/sshd', { mode: 0o755 });
-      createdPrivsep = true;
-    }
+    await privsep.setUp();
   });
   after(async () => {
-    if (createdPrivsep) await fsp.rm('/run/sshd', { recursive: true, force: true });
+    await privsep.tearDown();
   });
   beforeEach(async () => {
     lab = await Lab.create();

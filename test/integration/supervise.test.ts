@@ -4,7 +4,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { cmdline, startTime } from '../../src/supervise/procs.js';
 import type { SupervisorState } from '../../src/supervise/state.js';
-import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor } from './lab.js';
+import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor, sshdPrivsep } from './lab.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** A supervisor (`oob run`) in the lab's host namespace, in the foreground, its log collected. */
@@ -24,21 +24,17 @@ class Sup {
 describe('integration: supervised service copies (oob run, start, stop)', function () {
   let lab: Lab;
   let sups: Sup[] = [];
-  let createdPrivsep = false;
+  const privsep = sshdPrivsep();
   before(async function () {
     if (!isRoot()) {
       console.log('    SKIPPED: the supervisor tests need root');
       this.skip();
     }
     if (!existsSync('/usr/sbin/sshd')) throw new Error('these tests need openssh-server (test/install-deps.sh installs it)');
-    // sshd insists on its privilege separation directory
-    if (!existsSync('/run/sshd')) {
-      await fsp.mkdir('/run/sshd', { mode: 0o755 });
-      createdPrivsep = true;
-    }
+    await privsep.setUp();
   });
   after(async () => {
-    if (createdPrivsep) await fsp.rm('/run/sshd', { recursive: true, force: true });
+    await privsep.tearDown();
   });
   beforeEach(async () => {
     lab = await Lab.create();
