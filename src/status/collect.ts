@@ -15,7 +15,7 @@ import { listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { sameProcess } from '../supervise/procs.js';
 import { readState, type SupervisorState } from '../supervise/state.js';
-import { dropInPath, networkdRulePath, nmRulePath, unitName } from '../units/render.js';
+import { networkdRulePath, nmRulePath, unitName } from '../units/render.js';
 import { OobError } from '../errors.js';
 
 export interface Neighbour {
@@ -43,7 +43,7 @@ export interface RawProfile {
   state?: SupervisorState;
   supervisorAlive: boolean;
   dnsFile?: string;
-  unit: { systemd: boolean; enabled: boolean | null; dropIn: boolean };
+  unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
   sockets: ServiceSockets;
 }
@@ -128,12 +128,11 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
         profileError = e instanceof OobError ? e.message : String(e);
       }
       const pp = planPaths(io, name);
-      const [record, state, dnsFile, wants, dropIn, nmRule, networkdRule] = await Promise.all([
+      const [record, state, dnsFile, wants, nmRule, networkdRule] = await Promise.all([
         readRecord(pp.recordFile),
         readState(io.paths.runtimeDir, name),
         fsp.readFile(pp.dnsFile, 'utf8').catch(() => undefined),
         fsp.lstat(`/etc/systemd/system/multi-user.target.wants/${unitName(name)}`).then(() => true, () => false),
-        fsp.stat(dropInPath(name)).then(() => true, () => false),
         fsp.stat(nmRulePath(name)).then(() => true, () => false),
         fsp.stat(networkdRulePath(name)).then(() => true, () => false),
       ]);
@@ -147,7 +146,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
         ...(ns ? { ns } : {}), ...(record ? { record } : {}), ...(state ? { state } : {}),
         supervisorAlive,
         ...(dnsFile !== undefined ? { dnsFile } : {}),
-        unit: { systemd, enabled: systemd ? wants : null, dropIn },
+        unit: { systemd, enabled: systemd ? wants : null },
         managers: { networkManager, nmRule, networkd, networkdRule },
         sockets,
       };

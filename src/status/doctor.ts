@@ -23,7 +23,7 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
 
   if (!p.ns) {
     add('FAIL', 'namespace exists', `no network namespace ${p.name}`, start);
-    return finish(out, raw, p, st);
+    return finish(out, p, st);
   }
   add('PASS', 'namespace exists', `/run/netns/${p.name}`);
   const nic = nicInNs(p);
@@ -67,10 +67,10 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
     if (st.dns.present) add('PASS', 'DNS file', `/etc/netns/${p.name}/resolv.conf`);
     else add('FAIL', 'DNS file', `/etc/netns/${p.name}/resolv.conf is missing: "ip netns exec ${p.name}" programs see the host's resolver`, `oob up ${p.name}`);
   }
-  return finish(out, raw, p, st);
+  return finish(out, p, st);
 }
 
-function finish(out: Check[], _raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
+function finish(out: Check[], p: RawProfile, st: ProfileStatus): Check[] {
   const add = (verdict: Verdict, check: string, detail: string, fix?: string) => out.push({ verdict, check, detail, ...(fix ? { fix } : {}) });
   const defs = p.profile?.services ?? [];
   if (defs.length && !st.supervisor.running) add('FAIL', 'services', `no supervisor runs for ${p.name}: ${defs.map((d) => d.name).join(', ')} are not kept running`, st.unit.systemd ? `systemctl restart oob@${p.name}` : `oob start ${p.name}`);

@@ -120,10 +120,9 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
 async function checkNotForeign(root: string | undefined, files: FileOut[]): Promise<void> {
   for (const f of files) {
     const cur = await readFileOr(at(root, f.path), undefined);
-    if (cur !== undefined && !cur.includes(GENERATED) && f.path !== templatePath)
-      throw new OobError('precondition', `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`);
-    if (cur !== undefined && f.path === templatePath && !cur.includes('oob enable'))
-      throw new OobError('precondition', `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`);
+    // the template carries no GENERATED line (it is the shipped file); it names `oob enable` instead
+    const ours = cur === undefined || cur.includes(f.path === templatePath ? 'oob enable' : GENERATED);
+    if (!ours) throw new OobError('precondition', `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`);
   }
 }
 

@@ -24,7 +24,7 @@ function healthy(): { raw: Raw; p: RawProfile } {
     },
     supervisorAlive: true,
     dnsFile: 'nameserver 10.20.30.53\n',
-    unit: { systemd: true, enabled: true, dropIn: true },
+    unit: { systemd: true, enabled: true },
     managers: { networkManager: false, nmRule: false, networkd: true, networkdRule: true },
     sockets: { sshd: ['tcp:22'] },
   };
