@@ -98,6 +98,29 @@ export function parseRoutes(json: string): Route[] {
   });
 }
 
+export interface Neighbour {
+  dst: string;
+  dev?: string;
+  lladdr?: string;
+  state: string;
+}
+
+export function parseNeigh(json: string): Neighbour[] {
+  return (JSON.parse(json || '[]') as Array<Record<string, unknown>>).map((n) => ({
+    dst: String(n.dst),
+    ...(n.dev ? { dev: String(n.dev) } : {}),
+    ...(n.lladdr ? { lladdr: String(n.lladdr) } : {}),
+    state: Array.isArray(n.state) ? String(n.state[0] ?? 'NONE') : 'NONE',
+  }));
+}
+
+/** A namespace seen whole: links with their addresses, routes of every table, and neighbours. */
+export interface NsFull {
+  links: Link[];
+  routes: Route[];
+  neigh: Neighbour[];
+}
+
 /** `ip -j -batch` prints one JSON array per command, each on its own line. */
 export function splitBatchJson(out: string): string[] {
   return out.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('['));

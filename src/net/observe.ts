@@ -7,7 +7,7 @@ import { readFileOr, readVersionedJson, type Io } from '../io.js';
 import { CommandError, firstLine } from '../runner.js';
 import type { HostState, NicRecord, NsView, PlanPaths } from '../plan/types.js';
 import { canonicalIp, familyOf } from './addr.js';
-import { parseLinks, parseRoutes, splitBatchJson } from './ipjson.js';
+import { parseLinks, parseNeigh, parseRoutes, splitBatchJson, type NsFull } from './ipjson.js';
 
 export function planPaths(io: Io, ns: string): PlanPaths & { runtimeProfileDir: string } {
   const runtimeProfileDir = path.join(io.paths.runtimeDir, ns);
@@ -19,18 +19,22 @@ export function planPaths(io: Io, ns: string): PlanPaths & { runtimeProfileDir: 
   };
 }
 
-export async function observeNs(io: Io, ns: string | null): Promise<NsView> {
+/** A namespace's links (with addresses) and routes, and with `neigh` its neighbours too: one `ip -batch` process. */
+export async function observeNs(io: Io, ns: string | null): Promise<NsView>;
+export async function observeNs(io: Io, ns: string | null, opts: { neigh: true }): Promise<NsFull>;
+export async function observeNs(io: Io, ns: string | null, opts: { neigh?: boolean } = {}): Promise<NsView | NsFull> {
   const argv = ['ip', ...(ns ? ['-n', ns] : []), '-j', '-d', '-batch', '-'];
   let out: string;
   try {
-    out = (await io.run(argv, { input: 'addr show\nroute show table all\n' })).stdout;
+    out = (await io.run(argv, { input: `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}` })).stdout;
   } catch (e) {
     if (e instanceof CommandError)
       throw new OobError('precondition', `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(e.result.stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`);
     throw e;
   }
-  const [links, routes] = splitBatchJson(out);
-  return { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]') };
+  const [links, routes, neigh] = splitBatchJson(out);
+  const view = { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]') };
+  return opts.neigh ? { ...view, neigh: parseNeigh(neigh ?? '[]') } : view;
 }
 
 export async function listNamespaces(io: Io): Promise<string[]> {

@@ -8,26 +8,16 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from '../io.js';
-import { parseLinks, parseRoutes, splitBatchJson, type Link, type Route } from '../net/ipjson.js';
+import { parseNeigh, type Link, type NsFull, type Route } from '../net/ipjson.js';
 import { listNamespaces, observeNs, planPaths, readRecord } from '../net/observe.js';
 import type { NicRecord, NsView } from '../plan/types.js';
+export type { Neighbour, NsFull } from '../net/ipjson.js';
 import { listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
-import { sameProcess } from '../supervise/procs.js';
+import { sameProcess, socketsOf } from '../supervise/procs.js';
 import { readState, type SupervisorState } from '../supervise/state.js';
 import { networkdRulePath, nmRulePath, unitName } from '../units/render.js';
 import { OobError } from '../errors.js';
-
-export interface Neighbour {
-  dst: string;
-  dev?: string;
-  lladdr?: string;
-  state: string;
-}
-
-export interface NsFull extends NsView {
-  neigh: Neighbour[];
-}
 
 export interface ServiceSockets {
   [service: string]: string[];
@@ -54,15 +44,6 @@ export interface Raw {
   profiles: RawProfile[];
 }
 
-export function parseNeigh(json: string): Neighbour[] {
-  return (JSON.parse(json || '[]') as Array<Record<string, unknown>>).map((n) => ({
-    dst: String(n.dst),
-    ...(n.dev ? { dev: String(n.dev) } : {}),
-    ...(n.lladdr ? { lladdr: String(n.lladdr) } : {}),
-    state: Array.isArray(n.state) ? String(n.state[0] ?? 'NONE') : 'NONE',
-  }));
-}
-
 /** Run fn over items, at most `limit` at a time. */
 async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -76,35 +57,13 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
   return out;
 }
 
-/** Links, routes and neighbours of one namespace, in one process. */
-async function observeNsFull(io: Io, ns: string): Promise<NsFull | undefined> {
-  const r = await io.run(['ip', '-n', ns, '-j', '-d', '-batch', '-'], { input: 'addr show\nroute show table all\nneigh show\n', allowFail: true });
-  if (r.code !== 0) return undefined;
-  const [l, rt, n] = splitBatchJson(r.stdout);
-  return { links: parseLinks(l ?? '[]'), routes: parseRoutes(rt ?? '[]'), neigh: parseNeigh(n ?? '[]') };
-}
+/** One namespace's links, routes and neighbours; undefined when it cannot be entered (a stale entry). */
+const observeNsFull = (io: Io, ns: string) => observeNs(io, ns, { neigh: true }).catch((e: unknown) => {
+  if (e instanceof OobError && e.code === 'precondition') return undefined;
+  throw e;
+});
 
 const neighOnly = async (io: Io, ns: string) => parseNeigh((await io.run(['ip', '-n', ns, '-j', 'neigh', 'show'], { allowFail: true })).stdout || '[]');
-
-/** TCP sockets listening and UDP sockets bound by a process, from /proc. */
-export async function socketsOf(pid: number): Promise<string[]> {
-  const inodes = new Set<string>();
-  for (const fd of await fsp.readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
-    const l = await fsp.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-    const m = /^socket:\[(\d+)\]$/.exec(l);
-    if (m) inodes.add(m[1]!);
-  }
-  if (!inodes.size) return [];
-  const out = new Set<string>();
-  for (const [proto, file, state] of [['tcp', 'tcp', '0A'], ['tcp', 'tcp6', '0A'], ['udp', 'udp', '07'], ['udp', 'udp6', '07']] as const) {
-    const text = await fsp.readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '');
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && f[3] === state && inodes.has(f[9]!)) out.add(`${proto}:${parseInt(f[1]!.split(':')[1]!, 16)}`);
-    }
-  }
-  return [...out].sort();
-}
 
 export async function collect(io: Io, names: string[] | undefined, opts: { probe?: boolean } = {}): Promise<Raw> {
   const all = names?.length ? names : await listProfiles(io.paths.profileDir);

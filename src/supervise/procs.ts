@@ -44,14 +44,35 @@ export async function cmdline(pid: number): Promise<string[] | undefined> {
   }
 }
 
-/** Parse /proc/net/tcp{,6}: ports in LISTEN state. Pure. */
-export function listeningPorts(text: string): number[] {
-  const ports = new Set<number>();
+/** Rows of a /proc/net/{tcp,udp}{,6} table in one state (0A: TCP listening, 07: UDP bound): local port and socket inode. Pure. */
+export function socketRows(text: string, state: string): Array<{ port: number; inode: string }> {
+  const rows: Array<{ port: number; inode: string }> = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length > 3 && f[3] === '0A') ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+    if (f.length > 9 && f[3] === state) rows.push({ port: parseInt(f[1]!.split(':')[1]!, 16), inode: f[9]! });
   }
-  return [...ports].sort((a, b) => a - b);
+  return rows;
+}
+
+/** Parse /proc/net/tcp{,6}: ports in LISTEN state. Pure. */
+export function listeningPorts(text: string): number[] {
+  return [...new Set(socketRows(text, '0A').map((r) => r.port))].sort((a, b) => a - b);
+}
+
+/** TCP sockets listening and UDP sockets bound by a process (its own file descriptors), from /proc. */
+export async function socketsOf(pid: number): Promise<string[]> {
+  const inodes = new Set<string>();
+  for (const fd of await fsp.readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+    const m = /^socket:\[(\d+)\]$/.exec(await fsp.readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (m) inodes.add(m[1]!);
+  }
+  if (!inodes.size) return [];
+  const out = new Set<string>();
+  for (const [proto, file, state] of [['tcp', 'tcp', '0A'], ['tcp', 'tcp6', '0A'], ['udp', 'udp', '07'], ['udp', 'udp6', '07']] as const) {
+    const text = await fsp.readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '');
+    for (const r of socketRows(text, state)) if (inodes.has(r.inode)) out.add(`${proto}:${r.port}`);
+  }
+  return [...out].sort();
 }
 
 /** TCP ports listening in the network namespace of `pid`. */

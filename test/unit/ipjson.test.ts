@@ -26,3 +26,24 @@ describe('net/ipjson (real ip -j output)', () => {
     expect(parseSshConnection('garbage')).to.equal(undefined);
   });
 });
+
+describe('net/ipjson: neighbours, and /proc socket tables', () => {
+  it('reads ip -j neigh output', async () => {
+    const { parseNeigh } = await import('../../src/net/ipjson.js');
+    expect(parseNeigh('[{"dst":"10.20.30.20","dev":"ens19","lladdr":"52:54:00:00:00:20","state":["REACHABLE"]},{"dst":"10.20.30.99","dev":"ens19","state":["FAILED"]}]')).to.deep.equal([
+      { dst: '10.20.30.20', dev: 'ens19', lladdr: '52:54:00:00:00:20', state: 'REACHABLE' },
+      { dst: '10.20.30.99', dev: 'ens19', state: 'FAILED' },
+    ]);
+  });
+  it('reads /proc/net/tcp rows by state, with ports and inodes', async () => {
+    const { listeningPorts, socketRows } = await import('../../src/supervise/procs.js');
+    const table = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 011E140A:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0',
+      '   1: 011E140A:0016 1E1E140A:C350 01 00000000:00000000 02:0000A2F8 00000000     0        0 4243 4 0000000000000000 20 4 30 10 -1',
+      '   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000    33        0 4244 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    expect(socketRows(table, '0A')).to.deep.equal([{ port: 22, inode: '4242' }, { port: 8080, inode: '4244' }]);
+    expect(listeningPorts(table)).to.deep.equal([22, 8080]);
+  });
+});
