@@ -1,13 +1,36 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import type { EnableOptions } from '../units/enable.js';
 import { ioFor, out, type GlobalArgs } from './common.js';
 
-interface EnableArgs extends GlobalArgs {
+/** The flags enable and units share: what goes into the profile's [interface], and the image. */
+interface ProfileFlags extends GlobalArgs {
   name: string;
   nic?: string;
   address?: string[];
   gateway?: string;
-  now: boolean;
   root?: string;
+}
+
+function profileFlags<T>(y: Argv<T>) {
+  return y
+    .positional('name', { type: 'string', demandOption: true })
+    .option('nic', { type: 'string', describe: 'the NIC: a name, or mac:52:54:00:12:34:56' })
+    .option('address', { type: 'string', array: true, describe: 'an address with prefix (repeat for several); left out: adopt the NIC\'s' })
+    .option('gateway', { type: 'string', describe: 'the default gateway inside the namespace' })
+    .option('root', { type: 'string', describe: 'write into the image at DIR instead of the running system (like systemctl --root)' });
+}
+
+const enableOptions = (argv: ProfileFlags, o: { now: boolean; force: boolean }): EnableOptions => ({
+  ...(argv.nic ? { nic: argv.nic } : {}),
+  addresses: argv.address ?? [],
+  ...(argv.gateway ? { gateway: argv.gateway } : {}),
+  ...(argv.root ? { root: argv.root } : {}),
+  now: o.now && !argv.root,
+  force: o.force,
+});
+
+interface EnableArgs extends ProfileFlags {
+  now: boolean;
   force: boolean;
 }
 
@@ -15,20 +38,15 @@ export const enableCommand: CommandModule<GlobalArgs, EnableArgs> = {
   command: 'enable <name>',
   describe: 'write or update the profile, install the systemd unit and its drop-in, keep network managers off the NIC, enable (and start) it',
   builder: (y) =>
-    y
-      .positional('name', { type: 'string', demandOption: true })
-      .option('nic', { type: 'string', describe: 'the NIC: a name, or mac:52:54:00:12:34:56' })
-      .option('address', { type: 'string', array: true, describe: 'an address with prefix (repeat for several); left out: adopt the NIC\'s' })
-      .option('gateway', { type: 'string', describe: 'the default gateway inside the namespace' })
+    profileFlags(y)
       .option('now', { type: 'boolean', default: true, describe: 'start it now too (--no-now: only at the next boot)' })
-      .option('root', { type: 'string', describe: 'write into the image at DIR instead of the running system (like systemctl --root)' })
       .option('force', { type: 'boolean', default: false, describe: 'override the lock-out guard, now and at every start' }) as never,
   handler: async (argv) => {
     const { requireRoot } = await import('../ops.js');
     const { enable } = await import('../units/enable.js');
     requireRoot('oob enable');
     const io = ioFor(argv);
-    const r = await enable(io, argv.name, { ...(argv.nic ? { nic: argv.nic } : {}), addresses: argv.address ?? [], ...(argv.gateway ? { gateway: argv.gateway } : {}), now: argv.now && !argv.root, ...(argv.root ? { root: argv.root } : {}), force: argv.force });
+    const r = await enable(io, argv.name, enableOptions(argv, argv));
     for (const n of r.notes) io.log.info(`${argv.name}: note: ${n}`);
     for (const f of r.written) out(`wrote ${f}`);
     out(`${argv.name}: oob@${argv.name}.service enabled${argv.root ? ` in ${argv.root}` : ''}${r.active ? `; ${r.active}` : argv.now && !argv.root ? '' : '; it starts at the next boot'}`);
@@ -59,28 +77,14 @@ export const disableCommand: CommandModule<GlobalArgs, DisableArgs> = {
   },
 };
 
-interface UnitsArgs extends GlobalArgs {
-  name: string;
-  nic?: string;
-  address?: string[];
-  gateway?: string;
-  root?: string;
-}
-
-export const unitsCommand: CommandModule<GlobalArgs, UnitsArgs> = {
+export const unitsCommand: CommandModule<GlobalArgs, ProfileFlags> = {
   command: 'units <name>',
   describe: 'print what enable would write, writing nothing',
-  builder: (y) =>
-    y
-      .positional('name', { type: 'string', demandOption: true })
-      .option('nic', { type: 'string' })
-      .option('address', { type: 'string', array: true })
-      .option('gateway', { type: 'string' })
-      .option('root', { type: 'string' }) as never,
+  builder: (y) => profileFlags(y) as never,
   handler: async (argv) => {
     const { prepare } = await import('../units/enable.js');
     const io = ioFor(argv);
-    const p = await prepare(io, argv.name, { ...(argv.nic ? { nic: argv.nic } : {}), addresses: argv.address ?? [], ...(argv.gateway ? { gateway: argv.gateway } : {}), now: false, ...(argv.root ? { root: argv.root } : {}), force: false });
+    const p = await prepare(io, argv.name, enableOptions(argv, { now: false, force: false }));
     for (const n of p.notes) out(`# note: ${n}`);
     if (p.profileChanged) out(`# ---- ${p.profileFile} (updated)\n${p.profileText.trimEnd()}\n`);
     for (const f of p.files) out(`# ---- ${f.path}\n${f.content.trimEnd()}\n`);
