@@ -114,6 +114,20 @@ export class Lab {
     return f;
   }
 
+  get hostKey(): string {
+    return path.join(this.dir, 'hostkey');
+  }
+
+  /** A host key of the lab's own, for its sshd copies. */
+  async makeHostKey(): Promise<void> {
+    await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', this.hostKey]);
+  }
+
+  /** An sshd copy of the lab's, listening on the management address (extra: -D -e, or '' to fork). */
+  sshdCommand(extra = '-D -e'): string {
+    return `/usr/sbin/sshd ${extra} -f /dev/null -o HostKey=${this.hostKey} -o ListenAddress=10.20.30.1 -o Port=22`;
+  }
+
   seedProfile(extra = ''): string {
     return `[interface]\nnic = ${this.nic}\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n${extra}`;
   }
@@ -171,19 +185,25 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-/** sshd insists on its privilege separation directory: create it for a suite, and remove it after if we did. */
-export function sshdPrivsep(): { setUp(): Promise<void>; tearDown(): Promise<void> } {
+/**
+ * For a suite that runs real sshd copies: skipped without root (with a visible line), refused
+ * without openssh-server, and sshd's privilege separation directory created for the suite and
+ * removed after it if the suite made it. Call it inside the suite's describe.
+ */
+export function needSshd(what: string): void {
   let created = false;
-  return {
-    setUp: async () => {
-      if (!existsSync('/run/sshd')) {
-        await fsp.mkdir('/run/sshd', { mode: 0o755 });
-        created = true;
-      }
-    },
-    tearDown: async () => {
-      if (created) await fsp.rm('/run/sshd', { recursive: true, force: true });
-      created = false;
-    },
-  };
+  before(async function () {
+    if (!isRoot()) {
+      console.log(`    SKIPPED: ${what} need root`);
+      this.skip();
+    }
+    if (!existsSync('/usr/sbin/sshd')) throw new Error(`${what} need openssh-server (test/install-deps.sh installs it)`);
+    if (!existsSync('/run/sshd')) {
+      await fsp.mkdir('/run/sshd', { mode: 0o755 });
+      created = true;
+    }
+  });
+  after(async () => {
+    if (created) await fsp.rm('/run/sshd', { recursive: true, force: true });
+  });
 }

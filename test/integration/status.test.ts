@@ -3,7 +3,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { statusSchema } from '../../src/status/schema.js';
 import { validate } from '../helpers/schema.js';
-import { isRoot, Lab, must, waitFor, sshdPrivsep } from './lab.js';
+import { isRoot, Lab, must, waitFor, needSshd } from './lab.js';
 
 interface Report {
   health: string;
@@ -12,23 +12,11 @@ interface Report {
 
 describe('integration: oob status and oob doctor, with faults injected for real', function () {
   let lab: Lab;
-  const privsep = sshdPrivsep();
-  before(async function () {
-    if (!isRoot()) {
-      console.log('    SKIPPED: the status tests need root');
-      this.skip();
-    }
-    await privsep.setUp();
-  });
-  after(async () => {
-    await privsep.tearDown();
-  });
+  needSshd('the status tests');
   beforeEach(async () => {
     lab = await Lab.create();
-    await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path.join(lab.dir, 'hostkey')]);
-    await lab.writeProfile(
-      lab.seedProfile(`[service.sshd]\nexec = /usr/sbin/sshd -D -e -f /dev/null -o HostKey=${path.join(lab.dir, 'hostkey')} -o PidFile=none -o ListenAddress=10.20.30.1 -o Port=22\nready = tcp:22\nrestart = on-failure\nrestart-delay = 100ms\n`),
-    );
+    await lab.makeHostKey();
+    await lab.writeProfile(lab.seedProfile(`[service.sshd]\nexec = ${lab.sshdCommand()} -o PidFile=none\nready = tcp:22\nrestart = on-failure\nrestart-delay = 100ms\n`));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code, r.stderr).to.equal(0);
   });

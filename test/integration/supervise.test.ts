@@ -4,7 +4,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { cmdline, startTime } from '../../src/supervise/procs.js';
 import type { SupervisorState } from '../../src/supervise/state.js';
-import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor, sshdPrivsep } from './lab.js';
+import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor, needSshd } from './lab.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** A supervisor (`oob run`) in the lab's host namespace, in the foreground, its log collected. */
@@ -24,21 +24,10 @@ class Sup {
 describe('integration: supervised service copies (oob run, start, stop)', function () {
   let lab: Lab;
   let sups: Sup[] = [];
-  const privsep = sshdPrivsep();
-  before(async function () {
-    if (!isRoot()) {
-      console.log('    SKIPPED: the supervisor tests need root');
-      this.skip();
-    }
-    if (!existsSync('/usr/sbin/sshd')) throw new Error('these tests need openssh-server (test/install-deps.sh installs it)');
-    await privsep.setUp();
-  });
-  after(async () => {
-    await privsep.tearDown();
-  });
+  needSshd('the supervisor tests');
   beforeEach(async () => {
     lab = await Lab.create();
-    await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', path.join(lab.dir, 'hostkey')]);
+    await lab.makeHostKey();
   });
   afterEach(async () => {
     for (const s of sups) s.p.kill('SIGKILL');
@@ -48,7 +37,7 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     expect(await sshdCount(), 'an sshd of the lab survived it').to.equal(0);
   });
 
-  const sshdArgs = (extra = '-D -e') => `/usr/sbin/sshd ${extra} -f /dev/null -o HostKey=${path.join(lab.dir, 'hostkey')} -o ListenAddress=10.20.30.1 -o Port=22`;
+  const sshdArgs = (extra?: string) => lab.sshdCommand(extra);
   const profile = (services: string) => `${lab.seedProfile()}${services}`;
   const SSHD = () => `[service.sshd]\nexec = ${sshdArgs()} -o PidFile=none\nready = tcp:22\nrestart-delay = 200ms\n`;
   /** sshd processes of this lab (matched by the lab's own host key), wherever they are. */
@@ -56,7 +45,7 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     let n = 0;
     for (const pid of (await fsp.readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
       const argv = await cmdline(Number(pid));
-      if (argv?.join(' ').includes(path.join(lab.dir, 'hostkey')) && argv.join(' ').includes('sshd')) n++;
+      if (argv?.join(' ').includes(lab.hostKey) && argv.join(' ').includes('sshd')) n++;
     }
     return n;
   }
