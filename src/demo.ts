@@ -13,6 +13,7 @@ import { listNamespaces, observeNs } from './net/observe.js';
 import { downProfile, planProfileUp, upProfile } from './ops.js';
 import { loadProfile } from './profile/load.js';
 import { startDetached } from './runner.js';
+import { listeningPorts } from './supervise/procs.js';
 
 export const DEMO = { profile: 'oobdemo', lan: 'oobdemo-lan', data: 'oobdemo-data', nic: 'oobdemo0', dataNic: 'oobdemo-d0', port: 7007 } as const;
 const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
@@ -37,10 +38,9 @@ async function capture(io: Io, argv: string[]): Promise<string> {
 async function waitListening(io: Io, ns: string, port: number): Promise<void> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
-    const r = await io.run(['ip', '-n', ns, 'link', 'show'], { allowFail: true }); // cheap liveness of the ns
-    if (r.code !== 0) break;
-    const ss = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { allowFail: true });
-    if (new RegExp(`:${port.toString(16).toUpperCase().padStart(4, '0')} [0:]+ 0A`).test(ss.stdout)) return;
+    const r = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { allowFail: true });
+    if (r.code !== 0 && !r.stdout) break; // the namespace is gone
+    if (listeningPorts(r.stdout).includes(port)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new OobError('internal', `the demo's listener in ${ns} did not start`);

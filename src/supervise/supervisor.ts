@@ -152,7 +152,7 @@ class Supervisor {
         if (handled.has(c.pid) || !(await sameProcess(c.pid, c.start)) || !(await inNs(c.pid))) continue;
         handled.add(c.pid);
         if (c.followed === 'pidfile' && def.pidfile && !adopted.has(def.name)) {
-          adopted.set(def.name, { pid: c.pid, pidStart: await startTime(c.pid), since: old?.startedAt, restarts: old?.restarts ?? 0 });
+          adopted.set(def.name, { pid: c.pid, pidStart: c.start ?? (await startTime(c.pid)), since: old?.startedAt, restarts: old?.restarts ?? 0 });
           this.log(`adopted ${def.name} (pid ${c.pid}), left running by the previous supervisor`);
         } else {
           this.log(`stopping ${def.name} (pid ${c.pid}), left running by the previous supervisor, to start it afresh`);
