@@ -22,7 +22,7 @@ async function look(argv: GlobalArgs & { probe: boolean }, what: string, names: 
   const { requireRoot } = await import('../ops.js');
   const { collect } = await import('../status/collect.js');
   const { summarize } = await import('../status/model.js');
-  requireRoot(what);
+  requireRoot(what, 'it reads the network namespaces and the runtime state');
   const raw = await collect(ioFor(argv), names, { probe: argv.probe });
   return { raw, report: summarize(raw) };
 }

@@ -69,6 +69,14 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
   const all = names?.length ? names : await listProfiles(io.paths.profileDir);
   if (!all.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
   const namespaces = await listNamespaces(io);
+  if (names?.length) {
+    // a name with no profile, no namespace and no record is a typo, not a profile that is down
+    const have = await listProfiles(io.paths.profileDir);
+    for (const n of names) {
+      if (have.includes(n) || namespaces.includes(n) || (await readRecord(planPaths(io, n).recordFile))) continue;
+      throw new OobError('noProfile', `no profile "${n}" in ${io.paths.profileDir}${have.length ? `; profiles there: ${have.join(', ')}` : ''}`);
+    }
+  }
   const ours = all.filter((n) => namespaces.includes(n));
   const [host, views] = await Promise.all([observeNs(io, null), pool(ours, 8, (ns) => observeNsFull(io, ns))]);
   const viewOf = new Map(ours.map((ns, i) => [ns, views[i]]));

@@ -7,6 +7,7 @@ import { SYSTEMD_PRIVATE_ENV } from '../notify.js';
 import { startDetached } from '../runner.js';
 import { sameProcess } from './procs.js';
 import { logFile, readState } from './state.js';
+import { loadProfile } from '../profile/load.js';
 
 const CLI = new URL('../cli.js', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +26,8 @@ async function tail(file: string, n = 5): Promise<string[]> {
 export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: number; profileDirArg?: string | undefined }) {
   const cur = await running(io, name);
   if (cur) return { already: true, pid: cur.supervisor.pid, status: '', log: logFile(io.paths.runtimeDir, name) };
+  // a missing or bad profile is said here, in one line, before anything is started or written
+  await loadProfile(io.paths.profileDir, name);
   const log = logFile(io.paths.runtimeDir, name);
   mkdirSync(path.dirname(log), { recursive: true, mode: 0o755 });
   const fd = openSync(log, 'a', 0o640);
@@ -37,10 +40,12 @@ export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: n
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     if (exited !== undefined) {
-      const last = await tail(log, 3);
-      // pass on the supervisor's own exit code (bad profile, lock-out...) where it is one of ours
+      const last = await tail(log, 10);
+      // its one-line error ("oob: ..."; detail lines follow it), else its last line
+      const why = [...last].reverse().find((l) => l.startsWith('oob: ')) ?? last[last.length - 1] ?? '(no output)';
+      // pass on the supervisor's own exit code (lock-out, missing NIC...) where it is one of ours
       const code = (Object.entries(ExitCode).find(([, v]) => v === exited)?.[0] ?? 'serviceGaveUp') as ExitCodeName;
-      throw new OobError(code, `the supervisor for ${name} exited with status ${exited} before it was ready: ${last[last.length - 1] ?? '(no output)'}`, [`log: ${log}`]);
+      throw new OobError(code, `the supervisor for ${name} exited with status ${exited} before it was ready: ${why}`, [`log: ${log}`]);
     }
     const st = await readState(io.paths.runtimeDir, name);
     if (st && st.supervisor.pid === child.pid && st.ready) {

@@ -135,6 +135,8 @@ export interface EnableResult {
 }
 
 export async function enable(io: Io, name: string, o: EnableOptions): Promise<EnableResult> {
+  const nameErr = checkProfileName(name);
+  if (nameErr) throw new OobError('usage', nameErr);
   requireSystemd(o.root, 'enabled');
   const prep = await prepare(io, name, o);
   await checkNotForeign(o.root, prep.files);

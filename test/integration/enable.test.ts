@@ -57,7 +57,14 @@ describe('integration: enable, disable, units without a running systemd (--root,
     expect(await files(img)).to.deep.equal(['etc/oob/profiles/mgmt.ini']);
   });
 
-  it('a bad flag is refused with the profile line at fault (exit 3), writing nothing', async () => {
+  it('an invalid profile name is a usage error (exit 2), before anything else is looked at', async () => {
+    const r = await lab.oob(['enable', '../etc', '--root', img, '--nic', 'ens19']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^oob: "\.\.\/etc" is not a valid profile\/namespace name/);
+    expect(await files(img)).to.deep.equal([]);
+  });
+
+    it('a bad flag is refused with the profile line at fault (exit 3), writing nothing', async () => {
     const r = await lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, '--nic', 'ens19', '--address', '10.20.30.1/24', '--gateway', '192.168.1.1']);
     expect(r.code).to.equal(3);
     expect(r.stderr.split('\n')[0]).to.match(/^oob: \/etc\/oob\/profiles\/mgmt\.ini:\d+: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet/);

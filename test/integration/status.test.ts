@@ -52,7 +52,15 @@ describe('integration: oob status and oob doctor, with faults injected for real'
     expect(s.doctor.out).to.match(/^PASS  service sshd +running, pid \d+, listening tcp:22$/m);
   });
 
-  it('--probe asks the gateway by ARP and reads its answer', async () => {
+  it('a name that is no profile, namespace or record is a typo: exit 4 with the profiles there, for status and doctor', async () => {
+    for (const cmd of ['status', 'doctor']) {
+      const r = await lab.oob([cmd, 'nosuchprofile']);
+      expect(r.code, r.stderr).to.equal(4);
+      expect(r.stderr.trim()).to.equal(`oob: no profile "nosuchprofile" in ${lab.profileDir}; profiles there: ${lab.profile}`);
+    }
+  });
+
+    it('--probe asks the gateway by ARP and reads its answer', async () => {
     const r = await lab.oob(['status', '--json', '--probe', lab.profile]);
     expect(JSON.parse(r.stdout).profiles[0].gateways[0].neighbour).to.equal('REACHABLE');
   });

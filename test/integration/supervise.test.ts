@@ -198,11 +198,22 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     expect(await s.exit).to.equal(0);
   });
 
-  it('start passes on a bad profile as exit 3, changing nothing', async () => {
+  it('start refuses a bad profile with its line (exit 3) before starting or writing anything', async () => {
     await lab.writeProfile(profile(`[service.x]\nexec = /bin/true\nready = http:80\n`));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code).to.equal(3);
-    expect(r.stderr.split('\n')[0]).to.match(/^oob: the supervisor for .* exited with status 3 before it was ready: oob: .*ready: "http:80" is not tcp:PORT/);
+    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*\.ini:\d+: \[service\.x\] ready: "http:80" is not tcp:PORT/);
+    expect(await lab.namespaces()).not.to.include(lab.profile);
+    expect(existsSync(path.join(lab.runtimeDir, lab.profile)), 'no runtime directory, no log').to.equal(false);
+  });
+
+  it('start passes on the exit code of a supervisor that dies before it is ready', async () => {
+    // valid profile, but the NIC carries the host's only default route: the supervisor's up refuses (8)
+    await lab.inHost(['ip', '-batch', '-'], `addr add 10.99.0.5/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.99.0.1 dev ${lab.nic}\n`);
+    await lab.writeProfile(profile(''));
+    const r = await lab.oob(['start', lab.profile]);
+    expect(r.code).to.equal(8);
+    expect(r.stderr.split('\n')[0], r.stderr).to.match(/^oob: the supervisor for .* exited with status 8 before it was ready: oob: refusing to move/);
     expect(await lab.namespaces()).not.to.include(lab.profile);
   });
 
