@@ -1,12 +1,24 @@
 import type { Argv } from 'yargs';
-import { defaultIo, type Io } from '../io.js';
+import { resolvePaths } from '../state/layout.js';
+import { stderrLogger, type Io } from '../sys/io.js';
+import { spawnRunner } from '../sys/run.js';
 
 export interface GlobalArgs {
   'profile-dir'?: string;
   quiet?: boolean;
 }
 
-export const ioFor = (argv: GlobalArgs): Io => defaultIo({ profileDir: argv['profile-dir'], quiet: argv.quiet ?? false });
+/** The Io of a command run: the real runner, stderr for messages, the paths from flags and environment. */
+export function ioFor(argv: GlobalArgs): Io {
+  const env = process.env;
+  return {
+    run: spawnRunner,
+    log: argv.quiet ? { info: () => {}, warn: stderrLogger.warn } : stderrLogger,
+    paths: resolvePaths({ profileDir: argv['profile-dir'] }, env),
+    hostPid: process.pid,
+    env,
+  };
+}
 
 export const out = (line: string) => process.stdout.write(line + '\n');
 

@@ -14,8 +14,8 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
       .option('keep', { type: 'boolean', default: false, describe: 'leave everything set up for exploring' })
       .option('cleanup', { type: 'boolean', default: false, describe: 'remove what a kept demo left' }) as never,
   handler: async (argv) => {
-    const { demoCleanup, runDemo } = await import('../demo.js');
-    const { requireRoot } = await import('../ops.js');
+    const { demoCleanup, runDemo } = await import('../demo/demo.js');
+    const { requireRoot } = await import('../engine/ops.js');
     requireRoot('oob demo');
     const io = ioFor(argv);
     if (argv.cleanup) {

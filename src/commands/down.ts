@@ -14,7 +14,7 @@ export const downCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'stop what runs in the namespace, return the NIC to the host as it was, delete the namespace (idempotent)',
   builder: (y) => waitOption(nameArgs(y)).option('force', { type: 'boolean', default: false, describe: 'return the NIC here even if it came from another network namespace' }) as never,
   handler: async (argv) => {
-    const { downProfiles, requireRoot } = await import('../ops.js');
+    const { downProfiles, requireRoot } = await import('../engine/ops.js');
     requireRoot('oob down');
     const io = ioFor(argv);
     for (const n of argv.names) {

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { EnableOptions } from '../units/enable.js';
+import type { EnableOptions } from '../systemd/enable.js';
 import { ioFor, out, type GlobalArgs } from './common.js';
 
 /** The flags enable and units share: what goes into the profile's [interface], and the image. */
@@ -42,8 +42,8 @@ export const enableCommand: CommandModule<GlobalArgs, EnableArgs> = {
       .option('now', { type: 'boolean', default: true, describe: 'start it now too (--no-now: only at the next boot)' })
       .option('force', { type: 'boolean', default: false, describe: 'override the lock-out guard, now and at every start' }) as never,
   handler: async (argv) => {
-    const { requireRoot } = await import('../ops.js');
-    const { enable } = await import('../units/enable.js');
+    const { requireRoot } = await import('../engine/ops.js');
+    const { enable } = await import('../systemd/enable.js');
     requireRoot('oob enable');
     const io = ioFor(argv);
     const r = await enable(io, argv.name, enableOptions(argv, argv));
@@ -68,8 +68,8 @@ export const disableCommand: CommandModule<GlobalArgs, DisableArgs> = {
       .option('now', { type: 'boolean', default: false, describe: 'stop it now: the NIC goes back to the host with its recorded configuration' })
       .option('root', { type: 'string', describe: 'act on the image at DIR' }) as never,
   handler: async (argv) => {
-    const { requireRoot } = await import('../ops.js');
-    const { disable } = await import('../units/enable.js');
+    const { requireRoot } = await import('../engine/ops.js');
+    const { disable } = await import('../systemd/enable.js');
     requireRoot('oob disable');
     const r = await disable(ioFor(argv), argv.name, { now: argv.now, ...(argv.root ? { root: argv.root } : {}) });
     for (const f of r.removed) out(`removed ${f}`);
@@ -82,7 +82,7 @@ export const unitsCommand: CommandModule<GlobalArgs, ProfileFlags> = {
   describe: 'print what enable would write, writing nothing',
   builder: (y) => profileFlags(y) as never,
   handler: async (argv) => {
-    const { prepare } = await import('../units/enable.js');
+    const { prepare } = await import('../systemd/enable.js');
     const io = ioFor(argv);
     const p = await prepare(io, argv.name, enableOptions(argv, { now: false, force: false }));
     for (const n of p.notes) out(`# note: ${n}`);

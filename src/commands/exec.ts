@@ -13,9 +13,9 @@ export const execCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'run a command inside the namespace (ip netns exec: /etc/netns/NAME applies) and exit with its status',
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true, describe: 'the command and its arguments, after --' }).example('$0 exec mgmt -- ss -tlnp', 'sockets listening in mgmt') as never,
   handler: async (argv) => {
-    const { requireRoot } = await import('../ops.js');
-    const { listNamespaces } = await import('../net/observe.js');
-    const { runAttached } = await import('../runner.js');
+    const { requireRoot } = await import('../engine/ops.js');
+    const { listNamespaces } = await import('../observe/observe.js');
+    const { runAttached } = await import('../sys/run.js');
     requireRoot('oob exec');
     const nameErr = checkProfileName(argv.name);
     if (nameErr) throw new OobError('usage', nameErr);

@@ -12,8 +12,8 @@ export const planCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y.positional('name', { type: 'string', demandOption: true }).option('force', { type: 'boolean', default: false, describe: 'plan as "up --force" would' }) as never,
   handler: async (argv) => {
-    const { stepCommand } = await import('../apply.js');
-    const { planProfileUp, requireRoot } = await import('../ops.js');
+    const { stepCommand } = await import('../engine/apply.js');
+    const { planProfileUp, requireRoot } = await import('../engine/ops.js');
     const { loadProfile } = await import('../profile/load.js');
     requireRoot('oob plan');
     const io = ioFor(argv);

@@ -10,7 +10,7 @@ export const runCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'bring the profile up and supervise its services in the foreground (what the systemd unit runs)',
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }) as never,
   handler: async (argv) => {
-    const { requireRoot } = await import('../ops.js');
+    const { requireRoot } = await import('../engine/ops.js');
     const { runSupervisor } = await import('../supervise/supervisor.js');
     requireRoot('oob run');
     process.exitCode = await runSupervisor(ioFor(argv), argv.name);

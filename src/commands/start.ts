@@ -11,7 +11,7 @@ export const startCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'run the supervisor in the background, without systemd; returns once every service is ready',
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('timeout', { type: 'number', default: 60, describe: 'seconds to wait for readiness' }) as never,
   handler: async (argv) => {
-    const { requireRoot } = await import('../ops.js');
+    const { requireRoot } = await import('../engine/ops.js');
     const { startSupervisor } = await import('../supervise/control.js');
     requireRoot('oob start');
     const io = ioFor(argv);
@@ -25,7 +25,7 @@ export const stopCommand: CommandModule<GlobalArgs, Args> = {
   describe: 'stop the background supervisor and wait until it and its services are gone',
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }).option('timeout', { type: 'number', default: 120, describe: 'seconds to wait before killing what is left' }) as never,
   handler: async (argv) => {
-    const { requireRoot } = await import('../ops.js');
+    const { requireRoot } = await import('../engine/ops.js');
     const { stopSupervisor } = await import('../supervise/control.js');
     requireRoot('oob stop');
     const r = await stopSupervisor(ioFor(argv), argv.name, { timeoutMs: argv.timeout * 1000 });

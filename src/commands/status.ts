@@ -19,7 +19,7 @@ function lookFlags<T>(y: Argv<T>) {
 
 /** What status and doctor both look at: the observations and the status computed from them. Needs root (ip -n). */
 async function look(argv: GlobalArgs & { probe: boolean }, what: string, names: string[] | undefined) {
-  const { requireRoot } = await import('../ops.js');
+  const { requireRoot } = await import('../engine/ops.js');
   const { collect } = await import('../status/collect.js');
   const { summarize } = await import('../status/model.js');
   requireRoot(what, 'it reads the network namespaces and the runtime state');

@@ -13,7 +13,7 @@ export const upCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     waitOption(nameArgs(y)).option('force', { type: 'boolean', default: false, describe: 'move the NIC even if it carries the default route or your SSH session' }) as never,
   handler: async (argv) => {
-    const { loadAll, requireRoot, upProfiles } = await import('../ops.js');
+    const { loadAll, requireRoot, upProfiles } = await import('../engine/ops.js');
     requireRoot('oob up');
     const io = ioFor(argv);
     const profiles = await loadAll(io, argv.names);

@@ -1,21 +1,24 @@
 // observed state + the record -> the steps `down` takes. Pure. Works without the profile, so a
 // deleted or broken profile never strands a NIC.
 import { OobError } from '../errors.js';
-import { hostRestoreSteps, isOurDnsFile, isOurs } from './up.js';
-import type { HostState, PlanPaths, Step } from './types.js';
+import { isMarkedFor } from '../observe/nic.js';
+import type { Observation } from '../observe/types.js';
+import type { RuntimePaths } from '../state/layout.js';
+import { hostRestoreSteps, isOurDnsFile } from './up.js';
+import type { Step } from './types.js';
 
 export interface DownPlan {
   steps: Step[];
   notes: string[];
 }
 
-export function planDown(ns: string, s: HostState, paths: PlanPaths & { runtimeProfileDir: string }, o: { hostPid: number }): DownPlan {
+export function planDown(ns: string, s: Observation, paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>, o: { hostPid: number }): DownPlan {
   const steps: Step[] = [];
   const notes: string[] = [];
   const rec = s.record;
   const nsExists = s.namespaces.includes(ns);
   const byRecord = (l: { ifname: string; mac: string }) => !!rec && (l.mac === rec.nic.mac || l.ifname === rec.nic.name);
-  const nsNic = s.ns?.links.find(isOurs(ns)) ?? (rec ? s.ns?.links.find((l) => l.ifname !== 'lo' && byRecord(l)) : undefined);
+  const nsNic = s.ns?.links.find(isMarkedFor(ns)) ?? (rec ? s.ns?.links.find((l) => l.ifname !== 'lo' && byRecord(l)) : undefined);
   const ours = !!rec || !!nsNic;
   if (nsExists && !ours)
     throw new OobError('precondition', `namespace "${ns}" was not created by oob (no record in the runtime directory, no NIC marked by oob in it): leaving it alone`);
@@ -29,7 +32,7 @@ export function planDown(ns: string, s: HostState, paths: PlanPaths & { runtimeP
       notes.push(`no record of ${nsNic.ifname}'s host configuration: it is back in the host, down and unconfigured`);
     }
   } else {
-    const stranded = s.host.links.find(isOurs(ns));
+    const stranded = s.host.links.find(isMarkedFor(ns));
     if (stranded && rec) {
       notes.push(`${stranded.ifname} had already come back to the host (its namespace was deleted behind oob's back): restoring its configuration`);
       steps.push(...hostRestoreSteps(rec, stranded.ifname, stranded.alias));

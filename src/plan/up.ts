@@ -1,10 +1,14 @@
 // profile + observed host state -> the steps `up` takes, each with its undo. Pure.
 import { OobError } from '../errors.js';
 import { canonicalIp, cidrText, contains, familyOf, parseCidr, type Cidr } from '../net/addr.js';
-import { restorableRoutes, type AddrInfo, type Link, type Route } from '../net/ipjson.js';
+import { restorableRoutes, type AddrInfo, type Route } from '../net/ipjson.js';
+import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, markFor, nicMatches } from '../observe/nic.js';
+import type { Observation } from '../observe/types.js';
 import type { Profile } from '../profile/types.js';
+import type { RuntimePaths } from '../state/layout.js';
+import type { NicRecord } from '../state/record.js';
 import { lockoutReasons } from './guard.js';
-import { MARK, markFor, type HostState, type NicRecord, type PlanPaths, type Step, type UpPlan } from './types.js';
+import type { Step, UpPlan } from './types.js';
 
 export interface UpOptions {
   force: boolean;
@@ -15,18 +19,7 @@ export interface UpOptions {
 
 const ip = (ns: string | null, args: string[], title: string, undo: Step[] = []): Step => ({ kind: 'ip', ns, args, title, undo });
 
-export const isOurs = (profile: string) => (l: Link) => l.alias?.startsWith(`${MARK}${profile}:`) ?? false;
-
-export function selects(p: Profile, l: Link): boolean {
-  const sel = p.iface.nic;
-  return sel.kind === 'name' ? l.ifname === sel.name : l.mac === sel.mac || l.permaddr === sel.mac;
-}
-
-export function describeNic(p: Profile): string {
-  return p.iface.nic.kind === 'name' ? p.iface.nic.name : `the NIC with MAC ${p.iface.nic.mac}`;
-}
-
-const globalAddrs = (l: Link) => l.addrs.filter((a) => a.scope === 'global');
+const globalAddrs = (l: { addrs: AddrInfo[] }) => l.addrs.filter((a) => a.scope === 'global');
 const addrText = (a: AddrInfo) => `${a.local}/${a.prefixlen}`;
 
 export function dnsContent(p: Profile): string | undefined {
@@ -76,11 +69,11 @@ export function hostRestoreSteps(rec: NicRecord, currentName: string, currentAli
   return steps;
 }
 
-export function planUp(p: Profile, s: HostState, paths: PlanPaths, o: UpOptions): UpPlan {
+export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>, o: UpOptions): UpPlan {
   const ns = p.name;
   const nsExists = s.namespaces.includes(ns);
-  const nsNic = s.ns?.links.find(isOurs(ns)) ?? s.ns?.links.find((l) => selects(p, l));
-  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (nsNic ? isOurs(ns)(nsNic) : false);
+  const nsNic = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
+  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (nsNic ? isMarkedFor(ns)(nsNic) : false);
   if (nsExists && !ours)
     throw new OobError('precondition', `a network namespace "${ns}" exists that oob did not create: oob will not take it over; remove it (ip netns del ${ns}) if it is stale, or rename the profile`);
 
@@ -101,13 +94,13 @@ export function planUp(p: Profile, s: HostState, paths: PlanPaths, o: UpOptions)
     nicMtu = nsNic.mtu;
     if (!rec) notes.push(`no record of ${nicName}'s host configuration was found in the runtime directory: "oob down" will return it unconfigured`);
   } else {
-    const hostNic = s.host.links.find((l) => selects(p, l)) ?? (rec ? s.host.links.find(isOurs(ns)) : undefined);
-    if (!hostNic) throw new OobError('precondition', `${describeNic(p)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
+    const hostNic = s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
+    if (!hostNic) throw new OobError('precondition', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
     const reasons = lockoutReasons(hostNic, s.host.routes, s.ssh);
     if (reasons.length && !o.force) throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [...reasons.slice(1), 'if this is really the NIC to move (you are on a console), run again with --force']);
     for (const r of reasons) notes.push(`--force: ${r}`);
 
-    const stranded = rec && isOurs(ns)(hostNic); // came back from a namespace deleted behind oob's back
+    const stranded = rec && isMarkedFor(ns)(hostNic); // came back from a namespace deleted behind oob's back
     if (!stranded) {
       rec = {
         version: 1,
@@ -126,9 +119,9 @@ export function planUp(p: Profile, s: HostState, paths: PlanPaths, o: UpOptions)
         at: o.now,
       };
       if (!p.iface.addresses.length) {
-        const adoptedAddrs = globalAddrs(hostNic).map(addrText);
-        const adoptedGws = s.host.routes.filter((r) => r.dev === hostNic.ifname && r.dst === 'default' && r.gateway && r.table === 'main').map((r) => r.gateway!);
-        rec.adopted = { addresses: adoptedAddrs, gateways: [...new Set(adoptedGws)] };
+        const adoptedAddrs = adoptableAddresses(hostNic);
+        const adoptedGws = adoptableGateways(s.host.routes, hostNic.ifname);
+        rec.adopted = { addresses: adoptedAddrs, gateways: adoptedGws };
         if (adoptedAddrs.length) notes.push(`adopting ${hostNic.ifname}'s host configuration: ${adoptedAddrs.join(', ')}${adoptedGws.length ? `, gateway ${adoptedGws.join(', ')}` : ''}`);
       }
     }

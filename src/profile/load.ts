@@ -1,6 +1,6 @@
 // Reading profiles from the profile directory: the only part of profile handling that touches disk.
 import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
+import { PROFILE_SUFFIX, profileFile } from '../state/layout.js';
 import { OobError } from '../errors.js';
 import { checkProfileName } from './names.js';
 import { parseProfile, ProfileProblems } from './parse.js';
@@ -8,14 +8,10 @@ import type { Profile } from './types.js';
 
 export async function listProfiles(dir: string): Promise<string[]> {
   try {
-    return (await fsp.readdir(dir)).filter((f) => f.endsWith('.ini')).map((f) => f.slice(0, -4)).sort();
+    return (await fsp.readdir(dir)).filter((f) => f.endsWith(PROFILE_SUFFIX)).map((f) => f.slice(0, -PROFILE_SUFFIX.length)).sort();
   } catch {
     return [];
   }
-}
-
-export function profilePath(dir: string, name: string): string {
-  return path.join(dir, `${name}.ini`);
 }
 
 /**
@@ -32,7 +28,7 @@ export function checkOwnership(file: string, st: { uid: number; mode: number }, 
 export async function loadProfile(dir: string, name: string): Promise<Profile> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
-  const file = profilePath(dir, name);
+  const file = profileFile(dir, name);
   let text: string;
   try {
     const st = await fsp.stat(file);

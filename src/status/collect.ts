@@ -7,16 +7,18 @@
 // over 50 namespaces, against 120 ms for all three queries with one batch per namespace.)
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Io } from '../io.js';
+import type { Io } from '../sys/io.js';
 import { parseNeigh, type Link, type NsFull, type Route } from '../net/ipjson.js';
-import { listNamespaces, observeNs, planPaths, readRecord } from '../net/observe.js';
-import type { NicRecord, NsView } from '../plan/types.js';
+import { isMarkedFor } from '../observe/nic.js';
+import { listNamespaces, observeNs } from '../observe/observe.js';
+import type { NsView } from '../observe/types.js';
+import { networkdRulePath, nmRulePath, profileFile, runtimePaths, wantsLink } from '../state/layout.js';
+import { readRecord, type NicRecord } from '../state/record.js';
 export type { Neighbour, NsFull } from '../net/ipjson.js';
 import { listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
-import { sameProcess, socketsOf } from '../supervise/procs.js';
-import { readState, type SupervisorState } from '../supervise/state.js';
-import { networkdRulePath, nmRulePath, unitName } from '../units/render.js';
+import { sameProcess, socketsOf } from '../sys/proc.js';
+import { readState, type SupervisorState } from '../state/supervisor.js';
 import { OobError } from '../errors.js';
 
 export interface ServiceSockets {
@@ -26,6 +28,8 @@ export interface ServiceSockets {
 export interface RawProfile {
   name: string;
   file: string;
+  /** Where a detached supervisor's output goes (oob start). */
+  logFile: string;
   profile?: Profile;
   profileError?: string;
   ns?: NsFull;
@@ -73,7 +77,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     // a name with no profile, no namespace and no record is a typo, not a profile that is down
     const have = await listProfiles(io.paths.profileDir);
     for (const n of names) {
-      if (have.includes(n) || namespaces.includes(n) || (await readRecord(planPaths(io, n).recordFile))) continue;
+      if (have.includes(n) || namespaces.includes(n) || (await readRecord(runtimePaths(io.paths, n).recordFile))) continue;
       throw new OobError('noProfile', `no profile "${n}" in ${io.paths.profileDir}${have.length ? `; profiles there: ${have.join(', ')}` : ''}`);
     }
   }
@@ -86,7 +90,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
 
   const profiles = await Promise.all(
     all.map(async (name): Promise<RawProfile> => {
-      const file = path.join(io.paths.profileDir, `${name}.ini`);
+      const file = profileFile(io.paths.profileDir, name);
       let profile: Profile | undefined;
       let profileError: string | undefined;
       try {
@@ -94,12 +98,12 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       } catch (e) {
         profileError = e instanceof OobError ? e.message : String(e);
       }
-      const pp = planPaths(io, name);
+      const pp = runtimePaths(io.paths, name);
       const [record, state, dnsFile, wants, nmRule, networkdRule] = await Promise.all([
         readRecord(pp.recordFile),
-        readState(io.paths.runtimeDir, name),
+        readState(io.paths, name),
         fsp.readFile(pp.dnsFile, 'utf8').catch(() => undefined),
-        fsp.lstat(`/etc/systemd/system/multi-user.target.wants/${unitName(name)}`).then(() => true, () => false),
+        fsp.lstat(wantsLink(name)).then(() => true, () => false),
         fsp.stat(nmRulePath(name)).then(() => true, () => false),
         fsp.stat(networkdRulePath(name)).then(() => true, () => false),
       ]);
@@ -108,7 +112,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       if (supervisorAlive) for (const [svc, st] of Object.entries(state!.services)) if (st.pid) sockets[svc] = await socketsOf(st.pid);
       const ns = viewOf.get(name);
       return {
-        name, file,
+        name, file, logFile: pp.logFile,
         ...(profile ? { profile } : {}), ...(profileError ? { profileError } : {}),
         ...(ns ? { ns } : {}), ...(record ? { record } : {}), ...(state ? { state } : {}),
         supervisorAlive,
@@ -126,7 +130,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     // gateway already known is re-probed at its known address. Nothing else leaves.
     const probed: string[] = [];
     for (const p of profiles) {
-      const nic = p.ns?.links.find((l) => l.alias?.startsWith(`oob:${p.name}:`));
+      const nic = p.ns?.links.find(isMarkedFor(p.name));
       if (!nic) continue;
       for (const r of p.ns!.routes.filter((x) => x.dst === 'default' && x.gateway && x.table === 'main')) {
         const known = p.ns!.neigh.find((n) => n.dst === r.gateway && n.lladdr);

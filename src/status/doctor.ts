@@ -77,7 +77,7 @@ function finish(out: Check[], p: RawProfile, st: ProfileStatus): Check[] {
   else for (const s of st.services) {
     const def = defs.find((d) => d.name === s.name)!;
     const port = def.ready.kind === 'tcp' ? `tcp:${def.ready.port}` : undefined;
-    if (!s.ready || !s.pid) add('FAIL', `service ${s.name}`, `${s.phase}${s.lastExit ? `; last exit: ${s.lastExit.reason}` : ''}${s.crashLoop ? '; crash loop' : ''}`, `look at its output: journalctl -u oob@${p.name}, or /run/oob/${p.name}/supervisor.log`);
+    if (!s.ready || !s.pid) add('FAIL', `service ${s.name}`, `${s.phase}${s.lastExit ? `; last exit: ${s.lastExit.reason}` : ''}${s.crashLoop ? '; crash loop' : ''}`, `look at its output: journalctl -u oob@${p.name}, or ${p.logFile}`);
     else if (port && !s.listening.includes(port)) add('FAIL', `service ${s.name}`, `running (pid ${s.pid}) but not listening on ${port} (listening: ${s.listening.join(' ') || 'nothing'})`, 'check its configuration (ListenAddress, Port)');
     else add('PASS', `service ${s.name}`, `running, pid ${s.pid}${s.listening.length ? `, listening ${s.listening.join(' ')}` : ''}`);
   }

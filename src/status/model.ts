@@ -2,6 +2,7 @@
 // profile. Pure.
 import { canonicalIp, cidrText, familyOf, overlaps, parseCidr, type Cidr } from '../net/addr.js';
 import type { Link } from '../net/ipjson.js';
+import { findNicInHost, findNicInNamespace } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
 
 export type Health = 'ok' | 'degraded' | 'down';
@@ -46,15 +47,10 @@ export interface StatusReport {
 const worse = (a: Health, b: Health): Health => (a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'ok');
 const GOOD_NEIGH = ['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP'];
 
-const selector = (p: RawProfile) => {
-  const sel = p.profile?.iface.nic;
-  return (l: Link) => (sel ? (sel.kind === 'name' ? l.ifname === sel.name : l.mac === sel.mac || l.permaddr === sel.mac) : false);
-};
-
 /** The profile's NIC in its namespace (by oob's mark, else by the profile's selector). */
-export const nicInNs = (p: RawProfile) => p.ns?.links.find((l) => l.alias?.startsWith(`oob:${p.name}:`)) ?? p.ns?.links.find((l) => l.ifname !== 'lo' && selector(p)(l));
+export const nicInNs = (p: RawProfile) => findNicInNamespace(p.name, p.profile?.iface.nic, p.ns?.links);
 /** The profile's NIC still (or again) in the host. */
-export const nicInHost = (raw: Raw, p: RawProfile) => raw.host.links.find((l) => l.alias?.startsWith(`oob:${p.name}:`) || selector(p)(l));
+export const nicInHost = (raw: Raw, p: RawProfile) => findNicInHost(p.name, p.profile?.iface.nic, raw.host.links);
 
 export function summarize(raw: Raw): StatusReport {
   const now = Date.parse(raw.at);

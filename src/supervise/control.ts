@@ -2,18 +2,19 @@
 import { openSync, closeSync, promises as fsp, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode, OobError, type ExitCodeName } from '../errors.js';
-import type { Io } from '../io.js';
-import { SYSTEMD_PRIVATE_ENV } from '../notify.js';
-import { startDetached } from '../runner.js';
-import { sameProcess } from './procs.js';
-import { logFile, readState } from './state.js';
+import type { Io } from '../sys/io.js';
+import { SYSTEMD_PRIVATE_ENV } from './notify.js';
+import { startDetached } from '../sys/run.js';
+import { sameProcess } from '../sys/proc.js';
+import { runtimePaths } from '../state/layout.js';
+import { readState } from '../state/supervisor.js';
 import { loadProfile } from '../profile/load.js';
 
 const CLI = new URL('../cli.js', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function running(io: Io, name: string) {
-  const st = await readState(io.paths.runtimeDir, name);
+  const st = await readState(io.paths, name);
   if (st && (await sameProcess(st.supervisor.pid, st.supervisor.pidStart))) return st;
   return undefined;
 }
@@ -25,10 +26,10 @@ async function tail(file: string, n = 5): Promise<string[]> {
 
 export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: number; profileDirArg?: string | undefined }) {
   const cur = await running(io, name);
-  if (cur) return { already: true, pid: cur.supervisor.pid, status: '', log: logFile(io.paths.runtimeDir, name) };
+  if (cur) return { already: true, pid: cur.supervisor.pid, status: '', log: runtimePaths(io.paths, name).logFile };
   // a missing or bad profile is said here, in one line, before anything is started or written
   await loadProfile(io.paths.profileDir, name);
-  const log = logFile(io.paths.runtimeDir, name);
+  const log = runtimePaths(io.paths, name).logFile;
   mkdirSync(path.dirname(log), { recursive: true, mode: 0o755 });
   const fd = openSync(log, 'a', 0o640);
   const env = Object.fromEntries(Object.entries(io.env).filter(([k]) => !SYSTEMD_PRIVATE_ENV.includes(k)));
@@ -47,7 +48,7 @@ export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: n
       const code = (Object.entries(ExitCode).find(([, v]) => v === exited)?.[0] ?? 'serviceGaveUp') as ExitCodeName;
       throw new OobError(code, `the supervisor for ${name} exited with status ${exited} before it was ready: ${why}`, [`log: ${log}`]);
     }
-    const st = await readState(io.paths.runtimeDir, name);
+    const st = await readState(io.paths, name);
     if (st && st.supervisor.pid === child.pid && st.ready) {
       const svc = Object.values(st.services);
       return { already: false, pid: child.pid!, status: `${svc.filter((s) => s.ready).length}/${svc.length} services ready`, log };
@@ -69,8 +70,8 @@ export async function stopSupervisor(io: Io, name: string, opts: { timeoutMs: nu
     await sleep(50);
   }
   process.kill(pid, 'SIGKILL');
-  const { downProfile } = await import('../ops.js');
+  const { downProfile } = await import('../engine/ops.js');
   await downProfile(io, name);
-  await fsp.rm(path.join(io.paths.runtimeDir, name, 'state.json'), { force: true });
+  await fsp.rm(runtimePaths(io.paths, name).stateFile, { force: true });
   return { wasRunning: true, pid, forced: true };
 }

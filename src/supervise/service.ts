@@ -6,9 +6,9 @@ import { promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { ServiceConfig } from '../profile/types.js';
-import { startLongRunning, type LongRunning } from '../runner.js';
-import { listeningPortsOf, netnsOf, readPidFile, resolveUser, sameProcess, startTime } from './procs.js';
-import type { ServiceState } from './state.js';
+import { startLongRunning, type LongRunning } from '../sys/run.js';
+import { listeningPortsOf, netnsOf, readPidFile, resolveUser, sameProcess, startTime } from '../sys/proc.js';
+import type { ServiceState } from '../state/supervisor.js';
 
 export interface ServiceDeps {
   ns: string;

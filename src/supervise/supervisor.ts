@@ -3,17 +3,18 @@
 // stop them all and bring the network down. SIGHUP re-reads the profile.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { killNsPids, nsPids } from '../apply.js';
+import { killNsPids, nsPids } from '../engine/apply.js';
 import { OobError } from '../errors.js';
-import type { Io } from '../io.js';
-import { acquireLock, type Lock } from '../lock.js';
-import { createNotifier, SYSTEMD_PRIVATE_ENV, type Notifier } from '../notify.js';
-import { downProfile, upProfile } from '../ops.js';
+import type { Io } from '../sys/io.js';
+import { acquireLock, type Lock } from '../engine/lock.js';
+import { createNotifier, SYSTEMD_PRIVATE_ENV, type Notifier } from './notify.js';
+import { downProfile, upProfile } from '../engine/ops.js';
 import { loadProfile } from '../profile/load.js';
 import type { Profile, ServiceConfig } from '../profile/types.js';
-import { cmdline, netnsId, netnsOf, readPidFile, sameProcess, startTime } from './procs.js';
+import { cmdline, netnsId, netnsOf, readPidFile, sameProcess, startTime } from '../sys/proc.js';
 import { Service, stopPid } from './service.js';
-import { readState, stateFile, writeState, type SupervisorState } from './state.js';
+import { runtimePaths } from '../state/layout.js';
+import { readState, writeState, type SupervisorState } from '../state/supervisor.js';
 
 export interface SupervisorOptions {
   /** Where log lines go (stderr by default). */
@@ -30,7 +31,7 @@ export async function runSupervisor(io: Io, name: string, opts: SupervisorOption
     runLock = await acquireLock(io.paths.runtimeDir, `${name}.run`, 0, { keepAlive: true });
   } catch (e) {
     if (e instanceof OobError && e.code === 'busy') {
-      const st = await readState(io.paths.runtimeDir, name);
+      const st = await readState(io.paths, name);
       throw new OobError('busy', `a supervisor for ${name} is already running${st ? ` (pid ${st.supervisor.pid})` : ''}: stop it first (oob stop ${name})`);
     }
     throw e;
@@ -92,7 +93,7 @@ class Supervisor {
       services: {},
       updatedAt: '',
     };
-    const previous = await readState(this.io.paths.runtimeDir, this.name);
+    const previous = await readState(this.io.paths, this.name);
     this.send({ STATUS: `${this.name}: bringing the network up` });
     try {
       const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' });
@@ -197,7 +198,7 @@ class Supervisor {
     this.writeQueued = true;
     this.writing = this.writing.then(async () => {
       this.writeQueued = false;
-      if (this.state) await writeState(this.io.paths.runtimeDir, this.state).catch((e: Error) => this.log(`cannot write the state file: ${e.message}`));
+      if (this.state) await writeState(this.io.paths, this.state).catch((e: Error) => this.log(`cannot write the state file: ${e.message}`));
     });
     return this.writing;
   }
@@ -268,8 +269,9 @@ class Supervisor {
       code = e instanceof OobError ? e.exitCode : 1;
     }
     await this.writing;
-    await fsp.rm(stateFile(this.io.paths.runtimeDir, this.name), { force: true });
-    await fsp.rmdir(path.dirname(stateFile(this.io.paths.runtimeDir, this.name))).catch(() => {});
+    const rt = runtimePaths(this.io.paths, this.name);
+    await fsp.rm(rt.stateFile, { force: true });
+    await fsp.rmdir(rt.dir).catch(() => {});
     this.finish(code);
   }
 }

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { cmdline, startTime } from '../../src/supervise/procs.js';
-import type { SupervisorState } from '../../src/supervise/state.js';
+import { cmdline, startTime } from '../../src/sys/proc.js';
+import type { SupervisorState } from '../../src/state/supervisor.js';
 import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor, needSshd } from './lab.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { applyAtomic, applyBestEffort, parseBatchErrors, quoteBatchArg } from '../../src/apply.js';
+import { applyAtomic, applyBestEffort, parseBatchErrors, quoteBatchArg } from '../../src/engine/apply.js';
 import { OobError } from '../../src/errors.js';
-import type { Io } from '../../src/io.js';
-import type { RunOptions } from '../../src/runner.js';
+import type { Io } from '../../src/sys/io.js';
+import type { RunOptions } from '../../src/sys/run.js';
 import type { Step } from '../../src/plan/types.js';
 
 /** A runner that records every ip line it is given, and fails the k-th line over the whole run. */

@@ -1,9 +1,10 @@
 import type { AddrInfo, Link, Route } from '../../src/net/ipjson.js';
-import type { HostState, PlanPaths } from '../../src/plan/types.js';
+import type { Observation } from '../../src/observe/types.js';
+import type { RuntimePaths } from '../../src/state/layout.js';
 import { parseProfile } from '../../src/profile/parse.js';
 import type { Profile } from '../../src/profile/types.js';
 
-export const paths: PlanPaths = { recordFile: '/run/oob/mgmt/nic.json', dnsFile: '/etc/netns/mgmt/resolv.conf', dnsDir: '/etc/netns/mgmt' };
+export const paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'> = { recordFile: '/run/oob/mgmt/nic.json', dnsFile: '/etc/netns/mgmt/resolv.conf', dnsDir: '/etc/netns/mgmt' };
 
 export function profile(text: string, name = 'mgmt'): Profile {
   const p = parseProfile(name, `/p/${name}.ini`, text);
@@ -19,7 +20,7 @@ export function link(ifname: string, o: Partial<Link> = {}): Link {
 
 export const route = (dst: string, dev: string, o: Partial<Route> = {}): Route => ({ type: 'unicast', dst, dev, table: 'main', protocol: 'boot', scope: 'global', family: dst.includes(':') ? 6 : 4, ...o });
 
-export function host(o: Partial<HostState> = {}): HostState {
+export function host(o: Partial<Observation> = {}): Observation {
   return {
     host: {
       links: [link('lo', { ifindex: 1, mac: '00:00:00:00:00:00' }), link('eth0', { ifindex: 2, mac: '52:54:00:00:00:01', addrs: [v4('192.0.2.2')] }), link('ens19', { ifindex: 3, up: false, addrs: [] })],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { acquireLock } from '../../src/lock.js';
+import { acquireLock } from '../../src/engine/lock.js';
 import { OobError } from '../../src/errors.js';
 
 describe('lock', () => {

@@ -1,18 +1,18 @@
 import { expect } from 'chai';
-import { stepCommand } from '../../src/apply.js';
+import { stepCommand } from '../../src/engine/apply.js';
 import { OobError } from '../../src/errors.js';
 import { planDown } from '../../src/plan/down.js';
 import { lockoutReasons } from '../../src/plan/guard.js';
-import type { HostState } from '../../src/plan/types.js';
+import type { Observation } from '../../src/observe/types.js';
 import { planUp } from '../../src/plan/up.js';
 import { host, link, paths, profile, route, v4 } from './helpers.js';
 
 const SEED = `[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n`;
 const opts = { force: false, hostPid: 4242, now: '2026-11-22T00:00:00Z' };
-const cmds = (s: HostState, text = SEED, o = opts) => planUp(profile(text), s, paths, o).steps.map(stepCommand);
+const cmds = (s: Observation, text = SEED, o = opts) => planUp(profile(text), s, paths, o).steps.map(stepCommand);
 
 /** The state the host is in once the seed's plan has been applied. */
-function applied(): HostState {
+function applied(): Observation {
   const first = planUp(profile(SEED), host(), paths, opts);
   const rec = JSON.parse((first.steps[0] as { content: string }).content);
   const h = host();
@@ -144,7 +144,7 @@ describe('plan/guard: the lock-out guard', () => {
 describe('plan/down', () => {
   it('kills what runs inside, returns the NIC to the host pid, restores it, deletes namespace, DNS file and record', () => {
     const s = applied();
-    const c = planDown('mgmt', s, { ...paths, runtimeProfileDir: '/run/oob/mgmt' }, { hostPid: 4242 }).steps.map(stepCommand);
+    const c = planDown('mgmt', s, paths, { hostPid: 4242 }).steps.map(stepCommand);
     expect(c[0]).to.match(/^kill/);
     expect(c[1]).to.equal('ip -n mgmt link set dev ens19 netns 4242');
     expect(c).to.include('ip netns del mgmt');
@@ -153,10 +153,10 @@ describe('plan/down', () => {
     expect(c.indexOf('ip netns del mgmt')).to.be.greaterThan(c.indexOf('ip -n mgmt link set dev ens19 netns 4242'));
   });
   it('plans nothing when nothing is there', () => {
-    expect(planDown('mgmt', host(), { ...paths, runtimeProfileDir: '/run/oob/mgmt' }, { hostPid: 1 }).steps).to.deep.equal([]);
+    expect(planDown('mgmt', host(), paths, { hostPid: 1 }).steps).to.deep.equal([]);
   });
   it('refuses to delete a namespace oob did not create', () => {
     const s = host({ namespaces: ['mgmt'], ns: { links: [link('lo')], routes: [] } });
-    expect(() => planDown('mgmt', s, { ...paths, runtimeProfileDir: '/x' }, { hostPid: 1 })).to.throw(OobError, /not created by oob/);
+    expect(() => planDown('mgmt', s, paths, { hostPid: 1 })).to.throw(OobError, /not created by oob/);
   });
 });

@@ -12,6 +12,7 @@ function healthy(): { raw: Raw; p: RawProfile } {
   const p: RawProfile = {
     name: 'mgmt',
     file: '/p/mgmt.ini',
+    logFile: '/run/oob/mgmt/supervisor.log',
     profile: P,
     ns: {
       links: [link('lo', { mac: '00:00:00:00:00:00' }), link('ens19', { alias: 'oob:mgmt:ens19', addrs: [v4('10.20.30.1')] })],

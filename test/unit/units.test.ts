@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_RESTART_CODES } from '../../src/errors.js';
-import { deviceUnit, escapePath, renderDropIn, renderNetworkdRule, renderNmRule, renderTemplate, unitFiles, type UnitContext } from '../../src/units/render.js';
+import { deviceUnit, escapePath, renderDropIn, renderNetworkdRule, renderNmRule, renderTemplate, unitFiles, type UnitContext } from '../../src/systemd/render.js';
 import { profile } from './helpers.js';
 
 const template = readFileSync(new URL('../../../units/oob@.service', import.meta.url), 'utf8');

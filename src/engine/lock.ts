@@ -6,7 +6,7 @@
 // network namespace: every oob acting on a host runs in that host's namespace, which is what
 // "the same profile" means here.
 import { createServer, type Server } from 'node:net';
-import { OobError } from './errors.js';
+import { OobError } from '../errors.js';
 
 export interface Lock {
   release(): Promise<void>;

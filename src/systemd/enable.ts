@@ -3,16 +3,18 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OobError } from '../errors.js';
-import { readFileOr, writeFileAtomic, type Io } from '../io.js';
-import { observeHost, observeProfile } from '../net/observe.js';
+import { readFileOr, writeFileAtomic } from '../sys/files.js';
+import type { Io } from '../sys/io.js';
+import { observeHost, observeProfile } from '../observe/observe.js';
 import { lockoutReasons } from '../plan/guard.js';
-import { describeNic, isOurs, selects } from '../plan/up.js';
+import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, nicMatches } from '../observe/nic.js';
 import { newProfileText, setKeys } from '../profile/edit.js';
 import { checkProfileName } from '../profile/names.js';
 import { parseProfile, ProfileProblems } from '../profile/parse.js';
 import type { Profile } from '../profile/types.js';
-import { CommandError, firstLine } from '../runner.js';
-import { dropInPath, GENERATED, networkdRulePath, nmRulePath, templatePath, unitFiles, unitName, type FileOut, type UnitContext } from './render.js';
+import { CommandError, firstLine } from '../sys/run.js';
+import { dropInDirPattern, dropInPath, networkdRulePath, nmRulePath, profileFile as profileFileOf, templatePath, unitDir, unitName } from '../state/layout.js';
+import { GENERATED, unitFiles, type FileOut, type UnitContext } from './render.js';
 
 export interface EnableOptions {
   nic?: string;
@@ -60,7 +62,7 @@ export interface Prepared {
 export async function prepare(io: Io, name: string, o: EnableOptions): Promise<Prepared> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
-  const profileFile = path.join(io.paths.profileDir, `${name}.ini`);
+  const profileFile = profileFileOf(io.paths.profileDir, name);
   const before = await readFileOr(at(o.root, profileFile), undefined);
   let text = setKeys(before ?? newProfileText(name), 'interface', {
     nic: o.nic,
@@ -84,10 +86,10 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     // The NIC as this host sees it: its MAC for the unmanaged rules, its addresses to adopt.
     const base = await observeHost(io);
     const state = await observeProfile(io, name, base);
-    const inHost = base.host.links.find((l) => selects(profile, l));
-    const inNs = state.ns?.links.find(isOurs(name));
+    const inHost = base.host.links.find((l) => nicMatches(profile.iface.nic, l));
+    const inNs = state.ns?.links.find(isMarkedFor(name));
     const nic = inHost ?? inNs;
-    if (!nic) throw new OobError('precondition', `${describeNic(profile)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`);
+    if (!nic) throw new OobError('precondition', `${describeNic(profile.iface.nic)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`);
     ctx.mac = nic.permaddr ?? nic.mac;
     ctx.nicName = inHost ? inHost.ifname : (state.record?.nic.name ?? nic.ifname);
     if (inHost && !o.force) {
@@ -98,10 +100,10 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
       // At boot the unit runs before the network managers, when the NIC has no address yet to
       // adopt: write what it has now into the profile.
       const addrs = inHost
-        ? inHost.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`)
+        ? adoptableAddresses(inHost)
         : (state.record?.adopted?.addresses ?? []);
       const gws = inHost
-        ? [...new Set(base.host.routes.filter((r) => r.dev === inHost.ifname && r.dst === 'default' && r.gateway && r.table === 'main').map((r) => r.gateway!))]
+        ? adoptableGateways(base.host.routes, inHost.ifname)
         : (state.record?.adopted?.gateways ?? []);
       if (!addrs.length) throw new OobError('precondition', `${profileFile}: no address given and ${ctx.nicName} has none to adopt: give --address CIDR (and --gateway IP)`);
       text = setKeys(text, 'interface', { address: addrs.join(', '), gateway: !profile.iface.gateways.length && gws.length ? gws.join(', ') : undefined });
@@ -220,8 +222,8 @@ export async function disable(io: Io, name: string, o: { now: boolean; root?: st
   }
   await fsp.rmdir(path.dirname(at(o.root, dropInPath(name)))).catch(() => {});
   // the template goes with the last profile that uses it
-  const sysdir = at(o.root, '/etc/systemd/system');
-  const others = (await fsp.readdir(sysdir).catch(() => [] as string[])).filter((d) => /^oob@.+\.service\.d$/.test(d));
+  const sysdir = at(o.root, unitDir);
+  const others = (await fsp.readdir(sysdir).catch(() => [] as string[])).filter((d) => dropInDirPattern.test(d));
   const tpl = await readFileOr(at(o.root, templatePath), undefined);
   if (!others.length && tpl?.includes('oob enable')) {
     await fsp.rm(at(o.root, templatePath), { force: true });
@@ -230,7 +232,7 @@ export async function disable(io: Io, name: string, o: { now: boolean; root?: st
   if (!o.root) await systemctl(['daemon-reload']);
   let stopped = false;
   if (o.now && !o.root) {
-    const { downProfile } = await import('../ops.js');
+    const { downProfile } = await import('../engine/ops.js');
     const r = await downProfile(io, name);
     stopped = true;
     if (r.steps.length) removed.push(`namespace ${name} (the NIC is back in the host)`);

@@ -1,23 +1,15 @@
 // Read the host's state: links, addresses and routes of the host and of the profile's namespace
 // (one `ip -j -batch` process per namespace, run side by side), the record and the DNS file.
 import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import { OobError } from '../errors.js';
-import { readFileOr, readVersionedJson, type Io } from '../io.js';
-import { CommandError, firstLine } from '../runner.js';
-import type { HostState, NicRecord, NsView, PlanPaths } from '../plan/types.js';
-import { canonicalIp, familyOf } from './addr.js';
-import { parseLinks, parseNeigh, parseRoutes, splitBatchJson, type NsFull } from './ipjson.js';
-
-export function planPaths(io: Io, ns: string): PlanPaths & { runtimeProfileDir: string } {
-  const runtimeProfileDir = path.join(io.paths.runtimeDir, ns);
-  return {
-    runtimeProfileDir,
-    recordFile: path.join(runtimeProfileDir, 'nic.json'),
-    dnsDir: path.join(io.paths.netnsEtcDir, ns),
-    dnsFile: path.join(io.paths.netnsEtcDir, ns, 'resolv.conf'),
-  };
-}
+import { canonicalIp, familyOf } from '../net/addr.js';
+import { parseLinks, parseNeigh, parseRoutes, splitBatchJson, type Link, type NsFull } from '../net/ipjson.js';
+import { runtimePaths } from '../state/layout.js';
+import { readRecord } from '../state/record.js';
+import { readFileOr } from '../sys/files.js';
+import type { Io } from '../sys/io.js';
+import { CommandError, firstLine } from '../sys/run.js';
+import type { HostObservation, NsView, Observation, SshSession } from './types.js';
 
 /** A namespace's links (with addresses) and routes, and with `neigh` its neighbours too: one `ip -batch` process. */
 export async function observeNs(io: Io, ns: string | null): Promise<NsView>;
@@ -45,26 +37,21 @@ export async function listNamespaces(io: Io): Promise<string[]> {
   }
 }
 
-export function parseSshConnection(v: string | undefined): HostState['ssh'] {
+export function parseSshConnection(v: string | undefined): SshSession | undefined {
   const parts = (v ?? '').trim().split(/\s+/);
   if (parts.length !== 4 || !familyOf(parts[0]!) || !familyOf(parts[2]!)) return undefined;
   return { client: canonicalIp(parts[0]!), local: canonicalIp(parts[2]!) };
 }
 
-export const readRecord = (file: string) => readVersionedJson<NicRecord>(file, 1);
-
-/** The host's side of the state: shared by every profile of one call. */
-export type HostBase = Pick<HostState, 'host' | 'hostNetns' | 'namespaces' | 'ssh'>;
-
-export async function observeHost(io: Io): Promise<HostBase> {
+export async function observeHost(io: Io): Promise<HostObservation> {
   const [namespaces, host, hostNetns] = await Promise.all([listNamespaces(io), observeNs(io, null), fsp.readlink('/proc/self/ns/net').catch(() => 'unknown')]);
   const ssh = parseSshConnection(io.env.SSH_CONNECTION);
   return { host, hostNetns, namespaces, ...(ssh ? { ssh } : {}) };
 }
 
 /** One profile's side: its namespace (if it exists), its record, its DNS file. */
-export async function observeProfile(io: Io, ns: string, base: HostBase): Promise<HostState> {
-  const paths = planPaths(io, ns);
+export async function observeProfile(io: Io, ns: string, base: HostObservation): Promise<Observation> {
+  const paths = runtimePaths(io.paths, ns);
   const [nsView, record, dnsFile] = await Promise.all([
     base.namespaces.includes(ns) ? observeNs(io, ns) : Promise.resolve(undefined),
     readRecord(paths.recordFile),
@@ -73,12 +60,12 @@ export async function observeProfile(io: Io, ns: string, base: HostBase): Promis
   return { ...base, ...(nsView ? { ns: nsView } : {}), ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
 }
 
-export async function observe(io: Io, ns: string): Promise<HostState> {
+export async function observe(io: Io, ns: string): Promise<Observation> {
   return observeProfile(io, ns, await observeHost(io));
 }
 
 /** Where is a NIC that is neither in the host nor in the profile's namespace? Only asked on that error path. */
-export async function findNicElsewhere(io: Io, match: (l: { ifname: string; mac: string }) => boolean, skip: string): Promise<string | undefined> {
+export async function findNicElsewhere(io: Io, match: (l: Link) => boolean, skip: string): Promise<string | undefined> {
   for (const ns of await listNamespaces(io)) {
     if (ns === skip) continue;
     const r = await io.run(['ip', '-n', ns, '-j', 'link', 'show'], { allowFail: true });

@@ -10,7 +10,7 @@
 // receiving socket: node-unix-socket pads abstract names with NULs (its sends to "@name" are
 // refused), unix-dgram needs a C++ toolchain on every server at install time. A message costs one
 // short process; oob sends few (status changes, and WATCHDOG=1 at half the watchdog period).
-import { CommandError, firstLine, spawnRunner, type Runner } from './runner.js';
+import { CommandError, firstLine, spawnRunner, type Runner } from '../sys/run.js';
 
 export type NotifyFields = Record<string, string>;
 

@@ -5,15 +5,17 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { stepCommand } from './apply.js';
-import { OobError } from './errors.js';
-import { readFileOr, writeFileAtomic, type Io } from './io.js';
-import { overlaps, parseCidr, type Cidr } from './net/addr.js';
-import { listNamespaces, observeNs } from './net/observe.js';
-import { downProfile, planProfileUp, upProfile } from './ops.js';
-import { loadProfile } from './profile/load.js';
-import { startDetached } from './runner.js';
-import { listeningPorts } from './supervise/procs.js';
+import { stepCommand } from '../engine/apply.js';
+import { OobError } from '../errors.js';
+import { readFileOr, writeFileAtomic } from '../sys/files.js';
+import type { Io } from '../sys/io.js';
+import { demoStateFile, profileFile } from '../state/layout.js';
+import { overlaps, parseCidr, type Cidr } from '../net/addr.js';
+import { listNamespaces, observeNs } from '../observe/observe.js';
+import { downProfile, planProfileUp, upProfile } from '../engine/ops.js';
+import { loadProfile } from '../profile/load.js';
+import { startDetached } from '../sys/run.js';
+import { listeningPorts } from '../sys/proc.js';
 
 export const DEMO = { profile: 'oobdemo', lan: 'oobdemo-lan', data: 'oobdemo-data', nic: 'oobdemo0', dataNic: 'oobdemo-d0', port: 7007 } as const;
 const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
@@ -23,7 +25,6 @@ interface DemoState {
   prefix: string;
 }
 
-const stateFile = (io: Io) => path.join(io.paths.runtimeDir, 'demo.json');
 
 const listener = (text: string, port: number) =>
   `require('net').createServer(s=>{s.end(${JSON.stringify(text)}+' (you came from '+s.remoteAddress.replace('::ffff:','')+')\\n')}).listen(${port},()=>{})`;
@@ -48,7 +49,7 @@ async function waitListening(io: Io, ns: string, port: number): Promise<void> {
 
 export async function demoCleanup(io: Io): Promise<string[]> {
   const done: string[] = [];
-  const saved = await readFileOr(stateFile(io), undefined);
+  const saved = await readFileOr(demoStateFile(io.paths), undefined);
   const st = saved ? (JSON.parse(saved) as DemoState) : undefined;
   const nss = await listNamespaces(io);
   if (nss.includes(DEMO.profile) || st) {
@@ -69,7 +70,7 @@ export async function demoCleanup(io: Io): Promise<string[]> {
     done.push(`deleted link ${l}`);
   }
   if (st) await fsp.rm(st.profileDir, { recursive: true, force: true });
-  await fsp.rm(stateFile(io), { force: true });
+  await fsp.rm(demoStateFile(io.paths), { force: true });
   await fsp.rmdir(io.paths.runtimeDir).catch(() => {});
   return done;
 }
@@ -87,7 +88,7 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
   const me = `${prefix}.1`, gw = `${prefix}.20`;
 
   const profileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-demo-'));
-  await writeFileAtomic(stateFile(io), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
+  await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
   try {
@@ -108,11 +109,11 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
     await Promise.all([waitListening(io, DEMO.lan, DEMO.port), waitListening(io, DEMO.data, DEMO.port)]);
 
     const profileText = [
-      `# demo profile, written to ${profileDir}/${DEMO.profile}.ini`,
+      `# demo profile, written to ${profileFile(profileDir, DEMO.profile)}`,
       '[interface]', `nic = ${DEMO.nic}`, `address = ${me}/24`, `gateway = ${gw}`, '',
       '[dns]', `nameserver = ${gw}`, 'search = mgmt.example', '',
     ].join('\n');
-    await fsp.writeFile(path.join(profileDir, `${DEMO.profile}.ini`), profileText, { mode: 0o600 });
+    await fsp.writeFile(profileFile(profileDir, DEMO.profile), profileText, { mode: 0o600 });
     say(`\n==> the profile\n${profileText.replace(/^/gm, '    ')}`);
 
     const profile = await loadProfile(profileDir, DEMO.profile);

@@ -2,10 +2,11 @@
 // Atomic mode: at the first failure, undo every completed step in reverse order.
 // Best-effort mode (down): go on past failures and report each one.
 import { promises as fsp } from 'node:fs';
-import { OobError } from './errors.js';
-import { writeFileAtomic, type Io } from './io.js';
-import { CommandError, firstLine } from './runner.js';
-import type { Step } from './plan/types.js';
+import { OobError } from '../errors.js';
+import { writeFileAtomic } from '../sys/files.js';
+import type { Io } from '../sys/io.js';
+import { CommandError, firstLine } from '../sys/run.js';
+import type { Step } from '../plan/types.js';
 
 export function quoteBatchArg(a: string): string {
   if (a === '') return '""';

@@ -4,16 +4,18 @@
 // The supervisor (oob run) reuses these, so there is one way to bring a profile up.
 import { promises as fsp } from 'node:fs';
 import { applyAtomic, applyBestEffort, stepCommand, type ApplyHooks } from './apply.js';
-import { OobError } from './errors.js';
-import type { Io } from './io.js';
+import { OobError } from '../errors.js';
+import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
-import { findNicElsewhere, observeHost, observeProfile, planPaths } from './net/observe.js';
-import { planDown } from './plan/down.js';
-import { downRank, mergePlans, upRank } from './plan/merge.js';
-import type { Step, UpPlan } from './plan/types.js';
-import { describeNic, planUp, selects } from './plan/up.js';
-import { loadProfile } from './profile/load.js';
-import type { Profile } from './profile/types.js';
+import { describeNic, nicMatches } from '../observe/nic.js';
+import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
+import { runtimePaths } from '../state/layout.js';
+import { planDown } from '../plan/down.js';
+import { downRank, mergePlans, upRank } from '../plan/merge.js';
+import type { Step, UpPlan } from '../plan/types.js';
+import { planUp } from '../plan/up.js';
+import { loadProfile } from '../profile/load.js';
+import type { Profile } from '../profile/types.js';
 
 export interface UpOpts {
   force?: boolean;
@@ -48,7 +50,7 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
   const seen = new Map<string, string>();
   for (const p of profiles) {
     const key = JSON.stringify(p.iface.nic);
-    if (seen.has(key)) throw new OobError('usage', `${p.name} and ${seen.get(key)} select the same NIC (${describeNic(p)}): a NIC can serve one profile`);
+    if (seen.has(key)) throw new OobError('usage', `${p.name} and ${seen.get(key)} select the same NIC (${describeNic(p.iface.nic)}): a NIC can serve one profile`);
     seen.set(key, p.name);
   }
   const base = await observeHost(io);
@@ -57,11 +59,11 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
   const out: UpResult[] = [];
   for (const [i, profile] of profiles.entries()) {
     try {
-      out.push({ profile, ...planUp(profile, states[i]!, planPaths(io, profile.name), { force, hostPid: io.hostPid, now }) });
+      out.push({ profile, ...planUp(profile, states[i]!, runtimePaths(io.paths, profile.name), { force, hostPid: io.hostPid, now }) });
     } catch (e) {
       if (e instanceof OobError && e.code === 'precondition' && e.message.includes('was not found in the host namespace')) {
-        const where = await findNicElsewhere(io, (l) => selects(profile, l as never), profile.name);
-        if (where) throw new OobError('precondition', `${describeNic(profile)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
+        const where = await findNicElsewhere(io, (l) => nicMatches(profile.iface.nic, l), profile.name);
+        if (where) throw new OobError('precondition', `${describeNic(profile.iface.nic)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
       }
       throw e;
     }
@@ -105,11 +107,11 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
       const state = states[i]!;
       if (state.record && state.record.hostNetns !== state.hostNetns && !opts.force)
         throw new OobError('precondition', `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`);
-      return { name, ...planDown(name, state, planPaths(io, name), { hostPid: io.hostPid }) };
+      return { name, ...planDown(name, state, runtimePaths(io.paths, name), { hostPid: io.hostPid }) };
     });
     const steps = mergePlans(plans.map((p) => p.steps), downRank);
     const failures = await applyBestEffort(io, steps);
-    await Promise.all(names.map((n) => fsp.rmdir(planPaths(io, n).runtimeProfileDir).catch(() => {})));
+    await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
     if (failures.length)
       throw new OobError('rollbackIncomplete', `${names.join(', ')}: ${failures.length} of ${steps.length} step(s) of down failed; the rest was done`, [
         ...failures.map((f) => `failed: ${stepCommand(f.step)}   (${f.message})`),

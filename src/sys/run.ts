@@ -6,7 +6,7 @@
 // 54.7 MB without). execa runs the command of `oob exec`, with the terminal attached, where its
 // handling of stdio, signals and exit status pays for its cost.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { OobError } from './errors.js';
+import { OobError } from '../errors.js';
 
 export interface RunResult {
   code: number;

@@ -1,7 +1,8 @@
 // The supervisor's state file, /run/oob/NAME/state.json: written atomically at every change, read
 // by `oob status`, `oob start/stop` and a supervisor started after a crash.
-import * as path from 'node:path';
-import { readVersionedJson, writeFileAtomic } from '../io.js';
+import { readVersionedJson, writeFileAtomic } from '../sys/files.js';
+import type { Paths } from '../sys/io.js';
+import { runtimePaths } from './layout.js';
 
 export type ServicePhase = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
@@ -34,11 +35,8 @@ export interface SupervisorState {
   updatedAt: string;
 }
 
-export const stateFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'state.json');
-export const logFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'supervisor.log');
+export const readState = (paths: Paths, profile: string) => readVersionedJson<SupervisorState>(runtimePaths(paths, profile).stateFile, 1);
 
-export const readState = (runtimeDir: string, profile: string) => readVersionedJson<SupervisorState>(stateFile(runtimeDir, profile), 1);
-
-export async function writeState(runtimeDir: string, s: SupervisorState): Promise<void> {
-  await writeFileAtomic(stateFile(runtimeDir, s.profile), JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n', 0o644);
+export async function writeState(paths: Paths, s: SupervisorState): Promise<void> {
+  await writeFileAtomic(runtimePaths(paths, s.profile).stateFile, JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n', 0o644);
 }

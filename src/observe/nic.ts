@@ -1,0 +1,35 @@
+// NIC identity, the one owner of it: which link a profile selects (by name or MAC), oob's mark on
+// a link it moved (its alias "oob:PROFILE:ORIGINAL-NAME", which survives a move between
+// namespaces), how to name the NIC to a person, and what it carries that can be adopted. Pure.
+import type { Link, Route } from '../net/ipjson.js';
+import type { NicSelector } from '../profile/types.js';
+
+export const MARK = 'oob:';
+/** The alias oob gives a NIC it moves: the profile and the NIC's name in the host. */
+export const markFor = (profile: string, origName: string) => `${MARK}${profile}:${origName}`;
+/** Does this link carry oob's mark for this profile? */
+export const isMarkedFor = (profile: string) => (l: Pick<Link, 'alias'>) => l.alias?.startsWith(`${MARK}${profile}:`) ?? false;
+
+/** Does this link match the profile's `nic =` (a name, or a MAC: the current or the permanent one)? */
+export function nicMatches(sel: NicSelector, l: Pick<Link, 'ifname' | 'mac' | 'permaddr'>): boolean {
+  return sel.kind === 'name' ? l.ifname === sel.name : l.mac === sel.mac || l.permaddr === sel.mac;
+}
+
+export const describeNic = (sel: NicSelector) => (sel.kind === 'name' ? sel.name : `the NIC with MAC ${sel.mac}`);
+
+/** The profile's NIC inside its namespace: by oob's mark, else by the selector. */
+export function findNicInNamespace(profile: string, sel: NicSelector | undefined, links: Link[] | undefined): Link | undefined {
+  return links?.find(isMarkedFor(profile)) ?? (sel ? links?.find((l) => l.ifname !== 'lo' && nicMatches(sel, l)) : undefined);
+}
+
+/** The profile's NIC in the host: marked (it came back), or selected. */
+export function findNicInHost(profile: string, sel: NicSelector | undefined, links: Link[]): Link | undefined {
+  return links.find((l) => isMarkedFor(profile)(l) || (sel ? nicMatches(sel, l) : false));
+}
+
+/** The NIC's global addresses as CIDR text, which oob adopts when a profile gives none. */
+export const adoptableAddresses = (l: Link) => l.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+
+/** The gateways of the main table's default routes through the NIC, which oob adopts with its addresses. */
+export const adoptableGateways = (routes: Route[], dev: string) =>
+  [...new Set(routes.filter((r) => r.dev === dev && r.dst === 'default' && r.gateway && r.table === 'main').map((r) => r.gateway!))];

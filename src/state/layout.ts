@@ -1,0 +1,62 @@
+// Every path oob keeps or writes, in one place: no other module spells a file name of oob's.
+// The roots (profile directory, runtime directory, /etc/netns, /run/netns) come from the Io's
+// Paths; the names below them are decided here.
+import * as path from 'node:path';
+import type { Paths } from '../sys/io.js';
+
+/** The roots: --profile-dir, else $OOB_PROFILE_DIR, else /etc/oob/profiles; $OOB_RUNTIME_DIR, else /run/oob. */
+export function resolvePaths(opts: { profileDir?: string | undefined }, env: NodeJS.ProcessEnv): Paths {
+  return {
+    profileDir: path.resolve(opts.profileDir ?? env.OOB_PROFILE_DIR ?? '/etc/oob/profiles'),
+    runtimeDir: path.resolve(env.OOB_RUNTIME_DIR ?? '/run/oob'),
+    netnsEtcDir: '/etc/netns',
+    netnsRunDir: '/run/netns',
+  };
+}
+
+/** The profile's file: PROFILE_DIR/NAME.ini (the file name is the profile and namespace name). */
+export const profileFile = (profileDir: string, name: string) => path.join(profileDir, `${name}.ini`);
+export const PROFILE_SUFFIX = '.ini';
+
+/** What oob keeps at run time for one profile. */
+export interface RuntimePaths {
+  /** /run/oob/NAME: removed when empty. */
+  dir: string;
+  /** The NIC's host configuration, written before the move, read by down. */
+  recordFile: string;
+  /** The supervisor's state. */
+  stateFile: string;
+  /** The detached supervisor's output (oob start). */
+  logFile: string;
+  /** /etc/netns/NAME, which `ip netns exec` binds over /etc. */
+  dnsDir: string;
+  dnsFile: string;
+  /** The namespace's mount point, /run/netns/NAME. */
+  netnsFile: string;
+}
+
+export function runtimePaths(paths: Paths, name: string): RuntimePaths {
+  const dir = path.join(paths.runtimeDir, name);
+  return {
+    dir,
+    recordFile: path.join(dir, 'nic.json'),
+    stateFile: path.join(dir, 'state.json'),
+    logFile: path.join(dir, 'supervisor.log'),
+    dnsDir: path.join(paths.netnsEtcDir, name),
+    dnsFile: path.join(paths.netnsEtcDir, name, 'resolv.conf'),
+    netnsFile: path.join(paths.netnsRunDir, name),
+  };
+}
+
+/** The demo's own state (its temporary profile directory), so --cleanup finds what a demo left. */
+export const demoStateFile = (paths: Paths) => path.join(paths.runtimeDir, 'demo.json');
+
+// What `oob enable` writes into systemd's and the network managers' directories.
+export const unitName = (profile: string) => `oob@${profile}.service`;
+export const templatePath = '/etc/systemd/system/oob@.service';
+export const unitDir = '/etc/systemd/system';
+export const dropInDirPattern = /^oob@.+\.service\.d$/;
+export const dropInPath = (profile: string) => `/etc/systemd/system/oob@${profile}.service.d/10-oob.conf`;
+export const wantsLink = (profile: string) => `/etc/systemd/system/multi-user.target.wants/oob@${profile}.service`;
+export const nmRulePath = (profile: string) => `/etc/NetworkManager/conf.d/90-oob-${profile}.conf`;
+export const networkdRulePath = (profile: string) => `/etc/systemd/network/05-oob-${profile}.network`;

@@ -1,0 +1,27 @@
+// The record of the NIC's host configuration, written by `up` before the NIC moves and read by
+// `down` to put it back exactly (RUNTIME_DIR/NAME/nic.json).
+import type { AddrInfo, Route } from '../net/ipjson.js';
+import { readVersionedJson } from '../sys/files.js';
+
+/** What `up` records about the NIC before moving it, so that `down` can put it back exactly. */
+export interface NicRecord {
+  version: 1;
+  profile: string;
+  createdNamespace: boolean;
+  /** The network namespace (inode) the NIC came from. */
+  hostNetns: string;
+  nic: {
+    name: string;
+    mac: string;
+    mtu: number;
+    up: boolean;
+    alias?: string;
+    addrs: AddrInfo[];
+    routes: Route[];
+  };
+  /** Addresses and gateways taken from the host when the profile gave none. */
+  adopted?: { addresses: string[]; gateways: string[] };
+  at: string;
+}
+
+export const readRecord = (file: string) => readVersionedJson<NicRecord>(file, 1);
