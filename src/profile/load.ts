@@ -1,5 +1,7 @@
 // Reading profiles from the profile directory: the only part of profile handling that touches disk.
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
 import { PROFILE_SUFFIX, profileFile } from '../state/layout.js';
 import { OobError } from '../errors.js';
 import { checkProfileName } from './names.js';
@@ -25,15 +27,100 @@ export function checkOwnership(file: string, st: { uid: number; mode: number }, 
     throw new OobError('permission', `${file}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}): its commands run as root; fix with: chmod go-w ${file}`);
 }
 
+/** Larger than this is not a profile (a profile is a few hundred bytes). */
+export const MAX_PROFILE_BYTES = 1 << 20;
+
+const kindOf = (st: Stats) =>
+  st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+
+/**
+ * A directory above a profile: if someone other than root (or the user running oob) owns it, or
+ * it is group- or world-writable without the sticky bit, they could put another file in the
+ * profile's place, and its commands run as root.
+ */
+export function checkDirectory(dir: string, st: { uid: number; mode: number }, euid: number): void {
+  if (st.uid !== 0 && st.uid !== euid)
+    throw new OobError('permission', `${dir}: owned by uid ${st.uid}, not root: that user could replace the profiles below it, whose commands run as root; fix with: chown root ${dir}`);
+  if (st.mode & 0o022 && !(st.mode & 0o1000))
+    throw new OobError('permission', `${dir}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)}): another user could replace the profiles below it, whose commands run as root; fix with: chmod go-w ${dir}`);
+}
+
+/** Every directory from dir up to /. */
+const ancestors = (dir: string): string[] => (path.dirname(dir) === dir ? [dir] : [dir, ...ancestors(path.dirname(dir))]);
+
+/**
+ * The path as given (its symbolic links must belong to root or to the user running oob) and the
+ * path it resolves to must both run through directories only root (or that user) can change.
+ */
+async function checkPath(file: string, euid: number): Promise<string> {
+  const seen = new Set<string>();
+  for (const d of ancestors(path.dirname(file))) {
+    const l = await fsp.lstat(d);
+    if (l.isSymbolicLink() && l.uid !== 0 && l.uid !== euid)
+      throw new OobError('permission', `${d}: a symbolic link owned by uid ${l.uid}: that user could point it elsewhere; fix with: chown -h root ${d}, or give the real directory`);
+  }
+  const real = await fsp.realpath(file);
+  for (const d of [...ancestors(path.dirname(path.resolve(file))), ...ancestors(path.dirname(real))]) {
+    if (seen.has(d)) continue;
+    seen.add(d);
+    checkDirectory(d, await fsp.stat(d), euid);
+  }
+  return real;
+}
+
+/**
+ * The profile's text, read from one open descriptor that was checked (a regular file, owned by
+ * root or the user running oob, not writable by others, not too large), never following a link
+ * it has not checked, and never blocking on a FIFO or opening a device.
+ */
+export async function readProfileFile(file: string, euid = process.geteuid?.() ?? 0): Promise<string> {
+  const l = await fsp.lstat(file);
+  if (l.isSymbolicLink()) {
+    if (l.uid !== 0 && l.uid !== euid)
+      throw new OobError('permission', `${file}: a symbolic link owned by uid ${l.uid}: that user could point it at any file; fix with: chown -h root ${file}, or put the profile itself there`);
+  } else if (!l.isFile()) throw new OobError('permission', `${file}: ${kindOf(l)}, not a regular file: a profile is a plain text file; put one there`);
+  const real = await checkPath(file, euid);
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new OobError('permission', `${file}: changed into a symbolic link while it was read: check who can write ${path.dirname(real)}`);
+    throw e;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new OobError('permission', `${file}: ${kindOf(st)}, not a regular file: a profile is a plain text file; put one there`);
+    checkOwnership(file, st, euid);
+    if (st.size > MAX_PROFILE_BYTES)
+      throw new OobError('badProfile', `${file}: ${st.size} bytes: a profile is a few hundred bytes of text (at most ${MAX_PROFILE_BYTES}); is this the right file?`);
+    const buf = Buffer.alloc(Math.min(st.size, MAX_PROFILE_BYTES) + 1);
+    let len = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, len, buf.length - len, null);
+      if (!bytesRead) break;
+      len += bytesRead;
+      if (len === buf.length) throw new OobError('badProfile', `${file}: grows while it is read, past ${buf.length - 1} bytes: a profile is a plain text file`);
+    }
+    const bytes = buf.subarray(0, len);
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) throw new OobError('badProfile', `${file}: a binary file (a NUL byte at offset ${nul}): a profile is plain text; is this the right file?`);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new OobError('badProfile', `${file}: not UTF-8 text: a profile is plain text; is this the right file?`);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function loadProfile(dir: string, name: string): Promise<Profile> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
   const file = profileFile(dir, name);
   let text: string;
   try {
-    const st = await fsp.stat(file);
-    checkOwnership(file, st, process.geteuid?.() ?? 0);
-    text = await fsp.readFile(file, 'utf8');
+    text = await readProfileFile(file);
   } catch (e) {
     if (e instanceof OobError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -9,6 +9,7 @@ import { observeHost, observeProfile } from '../observe/observe.js';
 import { lockoutReasons } from '../plan/guard.js';
 import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, nicMatches } from '../observe/nic.js';
 import { newProfileText, setKeys } from '../profile/edit.js';
+import { readProfileFile } from '../profile/load.js';
 import { checkProfileName } from '../profile/names.js';
 import { parseProfile, ProfileProblems } from '../profile/parse.js';
 import type { Profile } from '../profile/types.js';
@@ -63,7 +64,11 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
   const profileFile = profileFileOf(io.paths.profileDir, name);
-  const before = await readFileOr(at(o.root, profileFile), undefined);
+  // read with the same checks as every load: a profile someone else could write is not rewritten as root's
+  const before = await readProfileFile(at(o.root, profileFile)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
   let text = setKeys(before ?? newProfileText(name), 'interface', {
     nic: o.nic,
     address: o.addresses.length ? o.addresses.join(', ') : undefined,
