@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { OobError } from '../errors.js';
+import type { Profile } from '../profile/types.js';
 import { ioFor, out, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
@@ -16,9 +17,11 @@ export const checkCommand: CommandModule<GlobalArgs, Args> = {
     const names = argv.names?.length ? argv.names : await listProfiles(io.paths.profileDir);
     if (!names.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
     let first: OobError | undefined;
+    const loaded: Profile[] = [];
     for (const n of names) {
       try {
         const p = await loadProfile(io.paths.profileDir, n);
+        loaded.push(p);
         out(`${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`);
       } catch (e) {
         if (!(e instanceof OobError)) throw e;
@@ -26,6 +29,9 @@ export const checkCommand: CommandModule<GlobalArgs, Args> = {
         for (const l of [e.message, ...e.details]) process.stderr.write(l + '\n');
       }
     }
+    const shared = await (await import('../observe/observe.js')).sharedNicsNow(io, loaded);
+    for (const l of shared) process.stderr.write(l + '\n');
+    if (shared.length) first ??= new OobError('badProfile', shared[0]!);
     if (first) throw new OobError(first.code, `${names.length > 1 ? 'some profiles are' : 'the profile is'} not valid (see above)`);
   },
 };

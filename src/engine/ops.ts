@@ -7,7 +7,7 @@ import { applyAtomic, applyBestEffort, stepCommand, type ApplyHooks } from './ap
 import { OobError } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
-import { describeNic, nicMatches } from '../observe/nic.js';
+import { describeNic, nicMatches, sharedNics, throwIfShared } from '../observe/nic.js';
 import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
 import { runtimePaths } from '../state/layout.js';
 import { planDown } from '../plan/down.js';
@@ -55,6 +55,7 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
   }
   const base = await observeHost(io);
   const states = await Promise.all(profiles.map((p) => observeProfile(io, p.name, base)));
+  throwIfShared(sharedNics(profiles, [...base.host.links, ...states.flatMap((s) => s.ns?.links ?? [])]));
   const now = new Date().toISOString();
   const out: UpResult[] = [];
   for (const [i, profile] of profiles.entries()) {

@@ -3,6 +3,7 @@
 // namespaces), how to name the NIC to a person, and what it carries that can be adopted. Pure.
 import type { Link, Route } from '../net/ipjson.js';
 import type { NicSelector } from '../profile/types.js';
+import { OobError } from '../errors.js';
 
 export const MARK = 'oob:';
 /** The alias oob gives a NIC it moves: the profile and the NIC's name in the host. */
@@ -33,3 +34,28 @@ export const adoptableAddresses = (l: Link) => l.addrs.filter((a) => a.scope ===
 /** The gateways of the main table's default routes through the NIC, which oob adopts with its addresses. */
 export const adoptableGateways = (routes: Route[], dev: string) =>
   [...new Set(routes.filter((r) => r.dev === dev && r.dst === 'default' && r.gateway && r.table === 'main').map((r) => r.gateway!))];
+
+/**
+ * Profiles that select the same NIC: the same name, the same MAC, or a name and a MAC that are one
+ * link of `links` (a NIC can serve one profile). One line per pair; empty when all are apart. Pure.
+ */
+export function sharedNics(profiles: Array<{ name: string; file: string; iface: { nic: NicSelector } }>, links: Array<Pick<Link, 'ifname' | 'mac' | 'permaddr'>>): string[] {
+  const out: string[] = [];
+  const sel = (s: NicSelector) => (s.kind === 'name' ? `nic = ${s.name}` : `nic = mac:${s.mac}`);
+  profiles.forEach((a, i) => {
+    for (const b of profiles.slice(i + 1)) {
+      const x = a.iface.nic, y = b.iface.nic;
+      const same = x.kind === y.kind ? (x.kind === 'name' ? x.name === (y as typeof x).name : x.mac === (y as typeof x).mac) : false;
+      const link = links.find((l) => nicMatches(x, l) && nicMatches(y, l));
+      if (!same && !link) continue;
+      const what = link ? `${link.ifname}, MAC ${link.permaddr ?? link.mac}` : describeNic(x);
+      out.push(`${b.file}: [interface] nic: ${b.name} (${sel(y)}) and ${a.name} (${sel(x)}) select the same NIC (${what}): a NIC can serve one profile; change nic = in one of them`);
+    }
+  });
+  return out;
+}
+
+/** For `up`: profiles that share a NIC are a bad command line (exit 2), one line per pair. */
+export function throwIfShared(lines: string[]): void {
+  if (lines.length) throw new OobError('usage', lines[0]!, lines.slice(1));
+}

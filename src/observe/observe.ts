@@ -9,6 +9,8 @@ import { readRecord } from '../state/record.js';
 import { readFileOr } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { CommandError, firstLine } from '../sys/run.js';
+import { sharedNics } from './nic.js';
+import type { Profile } from '../profile/types.js';
 import type { HostObservation, NsView, Observation, SshSession } from './types.js';
 
 /** A namespace's links (with addresses) and routes, and with `neigh` its neighbours too: one `ip -batch` process. */
@@ -75,3 +77,14 @@ export async function findNicElsewhere(io: Io, match: (l: Link) => boolean, skip
   }
   return undefined;
 }
+
+/** The links a NIC selector can match now: the host's, and those in the namespaces given that can be entered (profiles that are up). */
+export async function visibleLinks(io: Io, namespaces: string[]): Promise<Link[]> {
+  const present = new Set(await listNamespaces(io));
+  const views = await Promise.all([observeNs(io, null), ...namespaces.filter((n) => present.has(n)).map((n) => observeNs(io, n))].map((v) => v.catch(() => undefined)));
+  return views.flatMap((v) => v?.links ?? []);
+}
+
+/** `oob check`: the profiles (two or more) that select one NIC, against the links as they are now (sharedNics). */
+export const sharedNicsNow = async (io: Io, profiles: Profile[]): Promise<string[]> =>
+  profiles.length > 1 ? sharedNics(profiles, await visibleLinks(io, profiles.map((p) => p.name))) : [];

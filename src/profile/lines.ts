@@ -13,6 +13,33 @@ export interface Entry {
   line: number;
 }
 
+/**
+ * Where the `ini` package would cut a raw value at a ";" or "#" that is not a comment: one inside
+ * a word ("a;b") or inside shell quotes ('a; b'). A ";" or "#" after white space, outside quotes,
+ * starts a comment as INI means it. Undefined when nothing is cut, or only a comment.
+ */
+export function badCut(raw: string): { at: number; char: string } | undefined {
+  const v = raw.trim();
+  if (v.length > 1 && /^(".*"|'.*')$/s.test(v)) return undefined; // a quoted value is not cut
+  let quote: string | null = null;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === '\\') { i++; continue; } // ini's escape (\; \#), as ini reads it
+    if (c === ';' || c === '#') return quote || (i > 0 && !/\s/.test(v[i - 1]!)) ? { at: i, char: c } : undefined;
+    if (quote) { if (c === quote) quote = null; }
+    else if (c === "'" || c === '"') quote = c;
+  }
+  return undefined;
+}
+
+/** Control characters (and bidi overrides) of a text, escaped, so that no message echoes them raw to a terminal. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
 export interface Section {
   name: string;
   line: number;
@@ -71,7 +98,12 @@ export function scanIni(text: string): Scanned {
       return;
     }
     const key = t.slice(0, eq).trim();
-    const value = String(ini.unsafe(t.slice(eq + 1).trim()) ?? '').trim();
+    const rawValue = t.slice(eq + 1).trim();
+    const cut = badCut(rawValue);
+    if (cut && key && current)
+      problems.push({ line, section: current.name, key, message: `the "${cut.char}" at column ${raw.indexOf(t) + eq + 1 + (t.length - eq - 1 - t.slice(eq + 1).trimStart().length) + cut.at + 1} starts an INI comment, which cuts the value to "${String(ini.unsafe(rawValue) ?? '').trim()}": write each ";" and "#" that belongs to the value as \\; and \\#` });
+    // with a refused cut, the value is read whole, so that it is not reported a second time as cut
+    const value = String(ini.unsafe(cut ? rawValue.replace(/(?<!\\)([;#])/g, '\\$1') : rawValue) ?? '').trim();
     if (!key) {
       problems.push({ line, section: current?.name, message: 'a value without a key: write "key = value"' });
       return;

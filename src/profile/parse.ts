@@ -1,6 +1,6 @@
 // Profile text -> Profile, or every problem, one line each. Pure: no file system, no host.
-import { contains, familyOf, canonicalIp, isNetworkOrBroadcast, parseCidr, type Cidr } from '../net/addr.js';
-import { nearest, scanIni, shellWords, splitList, type Problem, type Section } from './lines.js';
+import { contains, familyOf, canonicalIp, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from '../net/addr.js';
+import { escapeControls, nearest, scanIni, shellWords, splitList, type Problem, type Section } from './lines.js';
 import { checkIfName, checkMac, checkProfileName } from './names.js';
 import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
 
@@ -10,13 +10,21 @@ export class ProfileProblems {
     readonly problems: Problem[],
   ) {}
   lines(): string[] {
-    return this.problems.map((p) => formatProblem(this.file, p));
+    const shown = this.problems.slice(0, MAX_PROBLEM_LINES).map((p) => formatProblem(this.file, p));
+    const more = this.problems.length - shown.length;
+    return more > 0 ? [...shown, `${this.file}: ${more} more problem${more > 1 ? 's' : ''}: is this a profile at all? (see profiles/mgmt.ini)`] : shown;
   }
 }
 
+/** A file that is no profile (a binary, a log) gives one line per line of it: show this many. */
+export const MAX_PROBLEM_LINES = 10;
+const MAX_LINE = 300;
+
+/** One line, with no raw control character of the file in it, and not longer than a screen line or so. */
 export function formatProblem(file: string, p: Problem): string {
   const where = [p.section ? `[${p.section}]` : '', p.key ?? ''].filter(Boolean).join(' ');
-  return `${file}:${p.line}: ${where ? where + ': ' : ''}${p.message}`;
+  const line = escapeControls(`${file}:${p.line}: ${where ? where + ': ' : ''}${p.message}`);
+  return line.length <= MAX_LINE ? line : `${line.slice(0, MAX_LINE - 120)} … ${line.slice(-110)}`;
 }
 
 const KEYS = {
@@ -124,6 +132,7 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
     for (const item of splitList(addrE.value)) {
       const c = parseCidr(item);
       if (typeof c === 'string') bad(addrE.line, 'address', `${c}; fix the address or its /prefix`);
+      else if (c.prefixlen === 0) bad(addrE.line, 'address', zeroPrefix(item));
       else if (isNetworkOrBroadcast(c)) bad(addrE.line, 'address', `${item} is the network or broadcast address of its subnet, not a host address: use e.g. ${c.address.replace(/\.\d+$/, '.1')}/${c.prefixlen}`);
       else if (addresses.some((a) => a.address === c.address)) bad(addrE.line, 'address', `${item} is listed twice`);
       else addresses.push(c);
@@ -144,7 +153,7 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
         else if (!addresses.some((a) => contains(a, gw))) {
           const same = addresses.filter((a) => a.family === fam).map((a) => `${a.address}/${a.prefixlen}`);
           bad(gwE.line, 'gateway', `${gw} is outside every configured subnet (${same.length ? same.join(', ') : `no IPv${fam} address`}): the gateway must be reachable from inside the namespace; fix the gateway or the address prefix`);
-        }
+        } else if (subnetEdge(addresses, gw)) bad(gwE.line, 'gateway', subnetEdge(addresses, gw)!);
       }
       gateways.push(gw);
     }
@@ -265,4 +274,15 @@ function parseService(sec: Section, bad: Bad): ServiceConfig | undefined {
     name, exec, env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs,
     ...(pf ? { pidfile: pf.value } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}),
   };
+}
+
+/** A /0 address claims every address as on-link (ARP for the whole Internet): never what is meant. */
+const zeroPrefix = (item: string) => `${item}: a /0 prefix makes every address on-link: give the subnet's real prefix, e.g. ${item.replace(/\/0$/, item.includes(':') ? '/64' : '/24')}`;
+
+/** The gateway is the network or the broadcast address of the NIC's subnet: no router answers there. */
+function subnetEdge(addresses: Cidr[], gw: string): string | undefined {
+  const a = addresses.find((x) => contains(x, gw) && isNetworkOrBroadcast({ ...x, address: gw }));
+  if (!a) return undefined;
+  const net = networkOf(a).split('/')[0];
+  return `${gw} is the ${gw === net ? 'network' : 'broadcast'} address of ${networkOf(a)}, not a router's: give the router's own address`;
 }
