@@ -1,49 +1,163 @@
-// One lock per profile, so that two oob processes never interleave their steps on it.
+// One lock per profile, so that two oob processes never interleave their steps on it, and one per
+// supervisor, so that a profile has one supervisor at most.
 //
-// Node has no flock(). The lock is a listening socket in the abstract unix namespace, named after
-// the runtime directory and the profile: binding is atomic, and the kernel releases it the moment
-// its holder exits, even by SIGKILL, so a lock can never go stale. Abstract names belong to a
-// network namespace: every oob acting on a host runs in that host's namespace, which is what
-// "the same profile" means here.
-import { createServer, type Server } from 'node:net';
+// Node has no flock(). A lock is held by a listening unix socket in RUNTIME_DIR/locks, a directory
+// only root can enter (mode 0700, checked), so no other user can take or block a lock (an abstract
+// socket name, by contrast, can be bound by any user first). The kernel ends the socket with its
+// holder, even on SIGKILL: a socket file that refuses connections is stale, and is removed by the
+// next one who wants the lock.
+//
+// The protocol, with no step that can race into two holders:
+//   1. bind and listen on a socket under a temporary name, then rename it to KIND:NAME@UNIQUE, so
+//      that the published name accepts connections from its first instant;
+//   2. look at every other KIND:NAME@* there: one that accepts a connection is alive, and we lost
+//      (remove ours, wait, retry); one that refuses is stale and is removed. Each name is unique
+//      and never created again, so removing a stale one can never remove a live one.
+//   Of two contenders, the one that looks later sees the other alive; both may lose, and retry
+//   after a random wait.
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import * as path from 'node:path';
 import { OobError } from '../errors.js';
+import { lockDir, lockPrefix, lockTempPrefix, MAX_SOCKET_PATH, type LockKind } from '../state/layout.js';
+import { sleep } from '../sys/until.js';
 
 export interface Lock {
   release(): Promise<void>;
 }
 
-export function lockName(runtimeDir: string, profile: string): string {
-  return `\0oob-lock:${runtimeDir}:${profile}`;
+export interface LockOptions {
+  /** The held lock keeps the process running (the supervisor's, until it releases it). */
+  keepAlive?: boolean;
+  /** Default: profile. */
+  kind?: LockKind;
 }
 
-function tryBind(name: string, keepAlive: boolean): Promise<Server | null> {
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/** A directory of root's (or of the user running oob), which no one else can write: for the runtime directory and its locks. */
+async function checkOwnDir(dir: string, euid: number, strict: boolean): Promise<void> {
+  const st = await fsp.lstat(dir);
+  const who = euid === 0 ? 'root' : `uid ${euid}`;
+  if (!st.isDirectory()) throw new OobError('permission', `${dir}: not a directory (${st.isSymbolicLink() ? 'a symbolic link' : 'another kind of file'}): oob keeps its locks there; remove it (oob makes it again)`);
+  if (st.uid !== euid) throw new OobError('permission', `${dir}: owned by uid ${st.uid}, not ${who}: that user could take or block oob's locks; remove it (oob makes it again)`);
+  const open = strict ? st.mode & 0o077 : st.mode & 0o022 && !(st.mode & 0o1000);
+  if (open) throw new OobError('permission', `${dir}: mode ${(st.mode & 0o7777).toString(8)}: other users could take or block oob's locks; fix with: chmod ${strict ? '700' : 'go-w'} ${dir}`);
+}
+
+/** RUNTIME_DIR/locks, made if missing (mode 0700) and checked: a directory of ours that no one else can enter. */
+async function ensureLockDir(runtimeDir: string): Promise<string> {
+  const euid = process.geteuid?.() ?? 0;
+  const dir = lockDir(runtimeDir);
+  await fsp.mkdir(runtimeDir, { recursive: true, mode: 0o755 });
+  await checkOwnDir(runtimeDir, euid, false);
+  await fsp.mkdir(dir, { mode: 0o700 }).catch((e: unknown) => {
+    if (errno(e) !== 'EEXIST') throw e;
+  });
+  await checkOwnDir(dir, euid, true);
+  return dir;
+}
+
+/** A listening socket at file, which drops every connection (a connection only asks "are you alive?"). */
+function listenAt(file: string, keepAlive: boolean): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(null) : reject(e)));
-    srv.listen({ path: name, exclusive: true }, () => {
+    const srv = createServer((c) => c.destroy());
+    srv.once('error', reject);
+    srv.listen({ path: file, exclusive: true }, () => {
+      srv.removeListener('error', reject);
+      srv.on('error', () => {});
       if (!keepAlive) srv.unref();
       resolve(srv);
     });
   });
 }
 
-/** keepAlive: the held lock keeps the process running (the supervisor's, until it releases it). */
-export async function acquireLock(runtimeDir: string, profile: string, waitMs: number, opts: { keepAlive?: boolean } = {}): Promise<Lock> {
-  const name = lockName(runtimeDir, profile);
+/** Does a live process hold the socket at file? 'gone' when the file is not there (any more). */
+function probe(file: string): Promise<'alive' | 'stale' | 'gone'> {
+  return new Promise((resolve) => {
+    const c = connect({ path: file });
+    const done = (r: 'alive' | 'stale' | 'gone') => {
+      clearTimeout(timer);
+      c.destroy();
+      resolve(r);
+    };
+    // a listener whose backlog is full does not answer at once: it is alive
+    const timer = setTimeout(() => done('alive'), 1000);
+    c.once('connect', () => done('alive'));
+    c.once('error', (e) => done(errno(e) === 'ECONNREFUSED' ? 'stale' : errno(e) === 'ENOENT' ? 'gone' : 'alive'));
+  });
+}
+
+const closeServer = (srv: Server) => new Promise<void>((r) => srv.close(() => r()));
+
+/** One try: publish our socket, then look at the others. The held lock, or null when another holds it (or contends now). */
+async function tryOnce(dir: string, prefix: string, keepAlive: boolean): Promise<Lock | null> {
+  const unique = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temp = path.join(dir, lockTempPrefix + unique);
+  const mine = path.join(dir, prefix + unique);
+  const srv = await listenAt(temp, keepAlive);
+  try {
+    await fsp.rename(temp, mine);
+  } catch (e) {
+    await closeServer(srv);
+    await fsp.rm(temp, { force: true });
+    if (errno(e) === 'ENOENT') return null; // taken for a stale temporary socket and removed: try again
+    throw e;
+  }
+  const lost = async () => {
+    await fsp.rm(mine, { force: true });
+    await closeServer(srv);
+    return null;
+  };
+  for (const f of await fsp.readdir(dir)) {
+    const file = path.join(dir, f);
+    if (f.startsWith(lockTempPrefix)) {
+      // a temporary socket of a process that is gone (killed between bind and rename)
+      const pid = Number(f.slice(lockTempPrefix.length).split('-')[0]);
+      if (pid > 0 && !existsSync(`/proc/${pid}`)) await fsp.rm(file, { force: true });
+      continue;
+    }
+    if (!f.startsWith(prefix) || file === mine) continue;
+    const state = await probe(file);
+    if (state === 'alive') return lost();
+    if (state === 'stale') await fsp.rm(file, { force: true });
+  }
+  let released = false;
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      await fsp.rm(mine, { force: true });
+      await closeServer(srv);
+    },
+  };
+}
+
+export async function acquireLock(runtimeDir: string, name: string, waitMs: number, opts: LockOptions = {}): Promise<Lock> {
+  const kind = opts.kind ?? 'profile';
+  const dir = await ensureLockDir(runtimeDir);
+  const prefix = lockPrefix(kind, name);
+  const longest = path.join(dir, `${prefix}${'0'.repeat(22)}`);
+  if (Buffer.byteLength(longest) > MAX_SOCKET_PATH)
+    throw new OobError('precondition', `${runtimeDir}: too long for oob's lock sockets (${Buffer.byteLength(longest)} bytes with the lock's name; unix sockets take ${MAX_SOCKET_PATH}): set OOB_RUNTIME_DIR to a shorter directory`);
   const deadline = Date.now() + waitMs;
   let delay = 10;
   for (;;) {
-    const srv = await tryBind(name, opts.keepAlive ?? false);
-    if (srv) return { release: () => new Promise((r) => srv.close(() => r())) };
-    if (Date.now() >= deadline)
-      throw new OobError('busy', `profile ${profile} is busy: another oob is changing it right now; try again when it has finished (waited ${Math.round(waitMs / 1000)} s)`);
-    await new Promise((r) => setTimeout(r, delay));
+    const lock = await tryOnce(dir, prefix, opts.keepAlive ?? false);
+    if (lock) return lock;
+    if (Date.now() >= deadline) {
+      if (kind === 'supervisor') throw new OobError('busy', `a supervisor for ${name} is already running`);
+      throw new OobError('busy', `profile ${name} is busy: another oob is changing it right now; try again when it has finished (waited ${Math.round(waitMs / 1000)} s)`);
+    }
+    // random, so that two that keep meeting part
+    await sleep(Math.min(delay / 2 + Math.random() * delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 200);
   }
 }
 
-export async function withLock<T>(runtimeDir: string, profile: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
-  const lock = await acquireLock(runtimeDir, profile, waitMs);
+export async function withLock<T>(runtimeDir: string, name: string, waitMs: number, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const lock = await acquireLock(runtimeDir, name, waitMs, opts);
   try {
     return await fn();
   } finally {

@@ -48,6 +48,21 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
   };
 }
 
+/** What a lock serialises: the changes to one profile, or the one supervisor of a profile. */
+export type LockKind = 'profile' | 'supervisor';
+/** RUNTIME_DIR/locks: root's only (mode 0700), so that no other user can take or block a lock. */
+export const lockDir = (runtimeDir: string) => path.join(runtimeDir, 'locks');
+/**
+ * The start of every lock socket of one lock, "KIND:NAME@" (each holder adds a unique tail). Profile
+ * names have no ":" or "@", so no lock's name is a prefix of another's: profile "a.run" and the
+ * supervisor of "a" are "profile:a.run@" and "supervisor:a@".
+ */
+export const lockPrefix = (kind: LockKind, name: string) => `${kind}:${name}@`;
+/** A lock socket before it is published under its name (see engine/lock.ts). */
+export const lockTempPrefix = '.new@';
+/** Unix socket paths are at most 107 bytes (sun_path); longer ones are refused, never truncated. */
+export const MAX_SOCKET_PATH = 107;
+
 /** The demo's own state (its temporary profile directory), so --cleanup finds what a demo left. */
 export const demoStateFile = (paths: Paths) => path.join(paths.runtimeDir, 'demo.json');
 

@@ -28,7 +28,7 @@ export async function runSupervisor(io: Io, name: string, opts: SupervisorOption
   try {
     // the lock's socket also keeps the event loop alive when no service runs (all stopped by
     // their policy): the supervisor lives until it is told to stop
-    runLock = await acquireLock(io.paths.runtimeDir, `${name}.run`, 0, { keepAlive: true });
+    runLock = await acquireLock(io.paths.runtimeDir, name, 0, { keepAlive: true, kind: 'supervisor' });
   } catch (e) {
     if (e instanceof OobError && e.code === 'busy') {
       const st = await readState(io.paths, name);
