@@ -8,8 +8,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from '../sys/io.js';
-import { parseNeigh, type Link, type NsFull, type Route } from '../net/ipjson.js';
-import { isMarkedFor } from '../observe/nic.js';
+import type { Link, NsFull, Route } from '../net/ipjson.js';
 import { listNamespaces, observeNs } from '../observe/observe.js';
 import type { NsView } from '../observe/types.js';
 import { networkdRulePath, nmRulePath, profileFile, runtimePaths, wantsLink } from '../state/layout.js';
@@ -20,6 +19,7 @@ import type { Profile } from '../profile/types.js';
 import { sameProcess, socketsOf } from '../sys/proc.js';
 import { readState, type SupervisorState } from '../state/supervisor.js';
 import { OobError } from '../errors.js';
+import { probeGateways, type ProbeResult } from './probe.js';
 
 export interface ServiceSockets {
   [service: string]: string[];
@@ -40,6 +40,8 @@ export interface RawProfile {
   unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
   sockets: ServiceSockets;
+  /** With --probe: what the probe of each default gateway (by address) found. */
+  probes?: Record<string, ProbeResult>;
 }
 
 export interface Raw {
@@ -66,8 +68,6 @@ const observeNsFull = (io: Io, ns: string) => observeNs(io, ns, { neigh: true })
   if (e instanceof OobError && e.code === 'precondition') return undefined;
   throw e;
 });
-
-const neighOnly = async (io: Io, ns: string) => parseNeigh((await io.run(['ip', '-n', ns, '-j', 'neigh', 'show'], { allowFail: true })).stdout || '[]');
 
 export async function collect(io: Io, names: string[] | undefined, opts: { probe?: boolean } = {}): Promise<Raw> {
   const all = names?.length ? names : await listProfiles(io.paths.profileDir);
@@ -124,32 +124,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     }),
   );
 
-  if (opts.probe) {
-    // An ARP probe to each IPv4 gateway (a neighbour entry set to PROBE with the broadcast
-    // address: the kernel asks who has it, and the answer fills in the real one); an IPv6
-    // gateway already known is re-probed at its known address. Nothing else leaves.
-    const probed: string[] = [];
-    for (const p of profiles) {
-      const nic = p.ns?.links.find(isMarkedFor(p.name));
-      if (!nic) continue;
-      for (const r of p.ns!.routes.filter((x) => x.dst === 'default' && x.gateway && x.table === 'main')) {
-        const known = p.ns!.neigh.find((n) => n.dst === r.gateway && n.lladdr);
-        const lladdr = r.family === 4 ? 'ff:ff:ff:ff:ff:ff' : known?.lladdr;
-        if (!lladdr) continue;
-        await io.run(['ip', '-n', p.name, 'neigh', 'replace', r.gateway!, 'dev', r.dev ?? nic.ifname, 'lladdr', lladdr, 'nud', 'probe'], { allowFail: true });
-        probed.push(p.name);
-      }
-    }
-    if (probed.length) {
-      const deadline = Date.now() + 1500;
-      const targets = profiles.filter((p) => p.ns && probed.includes(p.name));
-      while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 150));
-        for (const p of targets) p.ns!.neigh = await neighOnly(io, p.name);
-        if (!targets.some((p) => p.ns!.neigh.some((x) => x.state === 'PROBE'))) break;
-      }
-    }
-  }
+  if (opts.probe) await probeGateways(io, profiles);
   return { at: new Date().toISOString(), host, profiles };
 }
 

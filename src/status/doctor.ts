@@ -52,7 +52,9 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
     if (!g.route) add('FAIL', 'default route', `no default route via ${g.address} in ${p.name}`, `oob up ${p.name}`);
     else if (!inside) add('FAIL', 'default route', `gateway ${g.address} is outside every subnet of the NIC (${cidrs.map(cidrText).join(', ')}): it cannot be reached`, 'fix gateway = or the address prefix in the profile');
     else add('PASS', 'default route', `default via ${g.address}, inside ${cidrs.filter((c) => contains(c, g.address)).map(cidrText).join(', ') || 'link-local'}`);
-    if (g.neighbour === null) add('WARN', 'gateway neighbour', `no ARP/ND entry for ${g.address} yet (nothing has talked to it)`, `oob doctor ${p.name} --probe`);
+    if (g.probe === 'unanswered') add('FAIL', 'gateway neighbour', `${g.address} did not answer the ARP/ND probe (${g.neighbour ?? 'no entry'}); the neighbour entry was left as it was`, 'check the gateway is up on that LAN, the VLAN, the cable');
+    else if (g.probe === 'static') add('PASS', 'gateway neighbour', `${g.address} ${g.neighbour} (a static entry: left alone, not probed)`);
+    else if (g.neighbour === null) add('WARN', 'gateway neighbour', `no ARP/ND entry for ${g.address} yet (nothing has talked to it)`, `oob doctor ${p.name} --probe`);
     else if (['FAILED', 'INCOMPLETE'].includes(g.neighbour)) add('FAIL', 'gateway neighbour', `${g.address} does not answer ARP/ND (${g.neighbour})`, 'check the gateway is up on that LAN, the VLAN, the cable');
     else add('PASS', 'gateway neighbour', `${g.address} ${g.neighbour}`);
   }

@@ -20,7 +20,7 @@ export function formatStatus(r: StatusReport, color: boolean): string {
     const n = p.nic;
     lines.push(`  ${'nic'.padEnd(9)}${n.inNamespace ? `${n.name} ${n.mac} ${n.up ? 'up' : 'DOWN'} ${n.carrier ? 'carrier' : 'NO-CARRIER'} mtu ${n.mtu}` : n.leftInHost ? 'in the host, not in the namespace' : p.namespace.exists ? 'missing' : `- (no namespace ${p.name})`}`);
     if (p.addresses.length || p.missingAddresses.length) lines.push(`  ${'address'.padEnd(9)}${[...p.addresses, ...p.missingAddresses.map((a) => `${a} MISSING`)].join(', ')}`);
-    for (const g of p.gateways) lines.push(`  ${'gateway'.padEnd(9)}${g.address} ${g.route ? 'default route' : 'NO ROUTE'}, neighbour ${g.neighbour ?? 'unknown (--probe asks)'}`);
+    for (const g of p.gateways) lines.push(`  ${'gateway'.padEnd(9)}${g.address} ${g.route ? 'default route' : 'NO ROUTE'}, neighbour ${g.neighbour ?? 'unknown (--probe asks)'}${g.probe === 'unanswered' ? ', NO ANSWER to the probe' : g.probe === 'static' ? ' (static, not probed)' : ''}`);
     if (p.dns.expected) lines.push(`  ${'dns'.padEnd(9)}${p.dns.present ? 'resolv.conf in place' : 'resolv.conf MISSING'}`);
     const w = Math.max(0, ...p.services.map((s) => s.name.length));
     for (const s of p.services) {

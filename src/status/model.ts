@@ -4,6 +4,7 @@ import { canonicalIp, cidrText, familyOf, overlaps, parseCidr, type Cidr } from 
 import type { Link } from '../net/ipjson.js';
 import { findNicInHost, findNicInNamespace } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
+import type { ProbeResult } from './probe.js';
 
 export type Health = 'ok' | 'degraded' | 'down';
 
@@ -30,7 +31,8 @@ export interface ProfileStatus {
   nic: { name: string | null; mac: string | null; inNamespace: boolean; leftInHost: boolean; up: boolean; carrier: boolean; mtu: number | null };
   addresses: string[];
   missingAddresses: string[];
-  gateways: Array<{ address: string; family: 4 | 6; route: boolean; neighbour: string | null }>;
+  /** probe: with --probe, whether the gateway answered ('static': a PERMANENT or NOARP entry, left alone); else null. */
+  gateways: Array<{ address: string; family: 4 | 6; route: boolean; neighbour: string | null; probe: ProbeResult | null }>;
   dns: { expected: boolean; present: boolean };
   services: ServiceStatus[];
   /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
@@ -84,11 +86,12 @@ export function summarize(raw: Raw): StatusReport {
       const fam = familyOf(g) ?? 4;
       const route = !!p.ns?.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.gateway === canonicalIp(g) && (!nic || r.dev === nic.ifname));
       const n = p.ns?.neigh.find((x) => x.dst === canonicalIp(g));
-      return { address: canonicalIp(g), family: fam, route, neighbour: n?.state ?? null };
+      return { address: canonicalIp(g), family: fam, route, neighbour: n?.state ?? null, probe: p.probes?.[canonicalIp(g)] ?? null };
     });
     if (nsExists && nic)
       for (const g of gateways) {
         if (!g.route) bad('degraded', `no default route via ${g.address}: reachable from the management LAN only`);
+        else if (g.probe === 'unanswered') bad('degraded', `gateway ${g.address} did not answer the ARP/ND probe (${g.neighbour ?? 'no entry'})`);
         else if (g.neighbour === 'FAILED' || g.neighbour === 'INCOMPLETE') bad('degraded', `gateway ${g.address} does not answer ARP/ND (${g.neighbour})`);
       }
     const dnsExpected = !!p.profile?.dns;

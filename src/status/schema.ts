@@ -28,7 +28,7 @@ export const statusSchema = {
         nic: obj({ name: strOrNull, mac: strOrNull, inNamespace: bool, leftInHost: bool, up: bool, carrier: bool, mtu: intOrNull }),
         addresses: strs,
         missingAddresses: strs,
-        gateways: { type: 'array', items: obj({ address: str, family: { type: 'integer', enum: [4, 6] }, route: bool, neighbour: strOrNull }) },
+        gateways: { type: 'array', items: obj({ address: str, family: { type: 'integer', enum: [4, 6] }, route: bool, neighbour: strOrNull, probe: { type: ['string', 'null'], enum: ['answered', 'unanswered', 'static', null] } }) },
         dns: obj({ expected: bool, present: bool }),
         services: {
           type: 'array',

@@ -39,7 +39,7 @@ describe('status/model and doctor (pure)', () => {
     const p = r.profiles[0]!;
     expect(p.problems).to.deep.equal([]);
     expect(p.services[0]).to.deep.include({ name: 'sshd', ready: true, uptimeSec: 7200, restarts: 2, listening: ['tcp:22'] });
-    expect(p.gateways).to.deep.equal([{ address: '10.20.30.20', family: 4, route: true, neighbour: 'REACHABLE' }]);
+    expect(p.gateways).to.deep.equal([{ address: '10.20.30.20', family: 4, route: true, neighbour: 'REACHABLE', probe: null }]);
     expect(p.overlapsWithHost).to.deep.equal(['10.20.30.1/24 ~ eth0 10.20.30.7/24']);
     expect(formatStatus(r, false)).to.match(/^mgmt  OK  unit enabled · supervisor pid 10$/m).and.match(/service  sshd  ready  pid 11  up 2h0m  restarts 2  listening tcp:22/);
     const checks = doctor(healthy().raw, healthy().p, p);
