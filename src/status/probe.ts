@@ -1,15 +1,17 @@
 // `status --probe` / `doctor --probe`: ask each gateway whether it is there, and leave the neighbour
 // table as it was found.
 //
-// The kernel does the asking: the entry is set to PROBE (at the gateway's known link-layer address,
-// else at the broadcast address for ARP or the solicited-node multicast address for ND), the kernel
-// sends its unicast probes (ucast_probes, 3, one per retrans_time, 1 s) and the entry turns
-// REACHABLE on an answer, FAILED without one. Only REACHABLE counts as an answer: an entry still in
+// The kernel does the asking. A known entry is set to PROBE at its link-layer address: the kernel
+// sends its unicast probes (ucast_probes, 3, one per retrans_time, 1 s). An unknown one (none, or
+// FAILED) is marked in use (`ip neigh replace … use`, NTF_USE): the kernel resolves it as if a
+// packet were waiting, with broadcast ARP or multicast ND (mcast_probes, 3). Either way the entry
+// turns REACHABLE on an answer, FAILED without one. (Probing an unknown IPv6 entry at the
+// solicited-node multicast address instead would be answered without a link-layer address, and
+// leave the multicast address in the entry as if it were the router's.) Only REACHABLE counts as an answer: an entry still in
 // PROBE when the wait is over was not answered either. A static entry (PERMANENT, NOARP) is never
 // touched: an admin put it there, and replacing it would remove it. After an unanswered probe the
 // entry that was there is put back (its address and state), or removed if there was none; an
 // answered probe leaves what the kernel learnt.
-import { toBigInt } from '../net/addr.js';
 import { parseNeigh, type Neighbour } from '../net/ipjson.js';
 import { isMarkedFor } from '../observe/nic.js';
 import type { Io } from '../sys/io.js';
@@ -24,12 +26,6 @@ export const PROBE_WAIT_MS = 4500;
 
 const neighOf = async (io: Io, ns: string): Promise<Neighbour[]> =>
   parseNeigh((await io.run(['ip', '-n', ns, '-j', 'neigh', 'show'], { allowFail: true })).stdout || '[]');
-
-/** 33:33:ff:XX:XX:XX, the Ethernet address of an IPv6 address's solicited-node multicast group. */
-export function solicitedNodeMac(ip: string): string {
-  const low = toBigInt(ip) & 0xffffffn;
-  return ['33', '33', 'ff', ...[16n, 8n, 0n].map((s) => ((low >> s) & 0xffn).toString(16).padStart(2, '0'))].join(':');
-}
 
 interface Target {
   p: RawProfile;
@@ -54,8 +50,8 @@ export async function probeGateways(io: Io, profiles: RawProfile[], o: { timeout
         p.probes[t.gw] = 'static';
         continue;
       }
-      const lladdr = before?.lladdr ?? (r.family === 4 ? 'ff:ff:ff:ff:ff:ff' : solicitedNodeMac(t.gw));
-      const set = await io.run(['ip', '-n', p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, 'lladdr', lladdr, 'nud', 'probe'], { allowFail: true });
+      const how = before?.lladdr ? ['lladdr', before.lladdr, 'nud', 'probe'] : ['use'];
+      const set = await io.run(['ip', '-n', p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, ...how], { allowFail: true });
       if (set.code !== 0) {
         p.probes[t.gw] = 'unanswered';
         continue;
@@ -74,11 +70,10 @@ export async function probeGateways(io: Io, profiles: RawProfile[], o: { timeout
     const answered = entryOf(t.p.ns!.neigh, t)?.state === 'REACHABLE';
     t.p.probes![t.gw] = answered ? 'answered' : 'unanswered';
     if (answered) continue;
-    // put back what was there: the known address in its state, or nothing
+    // put back what was there: the known address in its state, or no entry; an entry that had no
+    // address (FAILED, INCOMPLETE) is one again
     const b = t.before;
-    const argv = b?.lladdr
-      ? ['ip', '-n', t.p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, 'lladdr', b.lladdr, 'nud', b.state === 'REACHABLE' ? 'reachable' : 'stale']
-      : ['ip', '-n', t.p.name, 'neigh', 'del', t.gw, 'dev', t.dev];
-    await io.run(argv, { allowFail: true });
+    if (b?.lladdr) await io.run(['ip', '-n', t.p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, 'lladdr', b.lladdr, 'nud', b.state === 'REACHABLE' ? 'reachable' : 'stale'], { allowFail: true });
+    else if (!b) await io.run(['ip', '-n', t.p.name, 'neigh', 'del', t.gw, 'dev', t.dev], { allowFail: true });
   }
 }
