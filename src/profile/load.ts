@@ -1,10 +1,11 @@
 // Reading profiles from the profile directory: the only part of profile handling that touches disk.
 import { promises as fsp } from 'node:fs';
-import { PROFILE_SUFFIX, profileFile } from '../state/layout.js';
+import { PROFILE_SUFFIX, profileFile, resolvePaths } from '../state/layout.js';
 import { OobError } from '../errors.js';
 import { checkProfileName } from './names.js';
 import { parseProfile, ProfileProblems } from './parse.js';
 import type { Profile } from './types.js';
+import { resolveFromUnits } from './units.js';
 
 export async function listProfiles(dir: string): Promise<string[]> {
   try {
@@ -25,7 +26,12 @@ export function checkOwnership(file: string, st: { uid: number; mode: number }, 
     throw new OobError('permission', `${file}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}): its commands run as root; fix with: chmod go-w ${file}`);
 }
 
-export async function loadProfile(dir: string, name: string): Promise<Profile> {
+/**
+ * The profile, validated, its presets expanded and its from = units read. The runtime directory
+ * (where the sshd preset keeps its pidfile) is the one every command resolves ($OOB_RUNTIME_DIR,
+ * else /run/oob) unless given.
+ */
+export async function loadProfile(dir: string, name: string, opts: { runtimeDir?: string } = {}): Promise<Profile> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
   const file = profileFile(dir, name);
@@ -44,10 +50,10 @@ export async function loadProfile(dir: string, name: string): Promise<Profile> {
     if (code === 'EACCES') throw new OobError('permission', `${file}: cannot read it (run as root)`);
     throw new OobError('noProfile', `${file}: cannot read it: ${(e as Error).message}`);
   }
-  const parsed = parseProfile(name, file, text);
+  const parsed = parseProfile(name, file, text, { runtimeDir: opts.runtimeDir ?? resolvePaths({}, process.env).runtimeDir });
   if (parsed instanceof ProfileProblems) {
     const lines = parsed.lines();
     throw new OobError('badProfile', lines[0]!, lines.slice(1));
   }
-  return parsed;
+  return resolveFromUnits(parsed);
 }
