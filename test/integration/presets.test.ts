@@ -75,7 +75,7 @@ describe('integration: service presets and copies of installed units', function 
     await lab.writeProfile(lab.seedProfile('[service.sshd]\npreset = sshdd\n'));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code).to.equal(3);
-    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:7: \[service\.sshd\] preset: unknown preset "sshdd" \(did you mean "sshd"\?\): the presets are sshd/);
+    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:8: \[service\.sshd\] preset: unknown preset "sshdd" \(did you mean "sshd"\?\): the presets are sshd/);
     expect(await lab.namespaces()).to.not.include(lab.profile);
   });
 
@@ -83,7 +83,7 @@ describe('integration: service presets and copies of installed units', function 
     await lab.writeProfile(lab.seedProfile('[service.tmp]\nfrom = systemd-tmpfiles-setup.service\n'));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code).to.equal(3);
-    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:7: \[service\.tmp\] from: systemd-tmpfiles-setup\.service: Type=oneshot \(\/lib\/systemd\/system\/systemd-tmpfiles-setup\.service:\d+\) is not a long-running daemon/);
+    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:8: \[service\.tmp\] from: systemd-tmpfiles-setup\.service: Type=oneshot \(\/lib\/systemd\/system\/systemd-tmpfiles-setup\.service:\d+\) is not a long-running daemon/);
     expect(await lab.namespaces()).to.not.include(lab.profile);
   });
 
