@@ -9,7 +9,8 @@ import { stepCommand } from '../engine/apply.js';
 import { OobError } from '../errors.js';
 import { readFileOr, writeFileAtomic } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
-import { demoStateFile, profileFile } from '../state/layout.js';
+import { demoStateFile, profileFile, runtimePaths } from '../state/layout.js';
+import { loginPart, stopDemoSupervisor } from './login.js';
 import { overlaps, parseCidr, type Cidr } from '../net/addr.js';
 import { listNamespaces, observeNs } from '../observe/observe.js';
 import { downProfile, planProfileUp, upProfile } from '../engine/ops.js';
@@ -51,8 +52,11 @@ export async function demoCleanup(io: Io): Promise<string[]> {
   const done: string[] = [];
   const saved = await readFileOr(demoStateFile(io.paths), undefined);
   const st = saved ? (JSON.parse(saved) as DemoState) : undefined;
+  // the supervisor (and its sshd copy) first: stopping it brings the network down
+  const stoppedSupervisor = await stopDemoSupervisor({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile);
+  if (stoppedSupervisor) done.push(`brought ${DEMO.profile} down`);
   const nss = await listNamespaces(io);
-  if (nss.includes(DEMO.profile) || st) {
+  if (!stoppedSupervisor && (nss.includes(DEMO.profile) || st)) {
     const r = await downProfile({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile).catch((e: Error) => ({ steps: [], err: e.message }));
     if ('err' in r) io.log.warn(`demo cleanup: ${r.err}`);
     else if (r.steps.length) done.push(`brought ${DEMO.profile} down`);
@@ -69,6 +73,8 @@ export async function demoCleanup(io: Io): Promise<string[]> {
     await io.run(['ip', 'link', 'del', 'dev', l], { allowFail: true });
     done.push(`deleted link ${l}`);
   }
+  if (stoppedSupervisor) done.push('stopped its supervisor and sshd copy');
+  await fsp.rm(runtimePaths(io.paths, DEMO.profile).dir, { recursive: true, force: true });
   if (st) await fsp.rm(st.profileDir, { recursive: true, force: true });
   await fsp.rm(demoStateFile(io.paths), { force: true });
   await fsp.rmdir(io.paths.runtimeDir).catch(() => {});
@@ -91,6 +97,13 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
   await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
+  // Ctrl-C or a kill: remove everything before going
+  const onSignal = (sig: NodeJS.Signals) => {
+    say(`\n==> ${sig}: cleaning up`);
+    void demoCleanup(io).then((done) => say(`    ${done.join(', ') || 'nothing left'}`)).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     say(`==> the stage: a veth pair plays the spare NIC: ${DEMO.nic} here, its peer in namespace ${DEMO.lan} (the management LAN, gateway ${gw})`);
     say(`    and the host's data side gets the same subnet: ${DEMO.dataNic} = ${me}/24, with another ${gw} behind it (namespace ${DEMO.data})`);
@@ -108,10 +121,12 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
     startDetached(['ip', 'netns', 'exec', DEMO.data, process.execPath, '-e', listener('hello from the DATA LAN', DEMO.port)]);
     await Promise.all([waitListening(io, DEMO.lan, DEMO.port), waitListening(io, DEMO.data, DEMO.port)]);
 
+    const login = await loginPart.prepare(io, profileDir, say);
     const profileText = [
       `# demo profile, written to ${profileFile(profileDir, DEMO.profile)}`,
       '[interface]', `nic = ${DEMO.nic}`, `address = ${me}/24`, `gateway = ${gw}`, '',
       '[dns]', `nameserver = ${gw}`, 'search = mgmt.example', '',
+      ...(login ? login.profileLines : []),
     ].join('\n');
     await fsp.writeFile(profileFile(profileDir, DEMO.profile), profileText, { mode: 0o600 });
     say(`\n==> the profile\n${profileText.replace(/^/gm, '    ')}`);
@@ -135,8 +150,11 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
 
     const again = await upProfile(dio, profile);
     say(`\n==> oob up ${DEMO.profile} again: ${again.steps.length ? `${again.steps.length} steps (unexpected)` : 'nothing to do (idempotent)'}`);
+    if (login) await loginPart.run(dio, login, { ns: DEMO.profile, lan: DEMO.lan, address: me }, say);
     ok = true;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (!opts.keep || !ok) {
       const done = await demoCleanup(io);
       say(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);

@@ -22,6 +22,13 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
     expect(r.stdout).to.match(/from the host: +hello from the DATA LAN/);
     expect(r.stdout).to.match(/oob up oobdemo again: nothing to do \(idempotent\)/);
     expect(r.stdout).to.match(/ip link set dev oobdemo0 netns oobdemo/);
+    // the management plane as an admin meets it: a real ssh login through the management LAN
+    expect(r.stdout).to.match(/^\s+\[service\.sshd\]\n\s+preset = sshd$/m);
+    expect(r.stdout).to.match(/ssh root@10\.20\.30\.1\n\s+logged in as root; this shell's network namespace: oobdemo$/m);
+    expect(r.stdout).to.match(/kill -9 the sshd copy \(pid (\d+)\)[^\n]*\n\s+the supervisor restarted it: pid (?!\1\b)\d+, \d+ ms later \(restarts: 1\)\n\s+logged in again: oobdemo$/m);
+    expect(r.stdout).to.match(/==> oob status oobdemo\n\s+oobdemo\s+OK\b/);
+    expect(r.stdout).to.match(/service\s+sshd\s+ready\s+pid \d+/);
+    expect(r.stdout).to.match(/stopped its supervisor and sshd copy/);
     const { stdout } = await lab.oob(['demo', '--cleanup']);
     expect(stdout.trim()).to.equal('no demo to remove');
     expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
