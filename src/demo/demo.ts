@@ -81,7 +81,7 @@ export async function demoCleanup(io: Io): Promise<string[]> {
   return done;
 }
 
-export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) => void): Promise<void> {
+export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string) => void): Promise<void> {
   const nss = await listNamespaces(io);
   const host = await observeNs(io, null);
   if ([DEMO.profile, DEMO.lan, DEMO.data].some((n) => nss.includes(n)) || host.links.some((l) => l.ifname === DEMO.nic || l.ifname === DEMO.dataNic))
@@ -97,10 +97,16 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
   await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
-  // Ctrl-C or a kill: remove everything before going
+  // Ctrl-C or a kill: the step under way finishes (every step is bounded), the next one is not
+  // taken, and the cleanup below removes everything, the supervisor included
+  let interrupted: NodeJS.Signals | undefined;
+  const say = (line: string) => {
+    if (interrupted) throw new OobError('rolledBack', `interrupted by ${interrupted}: everything the demo set up was removed`);
+    print(line);
+  };
   const onSignal = (sig: NodeJS.Signals) => {
-    say(`\n==> ${sig}: cleaning up`);
-    void demoCleanup(io).then((done) => say(`    ${done.join(', ') || 'nothing left'}`)).finally(() => process.exit(130));
+    interrupted = sig;
+    print(`\n==> ${sig}: stopping after this step, then cleaning up`);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -157,15 +163,18 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
     process.off('SIGTERM', onSignal);
     if (!opts.keep || !ok) {
       const done = await demoCleanup(io);
-      say(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);
+      print(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);
       const back = (await observeNs(io, null)).links.some((l) => l.ifname === DEMO.nic);
-      if (ok) say(`    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`);
+      if (ok) print(`    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`);
     } else {
-      say(`\n==> kept for exploring. Try:`);
-      say(`    OOB_PROFILE_DIR=${profileDir} oob plan ${DEMO.profile}      # nothing to do`);
-      say(`    oob exec ${DEMO.profile} -- ip addr`);
-      say(`    OOB_PROFILE_DIR=${profileDir} oob down ${DEMO.profile}`);
-      say(`    oob demo --cleanup                                  # removes everything`);
+      print(`\n==> kept for exploring. Try:`);
+      print(`    OOB_PROFILE_DIR=${profileDir} oob plan ${DEMO.profile}      # nothing to do`);
+      print(`    oob exec ${DEMO.profile} -- ip addr`);
+      print(`    oob exec ${DEMO.profile}                                   # a shell in the management plane`);
+      print(`    OOB_PROFILE_DIR=${profileDir} oob status ${DEMO.profile}`);
+      print(`    ip netns exec ${DEMO.lan} ssh -i ${profileDir}/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@${me}`);
+      print(`    OOB_PROFILE_DIR=${profileDir} oob down ${DEMO.profile}`);
+      print(`    oob demo --cleanup                                  # removes everything`);
     }
   }
 }

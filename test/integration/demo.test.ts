@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { isRoot, Lab } from './lab.js';
+import { spawn } from 'node:child_process';
+import { CLI, isRoot, Lab } from './lab.js';
 
 describe('integration: oob demo (inside a throw-away host namespace)', function () {
   let lab: Lab;
@@ -32,6 +33,25 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
     const { stdout } = await lab.oob(['demo', '--cleanup']);
     expect(stdout.trim()).to.equal('no demo to remove');
     expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
+  });
+
+  it('Ctrl-C in the middle (once the supervisor runs): the demo stops after that step and removes everything, supervisor included', async () => {
+    const c = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'demo'], { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => {
+      out += d;
+      if (/supervisor pid \d+/.test(out) && !c.killed) c.kill('SIGINT');
+    });
+    c.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number>((r) => c.on('close', (x) => r(x ?? 128)));
+    expect(out).to.match(/==> SIGINT: stopping after this step, then cleaning up/);
+    expect(out).to.match(/cleanup after the failure: brought oobdemo down, .*stopped its supervisor and sshd copy/);
+    expect(out).to.not.match(/==> oob status/);
+    expect(err).to.match(/^oob: interrupted by SIGINT: everything the demo set up was removed$/m);
+    expect(code).to.equal(10);
+    expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
+    expect((await lab.oob(['demo', '--cleanup'])).stdout.trim()).to.equal('no demo to remove');
   });
 
   it('--keep leaves it for exploring, and --cleanup removes it later', async () => {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { banner, Lab, must, needSshd, sh, waitFor } from './lab.js';
+import { banner, CLI, Lab, must, needSshd, sh, waitFor } from './lab.js';
 
 /** An SNMPv2c GET of sysDescr.0 with community "public", sent from inside `ns`; the reply's text, or TIMEOUT. */
 async function snmpSysDescr(ns: string, addr: string): Promise<string> {
@@ -85,6 +85,42 @@ describe('integration: service presets and copies of installed units', function 
     expect(r.code).to.equal(3);
     expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:8: \[service\.tmp\] from: systemd-tmpfiles-setup\.service: Type=oneshot \(\/lib\/systemd\/system\/systemd-tmpfiles-setup\.service:\d+\) is not a long-running daemon/);
     expect(await lab.namespaces()).to.not.include(lab.profile);
+  });
+
+  it('oob exec NAME without a command opens the user\'s shell inside the namespace', async () => {
+    await lab.writeProfile(lab.seedProfile());
+    expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
+    const r = await sh(['/usr/bin/nsenter', `--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'exec', lab.profile], { env: lab.env({ SHELL: '/bin/sh' }), input: 'ip netns identify $$; exit 7\n' });
+    expect(r.stdout.trim()).to.equal(lab.profile);
+    expect(r.code).to.equal(7);
+    expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
+  });
+
+  it('enable --root: a profile without services gets an sshd copy; --no-services none; --service picks; a bad one or a unit the image lacks: exit 3, nothing written', async () => {
+    const img = path.join(lab.dir, 'image');
+    await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
+    const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
+    const enable = (...extra: string[]) => lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, '--nic', 'ens19', '--address', '10.20.30.1/24', ...extra]);
+    const bad = await enable('--service', 'telnetd');
+    expect(bad.code).to.equal(3);
+    expect(bad.stderr.split('\n')[0]).to.match(/^oob: --service telnetd: not a preset \(sshd: see oob presets\)/);
+    const missing = await enable('--service', 'snmpd.service');
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr.split('\n')[0]).to.match(/^oob: \/etc\/oob\/profiles\/mgmt\.ini:\d+: \[service\.snmpd\] from: snmpd\.service is not installed \(no unit file in .* under /);
+    expect(missing.stderr).to.match(/nothing was written/);
+    expect(existsSync(pf)).to.equal(false);
+    const none = await enable('--no-services');
+    expect(none.code, none.stderr).to.equal(0);
+    expect(await fsp.readFile(pf, 'utf8')).to.not.match(/\[service\./);
+    await fsp.rm(pf);
+    const r = await enable();
+    expect(r.code, r.stderr).to.equal(0);
+    expect(await fsp.readFile(pf, 'utf8')).to.match(/^\[service\.sshd\]\npreset = sshd$/m);
+    // an existing profile's services are left alone
+    await fsp.writeFile(pf, (await fsp.readFile(pf, 'utf8')).replace('preset = sshd', 'preset = sshd\nargs = -o Port=2222'));
+    expect((await enable('--service', 'sshd', '--gateway', '10.20.30.20')).code).to.equal(0);
+    expect((await fsp.readFile(pf, 'utf8')).match(/\[service\./g)).to.have.length(1);
+    expect(await fsp.readFile(pf, 'utf8')).to.match(/^args = -o Port=2222$/m);
   });
 
   describe('Debian services copied into the namespace', function () {
