@@ -2,7 +2,7 @@
 // host, the other in a "management LAN" namespace that holds the gateway. A second veth pair gives
 // the host a "data LAN" with the same subnet and the same gateway address, as in the seed, so one
 // address answers differently depending on the namespace asking.
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stepCommand } from '../engine/apply.js';
@@ -11,6 +11,9 @@ import { readFileOr, writeFileAtomic } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { demoStateFile, profileFile, runtimePaths } from '../state/layout.js';
 import { loginPart, stopDemoSupervisor } from './login.js';
+import { SSHD_PRIVSEP } from '../profile/presets.js';
+
+const PRIVSEP_DIR = SSHD_PRIVSEP.at(-1)!;
 import { overlaps, parseCidr, type Cidr } from '../net/addr.js';
 import { listNamespaces, observeNs } from '../observe/observe.js';
 import { downProfile, planProfileUp, upProfile } from '../engine/ops.js';
@@ -24,6 +27,8 @@ const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
 interface DemoState {
   profileDir: string;
   prefix: string;
+  /** sshd's /run/sshd did not exist before: the demo's copy made it, the cleanup removes it. */
+  madePrivsep?: boolean;
 }
 
 
@@ -76,6 +81,7 @@ export async function demoCleanup(io: Io): Promise<string[]> {
   if (stoppedSupervisor) done.push('stopped its supervisor and sshd copy');
   await fsp.rm(runtimePaths(io.paths, DEMO.profile).dir, { recursive: true, force: true });
   if (st) await fsp.rm(st.profileDir, { recursive: true, force: true });
+  if (st?.madePrivsep) await fsp.rmdir(PRIVSEP_DIR).catch(() => {}); // only if empty, and only if ours
   await fsp.rm(demoStateFile(io.paths), { force: true });
   await fsp.rmdir(io.paths.runtimeDir).catch(() => {});
   return done;
@@ -94,7 +100,7 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
   const me = `${prefix}.1`, gw = `${prefix}.20`;
 
   const profileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-demo-'));
-  await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
+  await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix, madePrivsep: !existsSync(PRIVSEP_DIR) } satisfies DemoState) + '\n');
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
   // Ctrl-C or a kill: the step under way finishes (every step is bounded), the next one is not

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { CLI, isRoot, Lab } from './lab.js';
 
 describe('integration: oob demo (inside a throw-away host namespace)', function () {
   let lab: Lab;
+  const hadPrivsep = existsSync('/run/sshd');
   before(async function () {
     if (!isRoot()) {
       console.log('    SKIPPED: oob demo needs root');
@@ -30,6 +32,7 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
     expect(r.stdout).to.match(/==> oob status oobdemo\n\s+oobdemo\s+OK\b/);
     expect(r.stdout).to.match(/service\s+sshd\s+ready\s+pid \d+/);
     expect(r.stdout).to.match(/stopped its supervisor and sshd copy/);
+    expect(existsSync('/run/sshd'), 'the demo leaves /run/sshd as it found it').to.equal(hadPrivsep);
     const { stdout } = await lab.oob(['demo', '--cleanup']);
     expect(stdout.trim()).to.equal('no demo to remove');
     expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
