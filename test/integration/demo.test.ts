@@ -5,7 +5,6 @@ import { CLI, isRoot, Lab } from './lab.js';
 
 describe('integration: oob demo (inside a throw-away host namespace)', function () {
   let lab: Lab;
-  const hadPrivsep = existsSync('/run/sshd');
   before(async function () {
     if (!isRoot()) {
       console.log('    SKIPPED: oob demo needs root');
@@ -19,6 +18,7 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
   });
 
   it('shows the same address answering from two LANs, is idempotent, and removes everything', async () => {
+    const hadPrivsep = existsSync('/run/sshd');
     const r = await lab.oob(['demo']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/from namespace oobdemo: hello from the MANAGEMENT LAN/);
