@@ -10,6 +10,7 @@ import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
 import { execCommand } from './commands/exec.js';
 import { planCommand } from './commands/plan.js';
+import { presetsCommand } from './commands/presets.js';
 import { upCommand } from './commands/up.js';
 import { runCommand } from './commands/run.js';
 import { startCommand, stopCommand } from './commands/start.js';
@@ -38,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nAn out-of-band management plane: a spare NIC in its own network namespace.')
       .option('profile-dir', { type: 'string', describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)', global: true })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only results and errors', global: true })
-      .command([statusCommand, doctorCommand, upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand] as never)
+      .command([statusCommand, doctorCommand, upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand, presetsCommand] as never)
       .demandCommand(1, 'give a command: oob --help lists them')
       .strict()
       .recommendCommands()

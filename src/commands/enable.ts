@@ -9,6 +9,8 @@ interface ProfileFlags extends GlobalArgs {
   address?: string[];
   gateway?: string;
   root?: string;
+  service?: string[];
+  services?: boolean;
 }
 
 function profileFlags<T>(y: Argv<T>) {
@@ -17,7 +19,9 @@ function profileFlags<T>(y: Argv<T>) {
     .option('nic', { type: 'string', describe: 'the NIC: a name, or mac:52:54:00:12:34:56' })
     .option('address', { type: 'string', array: true, describe: 'an address with prefix (repeat for several); left out: adopt the NIC\'s' })
     .option('gateway', { type: 'string', describe: 'the default gateway inside the namespace' })
-    .option('root', { type: 'string', describe: 'write into the image at DIR instead of the running system (like systemctl --root)' });
+    .option('root', { type: 'string', describe: 'write into the image at DIR instead of the running system (like systemctl --root)' })
+    .option('service', { type: 'string', array: true, describe: 'for a profile without services: a preset (oob presets) or an installed UNIT.service to copy; repeat for several (default: sshd)' })
+    .option('services', { type: 'boolean', default: true, describe: '--no-services: add no service to a profile without services (the network only)' });
 }
 
 const enableOptions = (argv: ProfileFlags, o: { now: boolean; force: boolean }): EnableOptions => ({
@@ -27,6 +31,7 @@ const enableOptions = (argv: ProfileFlags, o: { now: boolean; force: boolean }):
   ...(argv.root ? { root: argv.root } : {}),
   now: o.now && !argv.root,
   force: o.force,
+  ...(argv.services === false ? { services: [] } : argv.service?.length ? { services: argv.service } : {}),
 });
 
 interface EnableArgs extends ProfileFlags {

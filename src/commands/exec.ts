@@ -10,7 +10,7 @@ interface Args extends GlobalArgs {
 
 export const execCommand: CommandModule<GlobalArgs, Args> = {
   command: 'exec <name> [cmd..]',
-  describe: 'run a command inside the namespace (ip netns exec: /etc/netns/NAME applies) and exit with its status',
+  describe: 'run a command inside the namespace (ip netns exec: /etc/netns/NAME applies) and exit with its status; without one, open your shell there',
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true, describe: 'the command and its arguments, after --' }).example('$0 exec mgmt -- ss -tlnp', 'sockets listening in mgmt') as never,
   handler: async (argv) => {
     const { requireRoot } = await import('../engine/ops.js');
@@ -24,7 +24,8 @@ export const execCommand: CommandModule<GlobalArgs, Args> = {
     const a = argv as unknown as { _: unknown[]; '--'?: string[] };
     const rest = a['--'] ?? a._.slice(1).map(String);
     const cmd = [...(argv.cmd ?? []), ...rest].map(String);
-    if (!cmd.length) throw new OobError('usage', 'give the command to run: oob exec NAME -- CMD ARGS...');
+    // no command: the user's shell, whose network is the namespace (ip netns identify $$ prints NAME)
+    if (!cmd.length) cmd.push(process.env.SHELL || (await import('node:os')).userInfo().shell || '/bin/sh');
     process.exitCode = await runAttached(['ip', 'netns', 'exec', argv.name, ...cmd]);
   },
 };

@@ -2,14 +2,18 @@
 // host, the other in a "management LAN" namespace that holds the gateway. A second veth pair gives
 // the host a "data LAN" with the same subnet and the same gateway address, as in the seed, so one
 // address answers differently depending on the namespace asking.
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stepCommand } from '../engine/apply.js';
 import { OobError } from '../errors.js';
 import { readFileOr, writeFileAtomic } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
-import { demoStateFile, profileFile } from '../state/layout.js';
+import { demoStateFile, profileFile, runtimePaths } from '../state/layout.js';
+import { loginPart, stopDemoSupervisor } from './login.js';
+import { SSHD_PRIVSEP } from '../profile/presets.js';
+
+const PRIVSEP_DIR = SSHD_PRIVSEP.at(-1)!;
 import { overlaps, parseCidr, type Cidr } from '../net/addr.js';
 import { listNamespaces, observeNs } from '../observe/observe.js';
 import { downProfile, planProfileUp, upProfile } from '../engine/ops.js';
@@ -23,6 +27,8 @@ const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
 interface DemoState {
   profileDir: string;
   prefix: string;
+  /** sshd's /run/sshd did not exist before: the demo's copy made it, the cleanup removes it. */
+  madePrivsep?: boolean;
 }
 
 
@@ -51,8 +57,11 @@ export async function demoCleanup(io: Io): Promise<string[]> {
   const done: string[] = [];
   const saved = await readFileOr(demoStateFile(io.paths), undefined);
   const st = saved ? (JSON.parse(saved) as DemoState) : undefined;
+  // the supervisor (and its sshd copy) first: stopping it brings the network down
+  const stoppedSupervisor = await stopDemoSupervisor({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile);
+  if (stoppedSupervisor) done.push(`brought ${DEMO.profile} down`);
   const nss = await listNamespaces(io);
-  if (nss.includes(DEMO.profile) || st) {
+  if (!stoppedSupervisor && (nss.includes(DEMO.profile) || st)) {
     const r = await downProfile({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile).catch((e: Error) => ({ steps: [], err: e.message }));
     if ('err' in r) io.log.warn(`demo cleanup: ${r.err}`);
     else if (r.steps.length) done.push(`brought ${DEMO.profile} down`);
@@ -69,13 +78,16 @@ export async function demoCleanup(io: Io): Promise<string[]> {
     await io.run(['ip', 'link', 'del', 'dev', l], { allowFail: true });
     done.push(`deleted link ${l}`);
   }
+  if (stoppedSupervisor) done.push('stopped its supervisor and sshd copy');
+  await fsp.rm(runtimePaths(io.paths, DEMO.profile).dir, { recursive: true, force: true });
   if (st) await fsp.rm(st.profileDir, { recursive: true, force: true });
+  if (st?.madePrivsep) await fsp.rmdir(PRIVSEP_DIR).catch(() => {}); // only if empty, and only if ours
   await fsp.rm(demoStateFile(io.paths), { force: true });
   await fsp.rmdir(io.paths.runtimeDir).catch(() => {});
   return done;
 }
 
-export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) => void): Promise<void> {
+export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string) => void): Promise<void> {
   const nss = await listNamespaces(io);
   const host = await observeNs(io, null);
   if ([DEMO.profile, DEMO.lan, DEMO.data].some((n) => nss.includes(n)) || host.links.some((l) => l.ifname === DEMO.nic || l.ifname === DEMO.dataNic))
@@ -88,9 +100,22 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
   const me = `${prefix}.1`, gw = `${prefix}.20`;
 
   const profileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-demo-'));
-  await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix } satisfies DemoState) + '\n');
+  await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix, madePrivsep: !existsSync(PRIVSEP_DIR) } satisfies DemoState) + '\n');
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
+  // Ctrl-C or a kill: the step under way finishes (every step is bounded), the next one is not
+  // taken, and the cleanup below removes everything, the supervisor included
+  let interrupted: NodeJS.Signals | undefined;
+  const say = (line: string) => {
+    if (interrupted) throw new OobError('rolledBack', `interrupted by ${interrupted}: everything the demo set up was removed`);
+    print(line);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    print(`\n==> ${sig}: stopping after this step, then cleaning up`);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     say(`==> the stage: a veth pair plays the spare NIC: ${DEMO.nic} here, its peer in namespace ${DEMO.lan} (the management LAN, gateway ${gw})`);
     say(`    and the host's data side gets the same subnet: ${DEMO.dataNic} = ${me}/24, with another ${gw} behind it (namespace ${DEMO.data})`);
@@ -108,10 +133,12 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
     startDetached(['ip', 'netns', 'exec', DEMO.data, process.execPath, '-e', listener('hello from the DATA LAN', DEMO.port)]);
     await Promise.all([waitListening(io, DEMO.lan, DEMO.port), waitListening(io, DEMO.data, DEMO.port)]);
 
+    const login = await loginPart.prepare(io, profileDir, say);
     const profileText = [
       `# demo profile, written to ${profileFile(profileDir, DEMO.profile)}`,
       '[interface]', `nic = ${DEMO.nic}`, `address = ${me}/24`, `gateway = ${gw}`, '',
       '[dns]', `nameserver = ${gw}`, 'search = mgmt.example', '',
+      ...(login ? login.profileLines : []),
     ].join('\n');
     await fsp.writeFile(profileFile(profileDir, DEMO.profile), profileText, { mode: 0o600 });
     say(`\n==> the profile\n${profileText.replace(/^/gm, '    ')}`);
@@ -135,19 +162,25 @@ export async function runDemo(io: Io, opts: { keep: boolean }, say: (s: string) 
 
     const again = await upProfile(dio, profile);
     say(`\n==> oob up ${DEMO.profile} again: ${again.steps.length ? `${again.steps.length} steps (unexpected)` : 'nothing to do (idempotent)'}`);
+    if (login) await loginPart.run(dio, login, { ns: DEMO.profile, lan: DEMO.lan, address: me }, say);
     ok = true;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (!opts.keep || !ok) {
       const done = await demoCleanup(io);
-      say(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);
+      print(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);
       const back = (await observeNs(io, null)).links.some((l) => l.ifname === DEMO.nic);
-      if (ok) say(`    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`);
+      if (ok) print(`    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`);
     } else {
-      say(`\n==> kept for exploring. Try:`);
-      say(`    OOB_PROFILE_DIR=${profileDir} oob plan ${DEMO.profile}      # nothing to do`);
-      say(`    oob exec ${DEMO.profile} -- ip addr`);
-      say(`    OOB_PROFILE_DIR=${profileDir} oob down ${DEMO.profile}`);
-      say(`    oob demo --cleanup                                  # removes everything`);
+      print(`\n==> kept for exploring. Try:`);
+      print(`    OOB_PROFILE_DIR=${profileDir} oob plan ${DEMO.profile}      # nothing to do`);
+      print(`    oob exec ${DEMO.profile} -- ip addr`);
+      print(`    oob exec ${DEMO.profile}                                   # a shell in the management plane`);
+      print(`    OOB_PROFILE_DIR=${profileDir} oob status ${DEMO.profile}`);
+      print(`    ip netns exec ${DEMO.lan} ssh -i ${profileDir}/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@${me}`);
+      print(`    OOB_PROFILE_DIR=${profileDir} oob down ${DEMO.profile}`);
+      print(`    oob demo --cleanup                                  # removes everything`);
     }
   }
 }

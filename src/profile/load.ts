@@ -2,11 +2,12 @@
 import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
-import { PROFILE_SUFFIX, profileFile } from '../state/layout.js';
+import { PROFILE_SUFFIX, profileFile, resolvePaths } from '../state/layout.js';
 import { OobError } from '../errors.js';
 import { checkProfileName } from './names.js';
 import { parseProfile, ProfileProblems } from './parse.js';
 import type { Profile } from './types.js';
+import { resolveFromUnits } from './units.js';
 
 export async function listProfiles(dir: string): Promise<string[]> {
   try {
@@ -114,7 +115,12 @@ export async function readProfileFile(file: string, euid = process.geteuid?.() ?
   }
 }
 
-export async function loadProfile(dir: string, name: string): Promise<Profile> {
+/**
+ * The profile, validated, its presets expanded and its from = units read. The runtime directory
+ * (where the sshd preset keeps its pidfile) is the one every command resolves ($OOB_RUNTIME_DIR,
+ * else /run/oob) unless given.
+ */
+export async function loadProfile(dir: string, name: string, opts: { runtimeDir?: string } = {}): Promise<Profile> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
   const file = profileFile(dir, name);
@@ -131,10 +137,10 @@ export async function loadProfile(dir: string, name: string): Promise<Profile> {
     if (code === 'EACCES') throw new OobError('permission', `${file}: cannot read it (run as root)`);
     throw new OobError('noProfile', `${file}: cannot read it: ${(e as Error).message}`);
   }
-  const parsed = parseProfile(name, file, text);
+  const parsed = parseProfile(name, file, text, { runtimeDir: opts.runtimeDir ?? resolvePaths({}, process.env).runtimeDir });
   if (parsed instanceof ProfileProblems) {
     const lines = parsed.lines();
     throw new OobError('badProfile', lines[0]!, lines.slice(1));
   }
-  return parsed;
+  return resolveFromUnits(parsed);
 }

@@ -2,6 +2,8 @@
 import { contains, familyOf, canonicalIp, isNetworkOrBroadcast, networkOf, parseCidr, type Cidr } from '../net/addr.js';
 import { escapeControls, nearest, scanIni, shellWords, splitList, type Problem, type Section } from './lines.js';
 import { checkIfName, checkMac, checkProfileName } from './names.js';
+import { PRESETS, presetNames } from './presets.js';
+import { DEFAULT_RUNTIME_DIR } from '../state/layout.js';
 import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
 
 export class ProfileProblems {
@@ -31,7 +33,7 @@ const KEYS = {
   interface: ['nic', 'address', 'gateway', 'mtu'],
   dns: ['nameserver', 'search', 'options'],
   namespace: ['keep-on-stop'],
-  service: ['exec', 'pidfile', 'user', 'group', 'env', 'ready', 'restart', 'restart-delay', 'restart-delay-max', 'stop-signal', 'stop-timeout'],
+  service: ['preset', 'from', 'args', 'exec', 'pidfile', 'user', 'group', 'env', 'ready', 'restart', 'restart-delay', 'restart-delay-max', 'stop-signal', 'stop-timeout'],
 } as const;
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'];
@@ -52,7 +54,12 @@ function parseBool(text: string): boolean | string {
   return `"${text}" is not yes or no`;
 }
 
-export function parseProfile(name: string, file: string, text: string): Profile | ProfileProblems {
+/** What presets need to know that the text does not say: where the runtime directory is. */
+export interface ParseContext {
+  runtimeDir?: string;
+}
+
+export function parseProfile(name: string, file: string, text: string, ctx: ParseContext = {}): Profile | ProfileProblems {
   const problems: Problem[] = [];
   const nameErr = checkProfileName(name);
   if (nameErr) problems.push({ line: 0, message: `${nameErr}; rename the file` });
@@ -96,7 +103,7 @@ export function parseProfile(name: string, file: string, text: string): Profile 
         else keepOnStop = b;
       }
     } else {
-      const svc = parseService(sec, bad);
+      const svc = parseService(sec, bad, { profile: name, runtimeDir: ctx.runtimeDir ?? DEFAULT_RUNTIME_DIR });
       if (svc) services.push(svc);
     }
   }
@@ -195,22 +202,33 @@ function parseDns(sec: Section, bad: Bad): DnsConfig {
   return { nameservers, search, options };
 }
 
-function parseService(sec: Section, bad: Bad): ServiceConfig | undefined {
+function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir: string }): ServiceConfig | undefined {
   const name = sec.name.slice('service.'.length);
   let ok = true;
   const fail: Bad = (l, k, m) => { ok = false; bad(l, k, m); };
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) fail(sec.line, undefined, `"${name}" is not a valid service name: letters, digits, "_", "." and "-", at most 32`);
+  const origin = parseOrigin(sec, fail);
 
   let exec: string[] = [];
   const ex = get(sec, 'exec');
-  if (!ex) fail(sec.line, 'exec', 'missing: the command line to run, e.g. exec = /usr/sbin/sshd -D -o PidFile=/run/sshd-mgmt.pid');
-  else {
+  if (!ex && !get(sec, 'preset') && !get(sec, 'from')) fail(sec.line, 'exec', 'missing: the command line to run (e.g. exec = /usr/bin/prometheus-node-exporter), or preset = NAME (oob presets lists them), or from = UNIT.service');
+  else if (ex) {
     const w = shellWords(ex.value);
     if (typeof w === 'string') fail(ex.line, 'exec', w);
     else exec = w;
   }
   const pf = get(sec, 'pidfile');
   if (pf && !pf.value.startsWith('/')) fail(pf.line, 'pidfile', `"${pf.value}" is not an absolute path`);
+  let prestart: string[][] = [];
+  let presetReady: Ready | undefined;
+  let presetPidfile: string | undefined;
+  if (origin.preset) {
+    const v = origin.preset.expand({ profile: ctx.profile, service: name, runtimeDir: ctx.runtimeDir }, { ...(ex ? { exec } : {}), ...(pf ? { pidfile: pf.value } : {}), args: origin.args });
+    exec = v.exec;
+    prestart = v.prestart;
+    presetReady = v.ready;
+    presetPidfile = v.pidfile;
+  } else if (origin.from && ex) exec = [...exec, ...origin.args];
   const user = get(sec, 'user')?.value;
   const group = get(sec, 'group')?.value;
   for (const k of ['user', 'group'] as const) {
@@ -230,13 +248,13 @@ function parseService(sec: Section, bad: Bad): ServiceConfig | undefined {
     }
   }
 
-  let ready: Ready = pf ? { kind: 'pidfile' } : { kind: 'none' };
+  let ready: Ready = presetReady ?? (pf ? { kind: 'pidfile' } : { kind: 'none' });
   const r = get(sec, 'ready');
   if (r) {
     const m = /^tcp:(\d+)$/.exec(r.value);
     if (m && Number(m[1]) >= 1 && Number(m[1]) <= 65535) ready = { kind: 'tcp', port: Number(m[1]) };
     else if (r.value === 'pidfile') {
-      if (!pf) fail(r.line, 'ready', 'ready = pidfile needs pidfile = PATH in the same section');
+      if (!pf && !presetPidfile && !origin.from) fail(r.line, 'ready', 'ready = pidfile needs pidfile = PATH in the same section');
       ready = { kind: 'pidfile' };
     } else if (r.value === 'none') ready = { kind: 'none' };
     else fail(r.line, 'ready', `"${r.value}" is not tcp:PORT (1-65535), pidfile or none`);
@@ -270,9 +288,12 @@ function parseService(sec: Section, bad: Bad): ServiceConfig | undefined {
     else stopSignal = full;
   }
   if (!ok) return undefined;
+  const pidfile = pf?.value ?? presetPidfile;
   return {
-    name, exec, env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs,
-    ...(pf ? { pidfile: pf.value } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}),
+    name, exec, env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs, prestart,
+    ...(pidfile ? { pidfile } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}),
+    ...(origin.preset ? { preset: origin.preset.name } : {}),
+    ...(origin.from ? { from: { unit: origin.from, line: get(sec, 'from')!.line, written: sec.entries.map((e) => e.key), args: origin.args } } : {}),
   };
 }
 
@@ -285,4 +306,31 @@ function subnetEdge(addresses: Cidr[], gw: string): string | undefined {
   if (!a) return undefined;
   const net = networkOf(a).split('/')[0];
   return `${gw} is the ${gw === net ? 'network' : 'broadcast'} address of ${networkOf(a)}, not a router's: give the router's own address`;
+}
+
+/** preset =, from = and args =: where a section's defaults come from. */
+function parseOrigin(sec: Section, fail: Bad) {
+  const out: { preset?: (typeof PRESETS)[string]; from?: string; args: string[] } = { args: [] };
+  const p = get(sec, 'preset');
+  const f = get(sec, 'from');
+  const a = get(sec, 'args');
+  if (p) {
+    const preset = Object.hasOwn(PRESETS, p.value) ? PRESETS[p.value] : undefined;
+    const hint = nearest(p.value, presetNames());
+    if (!preset) fail(p.line, 'preset', `unknown preset "${p.value}"${hint ? ` (did you mean "${hint}"?)` : ''}: the presets are ${presetNames().join(', ')} (see oob presets); or copy an installed unit with from = UNIT.service`);
+    else out.preset = preset;
+  }
+  if (f) {
+    if (p) fail(f.line, 'from', 'give preset = or from =, not both');
+    else if (f.value.includes('@')) fail(f.line, 'from', `"${f.value}" is a template or instance unit: from = copies plain services only (NAME.service)`);
+    else if (!/^[A-Za-z0-9:_.-]+\.service$/.test(f.value)) fail(f.line, 'from', `"${f.value}" is not a systemd service name like snmpd.service`);
+    else out.from = f.value;
+  }
+  if (a) {
+    const w = shellWords(a.value);
+    if (typeof w === 'string') fail(a.line, 'args', w);
+    else if (!p && !f) fail(a.line, 'args', 'args = adds arguments to a preset\'s or a copied unit\'s command line: without preset = or from =, write them into exec =');
+    else out.args = w;
+  }
+  return out;
 }

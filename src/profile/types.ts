@@ -20,6 +20,16 @@ export interface DnsConfig {
 export type Ready = { kind: 'tcp'; port: number } | { kind: 'pidfile' } | { kind: 'none' };
 export type RestartPolicy = 'always' | 'on-failure' | 'no';
 
+export interface FromUnit {
+  unit: string;
+  /** The line of `from =`, for messages. */
+  line: number;
+  /** The keys the section wrote itself: these win over the unit's settings. */
+  written: string[];
+  /** `args = ...`, appended to the unit's ExecStart. */
+  args: string[];
+}
+
 export interface ServiceConfig {
   name: string;
   exec: string[];
@@ -33,6 +43,12 @@ export interface ServiceConfig {
   restartDelayMaxMs: number;
   stopSignal: string;
   stopTimeoutMs: number;
+  /** Commands run inside the namespace before each start; one failing stops the service (no restart loop). */
+  prestart: string[][];
+  /** `preset = NAME`: the preset whose defaults filled this section in (profile/presets.ts). */
+  preset?: string;
+  /** `from = UNIT.service`: copy that installed systemd unit (profile/units.ts fills exec and the rest in). */
+  from?: FromUnit;
 }
 
 export interface NamespaceConfig {

@@ -8,7 +8,7 @@ import type { Paths } from '../sys/io.js';
 export function resolvePaths(opts: { profileDir?: string | undefined }, env: NodeJS.ProcessEnv): Paths {
   return {
     profileDir: path.resolve(opts.profileDir ?? env.OOB_PROFILE_DIR ?? '/etc/oob/profiles'),
-    runtimeDir: path.resolve(env.OOB_RUNTIME_DIR ?? '/run/oob'),
+    runtimeDir: path.resolve(env.OOB_RUNTIME_DIR ?? DEFAULT_RUNTIME_DIR),
     netnsEtcDir: '/etc/netns',
     netnsRunDir: '/run/netns',
   };
@@ -62,6 +62,12 @@ export const lockPrefix = (kind: LockKind, name: string) => `${kind}:${name}@`;
 export const lockTempPrefix = '.new@';
 /** Unix socket paths are at most 107 bytes (sun_path); longer ones are refused, never truncated. */
 export const MAX_SOCKET_PATH = 107;
+
+/** A service copy's own pidfile (the sshd preset's PidFile=): RUNTIME/NAME/SERVICE.pid, never the host's. */
+export const servicePidFile = (runtimeDir: string, profile: string, service: string) => path.join(runtimeDir, profile, `${service}.pid`);
+
+/** The default runtime root, for pure code that is given none. */
+export const DEFAULT_RUNTIME_DIR = '/run/oob';
 
 /** The demo's own state (its temporary profile directory), so --cleanup finds what a demo left. */
 export const demoStateFile = (paths: Paths) => path.join(paths.runtimeDir, 'demo.json');

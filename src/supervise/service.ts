@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { ServiceConfig } from '../profile/types.js';
-import { startLongRunning, type LongRunning } from '../sys/run.js';
+import { firstLine, spawnRunner, startLongRunning, type LongRunning } from '../sys/run.js';
 import { listeningPortsOf, netnsOf, readPidFile, resolveUser, sameProcess, startTime } from '../sys/proc.js';
 import type { ServiceState } from '../state/supervisor.js';
 
@@ -70,6 +70,18 @@ export class Service {
     }
     if (d.pidfile) await fsp.rm(d.pidfile, { force: true }); // a stale pidfile would name someone else
     if (this.stopping || run !== this.runId) return;
+    // pre-start commands (a preset's checks, a copied unit's ExecStartPre): one failing is a
+    // configuration error, which no restart can fix: failed, until the profile is reloaded
+    for (const cmd of d.prestart ?? []) {
+      const r = await spawnRunner(['ip', 'netns', 'exec', this.deps.ns, ...cmd], { allowFail: true, env: this.deps.env }).catch((e: Error) => ({ code: 127, stdout: '', stderr: e.message }));
+      if (this.stopping || run !== this.runId) return;
+      if (r.code !== 0) {
+        const error = `pre-start check failed: ${cmd.join(' ')}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`;
+        this.deps.log(`${d.name}: ${error}; not restarted (fix it, then: systemctl reload, or kill -HUP the supervisor)`);
+        this.set({ phase: 'failed', ready: false, pid: undefined, pidStart: undefined, error, lastExit: { code: r.code, signal: null, reason: error, at: new Date().toISOString() } });
+        return;
+      }
+    }
     const sub = startLongRunning(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], { ...this.deps.env, ...d.env });
     const { child } = sub;
     this.sub = sub;

@@ -12,6 +12,8 @@ import { newProfileText, setKeys } from '../profile/edit.js';
 import { readProfileFile } from '../profile/load.js';
 import { checkProfileName } from '../profile/names.js';
 import { parseProfile, ProfileProblems } from '../profile/parse.js';
+import { withServices } from '../profile/services.js';
+import { resolveFromUnits } from '../profile/units.js';
 import type { Profile } from '../profile/types.js';
 import { CommandError, firstLine } from '../sys/run.js';
 import { dropInDirPattern, dropInPath, networkdRulePath, nmRulePath, profileFile as profileFileOf, templatePath, unitDir, unitName } from '../state/layout.js';
@@ -24,6 +26,8 @@ export interface EnableOptions {
   now: boolean;
   root?: string;
   force: boolean;
+  /** Services for a profile that has none: presets or UNIT.service names (default: sshd); [] for none. */
+  services?: string[];
 }
 
 /** The package's own directory (dist/… or build/src/… below it). */
@@ -74,6 +78,7 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     address: o.addresses.length ? o.addresses.join(', ') : undefined,
     gateway: o.gateway,
   });
+  text = withServices(text, o.services);
   let profile = parseOrThrow(name, profileFile, text);
   const notes: string[] = [];
   const ctx: UnitContext = {
@@ -119,6 +124,7 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     throw new OobError('precondition', `${profileFile}: no address in the profile: with --root there is no NIC here to adopt from, give --address CIDR`);
   }
 
+  await resolveFromUnits(profile, o.root, 'nothing was written');
   const template = await fsp.readFile(path.join(packageDir(), 'units', 'oob@.service'), 'utf8');
   return { profile, profileFile, profileText: text, profileChanged: text !== before, files: unitFiles(profile, template, ctx), notes };
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { isRoot, Lab } from './lab.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { CLI, isRoot, Lab } from './lab.js';
 
 describe('integration: oob demo (inside a throw-away host namespace)', function () {
   let lab: Lab;
@@ -16,15 +18,43 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
   });
 
   it('shows the same address answering from two LANs, is idempotent, and removes everything', async () => {
+    const hadPrivsep = existsSync('/run/sshd');
     const r = await lab.oob(['demo']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/from namespace oobdemo: hello from the MANAGEMENT LAN/);
     expect(r.stdout).to.match(/from the host: +hello from the DATA LAN/);
     expect(r.stdout).to.match(/oob up oobdemo again: nothing to do \(idempotent\)/);
     expect(r.stdout).to.match(/ip link set dev oobdemo0 netns oobdemo/);
+    // the management plane as an admin meets it: a real ssh login through the management LAN
+    expect(r.stdout).to.match(/^\s+\[service\.sshd\]\n\s+preset = sshd$/m);
+    expect(r.stdout).to.match(/ssh root@10\.20\.30\.1\n\s+logged in as root; this shell's network namespace: oobdemo$/m);
+    expect(r.stdout).to.match(/kill -9 the sshd copy \(pid (\d+)\)[^\n]*\n\s+the supervisor restarted it: pid (?!\1\b)\d+, \d+ ms later \(restarts: 1\)\n\s+logged in again: oobdemo$/m);
+    expect(r.stdout).to.match(/==> oob status oobdemo\n\s+oobdemo\s+OK\b/);
+    expect(r.stdout).to.match(/service\s+sshd\s+ready\s+pid \d+/);
+    expect(r.stdout).to.match(/stopped its supervisor and sshd copy/);
+    expect(existsSync('/run/sshd'), 'the demo leaves /run/sshd as it found it').to.equal(hadPrivsep);
     const { stdout } = await lab.oob(['demo', '--cleanup']);
     expect(stdout.trim()).to.equal('no demo to remove');
     expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
+  });
+
+  it('Ctrl-C in the middle (once the supervisor runs): the demo stops after that step and removes everything, supervisor included', async () => {
+    const c = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'demo'], { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => {
+      out += d;
+      if (/supervisor pid \d+/.test(out) && !c.killed) c.kill('SIGINT');
+    });
+    c.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number>((r) => c.on('close', (x) => r(x ?? 128)));
+    expect(out).to.match(/==> SIGINT: stopping after this step, then cleaning up/);
+    expect(out).to.match(/cleanup after the failure: brought oobdemo down, .*stopped its supervisor and sshd copy/);
+    expect(out).to.not.match(/==> oob status/);
+    expect(err).to.match(/^oob: interrupted by SIGINT: everything the demo set up was removed$/m);
+    expect(code).to.equal(10);
+    expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
+    expect((await lab.oob(['demo', '--cleanup'])).stdout.trim()).to.equal('no demo to remove');
   });
 
   it('--keep leaves it for exploring, and --cleanup removes it later', async () => {
