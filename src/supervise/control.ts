@@ -45,7 +45,7 @@ export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: n
       // its one-line error ("oob: ..."; detail lines follow it), else its last line
       const why = [...last].reverse().find((l) => l.startsWith('oob: ')) ?? last[last.length - 1] ?? '(no output)';
       // pass on the supervisor's own exit code (lock-out, missing NIC...) where it is one of ours
-      const code = (Object.entries(ExitCode).find(([, v]) => v === exited)?.[0] ?? 'serviceGaveUp') as ExitCodeName;
+      const code = (Object.entries(ExitCode).find(([, v]) => v === exited)?.[0] ?? 'supervisorNotReady') as ExitCodeName;
       throw new OobError(code, `the supervisor for ${name} exited with status ${exited} before it was ready: ${why}`, [`log: ${log}`]);
     }
     const st = await readState(io.paths, name);
@@ -54,7 +54,7 @@ export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: n
       return { already: false, pid: child.pid!, status: `${svc.filter((s) => s.ready).length}/${svc.length} services ready`, log };
     }
     if (Date.now() > deadline)
-      throw new OobError('serviceGaveUp', `the supervisor for ${name} (pid ${child.pid}) is not ready after ${Math.round(opts.timeoutMs / 1000)} s; it keeps trying: see ${log}, or oob stop ${name}`);
+      throw new OobError('supervisorNotReady', `the supervisor for ${name} (pid ${child.pid}) is not ready after ${Math.round(opts.timeoutMs / 1000)} s; it keeps trying: see ${log}, or oob stop ${name}`);
     await sleep(50);
   }
 }
