@@ -1,0 +1,58 @@
+// oob start / oob stop on real namespaces: what stop finds, and the exit codes on the way.
+import { expect } from 'chai';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { SupervisorState } from '../../src/state/supervisor.js';
+import { startTime } from '../../src/sys/proc.js';
+import { isRoot, Lab, snapshot } from './lab.js';
+
+describe('integration: oob stop finds the supervisor, oob start/stop exit codes', function () {
+  let lab: Lab;
+  let pids: number[] = [];
+  before(function () {
+    if (!isRoot()) {
+      console.log('    SKIPPED: the oob start/stop tests need root (they create network namespaces)');
+      this.skip();
+    }
+  });
+  beforeEach(async () => {
+    lab = await Lab.create();
+  });
+  afterEach(async () => {
+    for (const p of pids) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    pids = [];
+    await lab.destroy();
+    expect(await lab.namespaces()).to.deep.equal([]);
+  });
+
+  const stateFile = () => path.join(lab.runtimeDir, lab.profile, 'state.json');
+
+  it('stops a supervisor whose state file is gone, and the network comes down; a supervisor of another runtime directory is not touched', async () => {
+    await lab.writeProfile(lab.seedProfile());
+    const st = await lab.oob(['start', lab.profile]);
+    expect(st.code, st.stderr).to.equal(0);
+    const sup = (JSON.parse(await fsp.readFile(stateFile(), 'utf8')) as SupervisorState).supervisor;
+    pids.push(sup.pid);
+    await fsp.rm(stateFile());
+
+    // another oob's runtime directory: not this supervisor's business
+    const other = await lab.oob(['stop', lab.profile], { OOB_RUNTIME_DIR: path.join(lab.dir, 'other-run') });
+    expect(other.code, other.stderr).to.equal(0);
+    expect(other.stdout).to.match(/no supervisor was running/);
+    expect(await startTime(sup.pid)).to.equal(sup.pidStart);
+
+    const stop = await lab.oob(['stop', lab.profile]);
+    expect(stop.code, stop.stderr).to.equal(0);
+    expect(stop.stdout.trim()).to.equal(`${lab.profile}: stopped (supervisor pid ${sup.pid})`);
+    expect(await startTime(sup.pid), 'the supervisor is still there').to.equal(undefined);
+    expect(await lab.namespaces()).not.to.include(lab.profile);
+    expect((await snapshot(lab.host)).links.map((l) => l.ifname)).to.include(lab.nic);
+  });
+
+  it('a system call the OS refuses is one line with its own exit code (14), not an internal error', async () => {
+    await lab.writeProfile(lab.seedProfile());
+    const r = await lab.oob(['stop', lab.profile], { OOB_RUNTIME_DIR: '/dev/null/run' });
+    expect(r.code, r.stderr).to.equal(14);
+    expect(r.stderr).to.equal(`oob: the operating system refused: open /dev/null/run/${lab.profile}/state.json: not a directory (ENOTDIR)\n`);
+  });
+});
