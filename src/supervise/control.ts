@@ -21,10 +21,16 @@ async function running(io: Io, name: string) {
   return undefined;
 }
 
-/** Is this command line `run NAME` (global options anywhere)? */
-function runsProfile(argv: string[], name: string): boolean {
-  const at = argv.indexOf('run', 2);
-  return at > 0 && argv[at + 1] === name && argv[at - 1] !== '--profile-dir';
+/** The index of the first word at or after i that is not an option (--profile-dir takes the next word). */
+function positional(argv: string[], i: number): number {
+  while (i < argv.length && argv[i]!.startsWith('-')) i += argv[i] === '--profile-dir' ? 2 : 1;
+  return i;
+}
+
+/** Is this command line (node, script, ...) `run NAME`, global options anywhere? Not `exec X -- run NAME`. */
+export function runsProfile(argv: string[], name: string): boolean {
+  const verb = positional(argv, 2);
+  return argv[verb] === 'run' && argv[positional(argv, verb + 1)] === name;
 }
 
 /** Is the script this process runs (argv[1], maybe relative to its working directory) this same oob? */

@@ -1,6 +1,6 @@
 // oob start / oob stop on real namespaces: what stop finds, and the exit codes on the way.
 import { expect } from 'chai';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { SupervisorState } from '../../src/state/supervisor.js';
 import { startTime } from '../../src/sys/proc.js';
@@ -47,6 +47,23 @@ describe('integration: oob stop finds the supervisor, oob start/stop exit codes'
     expect(await startTime(sup.pid), 'the supervisor is still there').to.equal(undefined);
     expect(await lab.namespaces()).not.to.include(lab.profile);
     expect((await snapshot(lab.host)).links.map((l) => l.ifname)).to.include(lab.nic);
+  });
+
+  it('stop --timeout: a supervisor still stopping after it is killed, and what it left is brought down', async () => {
+    // a service that ignores SIGTERM, with a long stop-timeout: the supervisor is still waiting for it
+    await lab.writeProfile(lab.seedProfile(`[service.stubborn]\nexec = /bin/sh -c 'trap "" TERM && echo ready && exec sleep 300'\nstop-timeout = 60s\n`));
+    const st = await lab.oob(['start', lab.profile]);
+    expect(st.code, st.stderr).to.equal(0);
+    const state = JSON.parse(await fsp.readFile(stateFile(), 'utf8')) as SupervisorState;
+    pids.push(state.supervisor.pid, state.services.stubborn!.pid!);
+    const stop = await lab.oob(['stop', lab.profile, '--timeout', '1']);
+    expect(stop.code, stop.stderr).to.equal(0);
+    expect(stop.stdout.trim()).to.equal(`${lab.profile}: stopped (supervisor pid ${state.supervisor.pid}, killed after the timeout; what was left was cleaned up)`);
+    expect(await startTime(state.supervisor.pid)).to.equal(undefined);
+    expect(await startTime(state.services.stubborn!.pid!), 'the service left in the namespace').to.equal(undefined);
+    expect(await lab.namespaces()).not.to.include(lab.profile);
+    expect((await snapshot(lab.host)).links.map((l) => l.ifname)).to.include(lab.nic);
+    expect(existsSync(stateFile())).to.equal(false);
   });
 
   it('a system call the OS refuses is one line with its own exit code (14), not an internal error', async () => {
