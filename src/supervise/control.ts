@@ -74,8 +74,8 @@ async function tail(file: string, n = 5): Promise<string[]> {
 }
 
 export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: number; profileDirArg?: string | undefined }) {
-  const cur = await running(io, name);
-  if (cur) return { already: true, pid: cur.supervisor.pid, status: '', log: runtimePaths(io.paths, name).logFile };
+  const cur = await findSupervisor(io, name);
+  if (cur) return { already: true, pid: cur.pid, status: '', log: runtimePaths(io.paths, name).logFile };
   // a missing or bad profile is said here, in one line, before anything is started or written
   await loadProfile(io.paths.profileDir, name);
   const log = runtimePaths(io.paths, name).logFile;

@@ -27,13 +27,16 @@ describe('integration: oob stop finds the supervisor, oob start/stop exit codes'
 
   const stateFile = () => path.join(lab.runtimeDir, lab.profile, 'state.json');
 
-  it('stops a supervisor whose state file is gone, and the network comes down; a supervisor of another runtime directory is not touched', async () => {
+  it('start sees and stop stops a supervisor whose state file is gone, and the network comes down; a supervisor of another runtime directory is not touched', async () => {
     await lab.writeProfile(lab.seedProfile());
     const st = await lab.oob(['start', lab.profile]);
     expect(st.code, st.stderr).to.equal(0);
     const sup = (JSON.parse(await fsp.readFile(stateFile(), 'utf8')) as SupervisorState).supervisor;
     pids.push(sup.pid);
     await fsp.rm(stateFile());
+    const again = await lab.oob(['start', lab.profile]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout.trim()).to.equal(`${lab.profile}: already running (supervisor pid ${sup.pid})`);
 
     // another oob's runtime directory: not this supervisor's business
     const other = await lab.oob(['stop', lab.profile], { OOB_RUNTIME_DIR: path.join(lab.dir, 'other-run') });
