@@ -5,7 +5,7 @@ import { ExitCode, OobError, type ExitCodeName } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { SYSTEMD_PRIVATE_ENV } from './notify.js';
 import { startDetached } from '../sys/run.js';
-import { allPids, cmdline, cwdOf, environ, netnsOf, sameProcess, startTime } from '../sys/proc.js';
+import { allPids, cmdline, cwdOf, environ, sameProcess, startTime } from '../sys/proc.js';
 import { terminate, type Target } from '../sys/terminate.js';
 import { until } from '../sys/until.js';
 import { resolvePaths, runtimePaths } from '../state/layout.js';
@@ -44,20 +44,23 @@ function sameCli(argv: string[], cwd: string): boolean {
 
 /**
  * The supervisor of a profile without its state file (deleted, or not written yet): a process of
- * this oob running `run NAME` with the same runtime directory, in the same network namespace.
- * That is what its run lock stands for, so there is at most one.
+ * this oob running `run NAME` whose runtime directory is ours: the same directory (device and
+ * inode) as that process sees it, so a container's /run/oob is not ours. The runtime directory is
+ * what the state file and the run lock belong to, so at most one process matches.
  */
 async function findInProc(io: Io, name: string): Promise<Target | undefined> {
+  const ours = await fsp.stat(io.paths.runtimeDir).catch(() => undefined);
+  if (!ours) return undefined;
   const pids = (await allPids()).filter((p) => p !== process.pid);
   const argvs = await Promise.all(pids.map((p) => cmdline(p)));
-  const ns = await netnsOf(io.hostPid);
   for (const [i, pid] of pids.entries()) {
     const argv = argvs[i];
     if (!argv || !runsProfile(argv, name)) continue;
-    const [cwd, env, pidNs, start] = await Promise.all([cwdOf(pid), environ(pid), netnsOf(pid), startTime(pid)]);
-    if (!cwd || !env || pidNs !== ns || start === undefined || !sameCli(argv, cwd)) continue;
+    const [cwd, env, start] = await Promise.all([cwdOf(pid), environ(pid), startTime(pid)]);
+    if (!cwd || !env || start === undefined || !sameCli(argv, cwd)) continue;
     if (env.OOB_RUNTIME_DIR) env.OOB_RUNTIME_DIR = path.resolve(cwd, env.OOB_RUNTIME_DIR);
-    if (resolvePaths({}, env).runtimeDir === io.paths.runtimeDir) return { pid, start };
+    const theirs = await fsp.stat(`/proc/${pid}/root${resolvePaths({}, env).runtimeDir}`).catch(() => undefined);
+    if (theirs && theirs.dev === ours.dev && theirs.ino === ours.ino) return { pid, start };
   }
   return undefined;
 }

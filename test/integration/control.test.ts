@@ -38,7 +38,8 @@ describe('integration: oob stop finds the supervisor, oob start/stop exit codes'
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout.trim()).to.equal(`${lab.profile}: already running (supervisor pid ${sup.pid})`);
 
-    // another oob's runtime directory: not this supervisor's business
+    // another oob's runtime directory (it exists, so the directories themselves are compared): not this supervisor's business
+    await fsp.mkdir(path.join(lab.dir, 'other-run'));
     const other = await lab.oob(['stop', lab.profile], { OOB_RUNTIME_DIR: path.join(lab.dir, 'other-run') });
     expect(other.code, other.stderr).to.equal(0);
     expect(other.stdout).to.match(/no supervisor was running/);
