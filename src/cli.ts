@@ -4,7 +4,8 @@
 // start-up costs ~70 ms per run where it is set.)
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { ExitCode, OobError } from './errors.js';
+import { asOobError, ExitCode, OobError } from './errors.js';
+import { OUTCOME, type Outcome } from './commands/common.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
@@ -21,10 +22,11 @@ import { doctorCommand, statusCommand } from './commands/status.js';
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 function report(e: unknown): number {
-  if (e instanceof OobError) {
-    process.stderr.write(`oob: ${e.message}\n`);
-    for (const d of e.details) process.stderr.write(`  ${d}\n`);
-    return e.exitCode;
+  const known = asOobError(e);
+  if (known) {
+    process.stderr.write(`oob: ${known.message}\n`);
+    for (const d of known.details) process.stderr.write(`  ${d}\n`);
+    return known.exitCode;
   }
   const err = e as Error;
   process.stderr.write(`oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)\n`);
@@ -33,6 +35,8 @@ function report(e: unknown): number {
 }
 
 export async function main(args: string[]): Promise<number> {
+  // the command's handler returns its exit code into this (yargs does not hand it back)
+  const outcome: Outcome = { code: 0 };
   try {
     await yargs(args)
       .scriptName('oob')
@@ -49,8 +53,8 @@ export async function main(args: string[]): Promise<number> {
         if (err) throw err;
         throw new OobError('usage', `${msg} (oob --help shows the usage)`);
       })
-      .parseAsync();
-    return Number(process.exitCode ?? 0);
+      .parseAsync(args, { [OUTCOME]: outcome });
+    return outcome.code;
   } catch (e) {
     return report(e);
   }

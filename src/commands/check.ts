@@ -1,19 +1,18 @@
-import type { CommandModule } from 'yargs';
 import { OobError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
-import { ioFor, out, type GlobalArgs } from './common.js';
+import { defineCommand, out, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   names?: string[];
 }
 
-export const checkCommand: CommandModule<GlobalArgs, Args> = {
+export const checkCommand = defineCommand<Args>({
   command: 'check [names..]',
   describe: 'validate profiles (all of them without a name); changes nothing, needs no root',
   builder: (y) => y.positional('names', { type: 'string', array: true }) as never,
-  handler: async (argv) => {
+  // no profileName: a bad name is one of the problems check reports, next to the others'
+  handler: async (argv, io) => {
     const { listProfiles, loadProfile } = await import('../profile/load.js');
-    const io = ioFor(argv);
     const names = argv.names?.length ? argv.names : await listProfiles(io.paths.profileDir);
     if (!names.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
     let first: OobError | undefined;
@@ -33,5 +32,6 @@ export const checkCommand: CommandModule<GlobalArgs, Args> = {
     for (const l of shared) process.stderr.write(l + '\n');
     if (shared.length) first ??= new OobError('badProfile', shared[0]!);
     if (first) throw new OobError(first.code, `${names.length > 1 ? 'some profiles are' : 'the profile is'} not valid (see above)`);
+    return 0;
   },
-};
+});

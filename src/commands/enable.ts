@@ -1,6 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import type { EnableOptions } from '../systemd/enable.js';
-import { ioFor, out, type GlobalArgs } from './common.js';
+import { defineCommand, out, type GlobalArgs } from './common.js';
 
 /** The flags enable and units share: what goes into the profile's [interface], and the image. */
 interface ProfileFlags extends GlobalArgs {
@@ -39,24 +39,24 @@ interface EnableArgs extends ProfileFlags {
   force: boolean;
 }
 
-export const enableCommand: CommandModule<GlobalArgs, EnableArgs> = {
+export const enableCommand = defineCommand<EnableArgs>({
   command: 'enable <name>',
   describe: 'write or update the profile, install the systemd unit and its drop-in, keep network managers off the NIC, enable (and start) it',
   builder: (y) =>
     profileFlags(y)
       .option('now', { type: 'boolean', default: true, describe: 'start it now too (--no-now: only at the next boot)' })
       .option('force', { type: 'boolean', default: false, describe: 'override the lock-out guard, now and at every start' }) as never,
-  handler: async (argv) => {
-    const { requireRoot } = await import('../engine/ops.js');
+  needsRoot: true,
+  profileName: 'name',
+  handler: async (argv, io) => {
     const { enable } = await import('../systemd/enable.js');
-    requireRoot('oob enable');
-    const io = ioFor(argv);
     const r = await enable(io, argv.name, enableOptions(argv, argv));
     for (const n of r.notes) io.log.info(`${argv.name}: note: ${n}`);
     for (const f of r.written) out(`wrote ${f}`);
     out(`${argv.name}: oob@${argv.name}.service enabled${argv.root ? ` in ${argv.root}` : ''}${r.active ? `; ${r.active}` : argv.now && !argv.root ? '' : '; it starts at the next boot'}`);
+    return 0;
   },
-};
+});
 
 interface DisableArgs extends GlobalArgs {
   name: string;
@@ -64,7 +64,7 @@ interface DisableArgs extends GlobalArgs {
   root?: string;
 }
 
-export const disableCommand: CommandModule<GlobalArgs, DisableArgs> = {
+export const disableCommand = defineCommand<DisableArgs>({
   command: 'disable <name>',
   describe: 'disable the unit and remove what enable generated (the profile stays); --now also stops it and returns the NIC',
   builder: (y) =>
@@ -72,26 +72,28 @@ export const disableCommand: CommandModule<GlobalArgs, DisableArgs> = {
       .positional('name', { type: 'string', demandOption: true })
       .option('now', { type: 'boolean', default: false, describe: 'stop it now: the NIC goes back to the host with its recorded configuration' })
       .option('root', { type: 'string', describe: 'act on the image at DIR' }) as never,
-  handler: async (argv) => {
-    const { requireRoot } = await import('../engine/ops.js');
+  needsRoot: true,
+  profileName: 'name',
+  handler: async (argv, io) => {
     const { disable } = await import('../systemd/enable.js');
-    requireRoot('oob disable');
-    const r = await disable(ioFor(argv), argv.name, { now: argv.now, ...(argv.root ? { root: argv.root } : {}) });
+    const r = await disable(io, argv.name, { now: argv.now, ...(argv.root ? { root: argv.root } : {}) });
     for (const f of r.removed) out(`removed ${f}`);
     out(`${argv.name}: oob@${argv.name}.service disabled${r.stopped ? ' and stopped' : ''}; the profile stays`);
+    return 0;
   },
-};
+});
 
-export const unitsCommand: CommandModule<GlobalArgs, ProfileFlags> = {
+export const unitsCommand = defineCommand<ProfileFlags>({
   command: 'units <name>',
   describe: 'print what enable would write, writing nothing',
   builder: (y) => profileFlags(y) as never,
-  handler: async (argv) => {
+  profileName: 'name',
+  handler: async (argv, io) => {
     const { prepare } = await import('../systemd/enable.js');
-    const io = ioFor(argv);
     const p = await prepare(io, argv.name, enableOptions(argv, { now: false, force: false }));
     for (const n of p.notes) out(`# note: ${n}`);
     if (p.profileChanged) out(`# ---- ${p.profileFile} (updated)\n${p.profileText.trimEnd()}\n`);
     for (const f of p.files) out(`# ---- ${f.path}\n${f.content.trimEnd()}\n`);
+    return 0;
   },
-};
+});

@@ -1,31 +1,26 @@
-import type { CommandModule } from 'yargs';
 import { OobError } from '../errors.js';
-import { checkProfileName } from '../profile/names.js';
-import { ioFor, type GlobalArgs } from './common.js';
+import { defineCommand, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   name: string;
   cmd: string[];
 }
 
-export const execCommand: CommandModule<GlobalArgs, Args> = {
+export const execCommand = defineCommand<Args>({
   command: 'exec <name> [cmd..]',
   describe: 'run a command inside the namespace (ip netns exec: /etc/netns/NAME applies) and exit with its status; without one, open your shell there',
   builder: (y) => y.positional('name', { type: 'string', demandOption: true }).positional('cmd', { type: 'string', array: true, describe: 'the command and its arguments, after --' }).example('$0 exec mgmt -- ss -tlnp', 'sockets listening in mgmt') as never,
-  handler: async (argv) => {
-    const { requireRoot } = await import('../engine/ops.js');
+  needsRoot: true,
+  profileName: 'name',
+  handler: async (argv, io) => {
     const { listNamespaces } = await import('../observe/observe.js');
     const { runAttached } = await import('../sys/run.js');
-    requireRoot('oob exec');
-    const nameErr = checkProfileName(argv.name);
-    if (nameErr) throw new OobError('usage', nameErr);
-    const io = ioFor(argv);
     if (!(await listNamespaces(io)).includes(argv.name)) throw new OobError('precondition', `namespace ${argv.name} does not exist: bring it up first with: oob up ${argv.name}`);
     const a = argv as unknown as { _: unknown[]; '--'?: string[] };
     const rest = a['--'] ?? a._.slice(1).map(String);
     const cmd = [...(argv.cmd ?? []), ...rest].map(String);
     // no command: the user's shell, whose network is the namespace (ip netns identify $$ prints NAME)
     if (!cmd.length) cmd.push(process.env.SHELL || (await import('node:os')).userInfo().shell || '/bin/sh');
-    process.exitCode = await runAttached(['ip', 'netns', 'exec', argv.name, ...cmd]);
+    return runAttached(['ip', 'netns', 'exec', argv.name, ...cmd]);
   },
-};
+});

@@ -1,7 +1,6 @@
-import type { CommandModule } from 'yargs';
-import { out, type GlobalArgs } from './common.js';
+import { defineCommand, out, type GlobalArgs } from './common.js';
 
-export const presetsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+export const presetsCommand = defineCommand<GlobalArgs>({
   command: 'presets',
   describe: 'list the service presets (preset = NAME in a [service.X] section) and what each fills in',
   handler: async () => {
@@ -19,5 +18,6 @@ export const presetsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     out('from = UNIT.service: a copy of an installed systemd service: its ExecStart (EnvironmentFile= and Environment= expanded), ExecStartPre, User, Group, RuntimeDirectory, PIDFile and Type;');
     out('  refused, with the setting named: Type=dbus/oneshot, socket activation, prefixes + ! @ -, specifiers other than %n %N %p %t %%, sandboxing and any other setting a copy cannot honour');
     out('Keys written in the section (exec, pidfile, ready, user, env...) win over the preset\'s or the unit\'s; args = appends arguments.');
+    return 0;
   },
-};
+});

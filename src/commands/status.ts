@@ -1,5 +1,6 @@
-import type { Argv, CommandModule } from 'yargs';
-import { ioFor, out, type GlobalArgs } from './common.js';
+import type { Argv } from 'yargs';
+import type { Io } from '../sys/io.js';
+import { defineCommand, out, type GlobalArgs } from './common.js';
 
 interface StatusArgs extends GlobalArgs {
   names?: string[];
@@ -17,28 +18,31 @@ function lookFlags<T>(y: Argv<T>) {
     .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a terminal, unless NO_COLOR)' });
 }
 
-/** What status and doctor both look at: the observations and the status computed from them. Needs root (ip -n). */
-async function look(argv: GlobalArgs & { probe: boolean }, what: string, names: string[] | undefined) {
-  const { requireRoot } = await import('../engine/ops.js');
+/** Why status and doctor need root (ip -n). */
+const LOOK_NEEDS_ROOT = 'it reads the network namespaces and the runtime state';
+
+/** What status and doctor both look at: the observations and the status computed from them. */
+async function look(io: Io, argv: { probe: boolean }, names: string[] | undefined) {
   const { collect } = await import('../status/collect.js');
   const { summarize } = await import('../status/model.js');
-  requireRoot(what, 'it reads the network namespaces and the runtime state');
-  const raw = await collect(ioFor(argv), names, { probe: argv.probe });
+  const raw = await collect(io, names, { probe: argv.probe });
   return { raw, report: summarize(raw) };
 }
 
-export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
+export const statusCommand = defineCommand<StatusArgs>({
   command: 'status [names..]',
   describe: 'is the way in working? every profile without a name; exit 0 ok, 20 degraded, 21 down',
   builder: (y) => lookFlags(y.positional('names', { type: 'string', array: true }).option('json', { type: 'boolean', default: false, describe: 'the stable JSON (schema in the README)' })) as never,
-  handler: async (argv) => {
+  needsRoot: LOOK_NEEDS_ROOT,
+  profileName: 'names',
+  handler: async (argv, io) => {
     const { formatStatus } = await import('../status/format.js');
     const { ExitCode } = await import('../errors.js');
-    const { report } = await look(argv, 'oob status', argv.names);
+    const { report } = await look(io, argv, argv.names);
     out(argv.json ? JSON.stringify(report, null, 2) : formatStatus(report, colorOn(argv)).trimEnd());
-    process.exitCode = report.health === 'ok' ? 0 : report.health === 'degraded' ? ExitCode.degraded : ExitCode.down;
+    return report.health === 'ok' ? 0 : report.health === 'degraded' ? ExitCode.degraded : ExitCode.down;
   },
-};
+});
 
 interface DoctorArgs extends GlobalArgs {
   name: string;
@@ -46,18 +50,20 @@ interface DoctorArgs extends GlobalArgs {
   color?: boolean;
 }
 
-export const doctorCommand: CommandModule<GlobalArgs, DoctorArgs> = {
+export const doctorCommand = defineCommand<DoctorArgs>({
   command: 'doctor <name>',
   describe: 'run the troubleshooting checklist: PASS / WARN / FAIL, with the fix; exit non-zero on a FAIL',
   builder: (y) => lookFlags(y.positional('name', { type: 'string', demandOption: true })) as never,
-  handler: async (argv) => {
+  needsRoot: LOOK_NEEDS_ROOT,
+  profileName: 'name',
+  handler: async (argv, io) => {
     const { doctor, formatChecks } = await import('../status/doctor.js');
     const { ExitCode } = await import('../errors.js');
-    const { raw, report } = await look(argv, 'oob doctor', [argv.name]);
+    const { raw, report } = await look(io, argv, [argv.name]);
     const st = report.profiles[0]!;
     const checks = doctor(raw, raw.profiles[0]!, st);
     out(formatChecks(argv.name, checks, colorOn(argv)).trimEnd());
     const fails = checks.filter((c) => c.verdict === 'FAIL');
-    process.exitCode = !fails.length ? 0 : st.health === 'down' ? ExitCode.down : ExitCode.degraded;
+    return !fails.length ? 0 : st.health === 'down' ? ExitCode.down : ExitCode.degraded;
   },
-};
+});

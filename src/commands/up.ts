@@ -1,5 +1,4 @@
-import type { CommandModule } from 'yargs';
-import { ioFor, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
+import { defineCommand, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   names: string[];
@@ -7,15 +6,15 @@ interface Args extends GlobalArgs {
   wait: number;
 }
 
-export const upCommand: CommandModule<GlobalArgs, Args> = {
+export const upCommand = defineCommand<Args>({
   command: 'up <names..>',
   describe: 'move the NIC into the namespace and configure it (idempotent)',
   builder: (y) =>
     waitOption(nameArgs(y)).option('force', { type: 'boolean', default: false, describe: 'move the NIC even if it carries the default route or your SSH session' }) as never,
-  handler: async (argv) => {
-    const { loadAll, requireRoot, upProfiles } = await import('../engine/ops.js');
-    requireRoot('oob up');
-    const io = ioFor(argv);
+  needsRoot: true,
+  profileName: 'names',
+  handler: async (argv, io) => {
+    const { loadAll, upProfiles } = await import('../engine/ops.js');
     const profiles = await loadAll(io, argv.names);
     for (const r of await upProfiles(io, profiles, { force: argv.force, waitMs: argv.wait * 1000 })) {
       const p = r.profile;
@@ -23,5 +22,6 @@ export const upCommand: CommandModule<GlobalArgs, Args> = {
       const what = `${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''}`;
       out(r.steps.length ? `${p.name}: up: ${what} (${r.steps.length} steps)` : `${p.name}: already up, nothing to do: ${what}`);
     }
+    return 0;
   },
-};
+});

@@ -20,6 +20,8 @@ import { downProfile, planProfileUp, upProfile } from '../engine/ops.js';
 import { loadProfile } from '../profile/load.js';
 import { startDetached } from '../sys/run.js';
 import { listeningPorts } from '../sys/proc.js';
+import { terminate } from '../sys/terminate.js';
+import { until } from '../sys/until.js';
 
 export const DEMO = { profile: 'oobdemo', lan: 'oobdemo-lan', data: 'oobdemo-data', nic: 'oobdemo0', dataNic: 'oobdemo-d0', port: 7007 } as const;
 const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
@@ -43,14 +45,12 @@ async function capture(io: Io, argv: string[]): Promise<string> {
 }
 
 async function waitListening(io: Io, ns: string, port: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
+  const seen = await until(async () => {
     const r = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { allowFail: true });
-    if (r.code !== 0 && !r.stdout) break; // the namespace is gone
-    if (listeningPorts(r.stdout).includes(port)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new OobError('internal', `the demo's listener in ${ns} did not start`);
+    if (r.code !== 0 && !r.stdout) return 'gone' as const; // the namespace is gone
+    return listeningPorts(r.stdout).includes(port) ? ('listening' as const) : undefined;
+  }, { intervalMs: 50, timeoutMs: 5000 });
+  if (seen !== 'listening') throw new OobError('internal', `the demo's listener in ${ns} did not start`);
 }
 
 export async function demoCleanup(io: Io): Promise<string[]> {
@@ -68,7 +68,8 @@ export async function demoCleanup(io: Io): Promise<string[]> {
   }
   for (const ns of [DEMO.lan, DEMO.data]) {
     if (!nss.includes(ns)) continue;
-    await io.run(['ip', 'netns', 'pids', ns], { allowFail: true }).then((r) => r.stdout.split(/\s+/).filter(Boolean).forEach((p) => { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }));
+    const pids = (await io.run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
+    await terminate(pids, { signal: 'SIGKILL', graceMs: 0 });
     await io.run(['ip', 'netns', 'del', ns], { allowFail: true });
     done.push(`deleted namespace ${ns}`);
   }

@@ -27,11 +27,6 @@ export interface UpResult extends UpPlan {
   profile: Profile;
 }
 
-export function requireRoot(what: string, why = 'it changes network namespaces and interfaces'): void {
-  if (process.geteuid && process.geteuid() !== 0)
-    throw new OobError('permission', `${what} must run as root (${why}): try sudo ${what}`);
-}
-
 const hooksFromEnv = (env: NodeJS.ProcessEnv): ApplyHooks => (env.OOB_TEST_FAIL_STEP ? { failAtStep: Number(env.OOB_TEST_FAIL_STEP) } : {});
 
 /** Hold the locks of every named profile (in a fixed order, so two calls cannot deadlock). */

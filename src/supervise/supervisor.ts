@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { killNsPids, nsPids } from '../engine/apply.js';
-import { OobError } from '../errors.js';
+import { exitCodeOf, OobError } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from '../engine/lock.js';
 import { createNotifier, SYSTEMD_PRIVATE_ENV, type Notifier } from './notify.js';
@@ -266,7 +266,7 @@ class Supervisor {
       } else this.log('keep-on-stop: the network stays up');
     } catch (e) {
       this.log(`stopping failed: ${(e as Error).message}`);
-      code = e instanceof OobError ? e.exitCode : 1;
+      code = exitCodeOf(e);
     }
     await this.writing;
     const rt = runtimePaths(this.io.paths, this.name);

@@ -110,3 +110,29 @@ export async function resolveUser(user: string, group?: string): Promise<{ uid: 
   if (gid === undefined) return `user "${user}" has no primary group: give group =`;
   return { uid, gid };
 }
+
+/** The pids of every process /proc shows (those of this pid namespace). */
+export async function allPids(): Promise<number[]> {
+  const names = await fsp.readdir('/proc').catch(() => [] as string[]);
+  return names.filter((n) => /^\d+$/.test(n)).map(Number);
+}
+
+/** The environment a process was started with (/proc/PID/environ; root reads every process's). */
+export async function environ(pid: number): Promise<Record<string, string> | undefined> {
+  try {
+    const raw = await fsp.readFile(`/proc/${pid}/environ`, 'utf8');
+    const env: Record<string, string> = {};
+    for (const kv of raw.split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    return env;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's working directory. */
+export async function cwdOf(pid: number): Promise<string | undefined> {
+  return fsp.readlink(`/proc/${pid}/cwd`).catch(() => undefined);
+}

@@ -17,6 +17,8 @@ export interface TerminateOptions {
   /** How long to wait for the SIGKILLed to vanish (default 2 s). */
   killWaitMs?: number;
   intervalMs?: number;
+  /** Told the pids that the first signal did not end in time, just before they get SIGKILL. */
+  onKill?: (pids: number[]) => void;
 }
 
 const send = (t: Target, sig: NodeJS.Signals) => {
@@ -47,6 +49,7 @@ export async function terminate(targets: Array<number | Target>, o: TerminateOpt
   if (o.graceMs > 0 && (await until(gone, { intervalMs: interval, timeoutMs: o.graceMs }))) return [];
   left = await alive(left);
   if (!left.length) return [];
+  o.onKill?.(left.map((t) => t.pid));
   for (const t of left) send(t, 'SIGKILL');
   await until(gone, { intervalMs: interval, timeoutMs: o.killWaitMs ?? 2000 });
   return left.map((t) => t.pid);
