@@ -3,7 +3,7 @@
 // host-side work of all of them runs in one `ip -batch`; the call is all or nothing.
 // The supervisor (oob run) reuses these, so there is one way to bring a profile up.
 import { promises as fsp } from 'node:fs';
-import { applyAtomic, applyBestEffort, stepCommand, type ApplyHooks } from './apply.js';
+import { applyAtomic, applyBestEffort, stepCommand } from './apply.js';
 import { OobError } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
@@ -12,7 +12,7 @@ import { findNicElsewhere, observeHost, observeProfile } from '../observe/observ
 import { runtimePaths } from '../state/layout.js';
 import { planDown } from '../plan/down.js';
 import { downRank, mergePlans, upRank } from '../plan/merge.js';
-import type { Step, UpPlan } from '../plan/types.js';
+import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
 import { planUp } from '../plan/up.js';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
@@ -20,7 +20,6 @@ import type { Profile } from '../profile/types.js';
 export interface UpOpts {
   force?: boolean;
   waitMs?: number;
-  hooks?: ApplyHooks;
 }
 
 export interface UpResult extends UpPlan {
@@ -31,8 +30,6 @@ export function requireRoot(what: string, why = 'it changes network namespaces a
   if (process.geteuid && process.geteuid() !== 0)
     throw new OobError('permission', `${what} must run as root (${why}): try sudo ${what}`);
 }
-
-const hooksFromEnv = (env: NodeJS.ProcessEnv): ApplyHooks => (env.OOB_TEST_FAIL_STEP ? { failAtStep: Number(env.OOB_TEST_FAIL_STEP) } : {});
 
 /** Hold the locks of every named profile (in a fixed order, so two calls cannot deadlock). */
 export async function withLocks<T>(io: Io, names: string[], waitMs: number, fn: () => Promise<T>): Promise<T> {
@@ -61,7 +58,7 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
     try {
       out.push({ profile, ...planUp(profile, states[i]!, runtimePaths(io.paths, profile.name), { force, hostPid: io.hostPid, now }) });
     } catch (e) {
-      if (e instanceof OobError && e.code === 'precondition' && e.message.includes('was not found in the host namespace')) {
+      if (e instanceof PlanRefusal && e.reason === 'nicNotInHost') {
         const where = await findNicElsewhere(io, (l) => nicMatches(profile.iface.nic, l), profile.name);
         if (where) throw new OobError('precondition', `${describeNic(profile.iface.nic)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
       }
@@ -78,7 +75,7 @@ export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {})
   return withLocks(io, profiles.map((p) => p.name), opts.waitMs ?? 30_000, async () => {
     const plans = await planProfilesUp(io, profiles, opts.force ?? false);
     const steps = mergePlans(plans.map((p) => p.steps), upRank);
-    if (steps.length) await applyAtomic(io, steps, opts.hooks ?? hooksFromEnv(io.env));
+    if (steps.length) await applyAtomic(io, steps);
     return plans;
   });
 }

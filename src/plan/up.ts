@@ -8,7 +8,7 @@ import type { Profile } from '../profile/types.js';
 import type { RuntimePaths } from '../state/layout.js';
 import type { NicRecord } from '../state/record.js';
 import { lockoutReasons } from './guard.js';
-import type { Step, UpPlan } from './types.js';
+import { PlanRefusal, type Step, type UpPlan } from './types.js';
 
 export interface UpOptions {
   force: boolean;
@@ -95,7 +95,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     if (!rec) notes.push(`no record of ${nicName}'s host configuration was found in the runtime directory: "oob down" will return it unconfigured`);
   } else {
     const hostNic = s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
-    if (!hostNic) throw new OobError('precondition', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
+    if (!hostNic) throw new PlanRefusal('nicNotInHost', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
     const reasons = lockoutReasons(hostNic, s.host.routes, s.ssh);
     if (reasons.length && !o.force) throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [...reasons.slice(1), 'if this is really the NIC to move (you are on a console), run again with --force']);
     for (const r of reasons) notes.push(`--force: ${r}`);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { ipFailingAtLine, oobVia, readOnlyDir } from './faults.js';
 import { ask, isRoot, Lab, linkFacts, listen, must, routeFacts, sh, snapshot, type Result } from './lab.js';
 
 const PORT = 7007;
@@ -112,6 +113,23 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
 
   describe('rollback: a failure at any step leaves the host as it was', () => {
     const STEPS = 9; // record, netns add, mark, move, lo up, link up, addr, route, dns
+    /** `up` with step k failing for real: the record's and the DNS file's directories read-only (steps 1, 9), or the (k-1)-th ip line refused. */
+    async function failUpAtStep(k: number) {
+      if (k === 1) {
+        await fsp.mkdir(path.dirname(recordFile()), { recursive: true });
+        return oobVia(lab, readOnlyDir(path.dirname(recordFile())), ['up', lab.profile]);
+      }
+      if (k === STEPS) {
+        const created = !(await exists('/etc/netns'));
+        await fsp.mkdir('/etc/netns', { recursive: true });
+        try {
+          return await oobVia(lab, readOnlyDir('/etc/netns'), ['up', lab.profile]);
+        } finally {
+          if (created) await fsp.rmdir('/etc/netns').catch(() => {});
+        }
+      }
+      return lab.oob(['up', lab.profile], { PATH: `${await ipFailingAtLine(lab, k - 1)}:${process.env.PATH}` });
+    }
     it(`the plan has ${STEPS} steps`, async () => {
       await configureHostNic();
       await lab.writeProfile(lab.seedProfile());
@@ -123,9 +141,10 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
         await configureHostNic();
         await lab.writeProfile(lab.seedProfile());
         const before = await hostFacts();
-        const r = await lab.oob(['up', lab.profile], { OOB_TEST_FAIL_STEP: String(k) });
+        const r = await failUpAtStep(k);
         expect(r.code, r.stderr).to.equal(10);
         expect(oneClearLine(r)).to.match(/failed .*rolled back the \d+ step\(s\) already done: the system is as before/);
+        expect(oneClearLine(r), 'the step failed for the reason made for it').to.match(k === 1 || k === STEPS ? /read-only file system/i : /oob-fault-injected/);
         expect(await hostFacts()).to.deep.equal(before);
         expect(await lab.namespaces()).to.have.members([lab.host, lab.router]);
         expect(await exists(recordFile())).to.equal(false);
