@@ -187,12 +187,16 @@ export async function applyAtomic(io: Io, steps: Step[]): Promise<ApplyResult> {
   const { done, failures } = await runGroups(io, steps, true);
   if (!failures.length) return { done };
   const failed = failures[0]!;
+  throw await rollBack(io, done, `${failed.step.title} failed (${stepCommand(failed.step)}: ${failed.message})`);
+}
+
+/** Undo steps done, in reverse order; the error to throw says what happened (`what`) and how the undo went. */
+export async function rollBack(io: Io, done: Step[], what: string): Promise<OobError> {
   const undo = [...done].reverse().flatMap((s) => s.undo);
   const u = await runGroups(io, undo, false);
-  const what = `${failed.step.title} failed (${stepCommand(failed.step)}: ${failed.message})`;
   if (!u.failures.length)
-    throw new OobError('rolledBack', `${what}; rolled back the ${done.length} step(s) already done: the system is as before`);
-  throw new OobError('rollbackIncomplete', `${what}; the rollback did not finish: ${u.failures.length} undo step(s) failed, the system is partly changed`, [
+    return new OobError('rolledBack', `${what}; rolled back the ${done.length} step(s) already done: the system is as before`);
+  return new OobError('rollbackIncomplete', `${what}; the rollback did not finish: ${u.failures.length} undo step(s) failed, the system is partly changed`, [
     ...u.failures.map((f) => `still to undo: ${stepCommand(f.step)}   (${f.message})`),
     'run the commands above by hand, or "oob down" for this profile, to finish the cleanup',
   ]);

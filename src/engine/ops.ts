@@ -3,14 +3,14 @@
 // host-side work of all of them runs in one `ip -batch`; the call is all or nothing.
 // The supervisor (oob run) reuses these, so there is one way to bring a profile up.
 import { promises as fsp } from 'node:fs';
-import { applyAtomic, applyBestEffort, stepCommand } from './apply.js';
+import { applyAtomic, applyBestEffort, rollBack, stepCommand } from './apply.js';
 import { OobError } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeNic, nicMatches } from '../observe/nic.js';
 import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
 import { runtimePaths } from '../state/layout.js';
-import { planDown } from '../plan/down.js';
+import { lostLine, planDown } from '../plan/down.js';
 import { downRank, mergePlans, upRank } from '../plan/merge.js';
 import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
 import { planUp } from '../plan/up.js';
@@ -75,7 +75,12 @@ export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {})
   return withLocks(io, profiles.map((p) => p.name), opts.waitMs ?? 30_000, async () => {
     const plans = await planProfilesUp(io, profiles, opts.force ?? false);
     const steps = mergePlans(plans.map((p) => p.steps), upRank);
-    if (steps.length) await applyAtomic(io, steps);
+    if (!steps.length) return plans;
+    const { done } = await applyAtomic(io, steps);
+    // Converged, or rolled back: what the kernel did besides (an address that took others with
+    // it, a route that went with an address) shows up as steps still to do.
+    const left = (await planProfilesUp(io, profiles, opts.force ?? false)).flatMap((p) => p.steps.map((s) => `${p.profile.name}: ${s.title}`));
+    if (left.length) throw await rollBack(io, done, `the ${steps.length} step(s) ran but the result is not the profile's (still to do: ${left.join('; ')})`);
     return plans;
   });
 }
@@ -93,6 +98,7 @@ export interface DownResult {
   name: string;
   steps: Step[];
   notes: string[];
+  left: string[];
 }
 
 /** Take profiles down from their records (the profiles themselves are not needed). Best effort: down is the way back. */
@@ -106,14 +112,24 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
         throw new OobError('precondition', `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`);
       return { name, ...planDown(name, state, runtimePaths(io.paths, name), { hostPid: io.hostPid }) };
     });
+    for (const p of plans)
+      if (p.lost) {
+        const mac = p.lost.mac;
+        p.left.push(lostLine(p.name, p.lost, await findNicElsewhere(io, (l) => l.mac === mac || l.permaddr === mac, p.name)));
+      }
     const steps = mergePlans(plans.map((p) => p.steps), downRank);
     const failures = await applyBestEffort(io, steps);
     await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
-    if (failures.length)
-      throw new OobError('rollbackIncomplete', `${names.join(', ')}: ${failures.length} of ${steps.length} step(s) of down failed; the rest was done`, [
-        ...failures.map((f) => `failed: ${stepCommand(f.step)}   (${f.message})`),
+    const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));
+    const failed = failures.filter((f) => !f.skipped);
+    if (left.length || failures.length) {
+      const first = left[0] ?? `${names.join(', ')}: down did not finish: ${failed.length} of ${steps.length} step(s) failed${failures.length > failed.length ? `, ${failures.length - failed.length} not run because they need one of those` : ''}; the record is kept until the NIC is back and restored`;
+      throw new OobError('rollbackIncomplete', first, [
+        ...left.slice(1),
+        ...failures.map((f) => `${f.skipped ? 'not run' : 'failed'}: ${stepCommand(f.step)}   (${f.message})`),
         'fix the cause and run "oob down" again: it only does what is still left',
       ]);
+    }
     return plans;
   });
 }

@@ -1,7 +1,7 @@
 // profile + observed host state -> the steps `up` takes, each with its undo. Pure.
 import { OobError } from '../errors.js';
 import { canonicalIp, cidrText, contains, familyOf, parseCidr, type Cidr } from '../net/addr.js';
-import { restorableRoutes, type AddrInfo, type Route } from '../net/ipjson.js';
+import { restorableRoutes, type AddrInfo, type Link, type Route } from '../net/ipjson.js';
 import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, markFor, nicMatches } from '../observe/nic.js';
 import type { Observation } from '../observe/types.js';
 import type { Profile } from '../profile/types.js';
@@ -48,24 +48,34 @@ export function routeArgs(r: Route, dev: string): string[] {
   return a;
 }
 
-export function addrAddArgs(a: { local: string; prefixlen: number; family: 'inet' | 'inet6'; broadcast?: string }, dev: string): string[] {
+export function addrAddArgs(a: { local: string; prefixlen: number; family: 'inet' | 'inet6'; broadcast?: string; flags?: string[] }, dev: string): string[] {
   const args = ['addr', 'add', `${a.local}/${a.prefixlen}`];
   if (a.family === 'inet') args.push('brd', a.broadcast ?? '+');
-  args.push('dev', dev);
+  args.push('dev', dev, ...(a.flags ?? []));
   return args;
 }
 
-/** Steps that put a NIC back in the host as the record says, once it is back there. */
-export function hostRestoreSteps(rec: NicRecord, currentName: string, currentAlias: string | undefined): Step[] {
+/** Addresses a restore puts back by hand: not the kernel's own (link-local, temporary), not a DHCP/SLAAC lease. */
+export const restorableAddrs = (addrs: AddrInfo[]) => addrs.filter((a) => !(a.family === 'inet6' && a.scope === 'link') && !a.temporary && !a.dynamic);
+
+/**
+ * Steps that put a NIC back in the host as the record says, once it is there under its own name.
+ * Against what it has now (`current`: nothing, just back from a namespace): only what is missing,
+ * so a second `down` after a partial one fails on nothing already done. The mark goes last: a NIC
+ * not fully restored still carries it, and the next `down` finds it.
+ * Dynamic and temporary addresses are not re-added (they would come back as permanent): their
+ * DHCP client or the kernel's SLAAC gets them again.
+ */
+export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<Pick<Link, 'alias' | 'addrs' | 'mtu' | 'up'>>, hostRoutes: Route[] = []): Step[] {
   const n = rec.nic;
   const steps: Step[] = [];
-  if (currentName !== n.name) steps.push(ip(null, ['link', 'set', 'dev', currentName, 'name', n.name], `rename ${currentName} back to ${n.name}`));
-  if (currentAlias !== n.alias) steps.push(ip(null, ['link', 'set', 'dev', n.name, 'alias', n.alias ?? ''], `restore ${n.name}'s alias`));
-  steps.push(ip(null, ['link', 'set', 'dev', n.name, 'mtu', String(n.mtu)], `restore ${n.name}'s MTU ${n.mtu}`));
-  for (const a of n.addrs.filter((x) => !(x.family === 'inet6' && x.scope === 'link')))
-    steps.push(ip(null, addrAddArgs(a, n.name), `restore address ${addrText(a)} on ${n.name}`));
-  if (n.up) steps.push(ip(null, ['link', 'set', 'dev', n.name, 'up'], `bring ${n.name} up again`));
-  for (const r of n.routes) steps.push(ip(null, routeArgs(r, n.name), `restore route ${r.dst}${r.gateway ? ' via ' + r.gateway : ''}`));
+  if (current.mtu !== n.mtu) steps.push(ip(null, ['link', 'set', 'dev', name, 'mtu', String(n.mtu)], `restore ${name}'s MTU ${n.mtu}`));
+  const has = (a: AddrInfo) => (current.addrs ?? []).some((c) => c.local === a.local && c.prefixlen === a.prefixlen);
+  for (const a of restorableAddrs(n.addrs).filter((x) => !has(x))) steps.push(ip(null, addrAddArgs(a, name), `restore address ${addrText(a)} on ${name}`));
+  if (n.up && !current.up) steps.push(ip(null, ['link', 'set', 'dev', name, 'up'], `bring ${name} up again`));
+  const present = (r: Route) => hostRoutes.some((h) => h.dev === name && h.dst === r.dst && h.table === r.table && h.gateway === r.gateway && h.metric === r.metric);
+  for (const r of n.routes.filter((x) => !present(x))) steps.push(ip(null, routeArgs(r, name), `restore route ${r.dst}${r.gateway ? ' via ' + r.gateway : ''}`));
+  if (current.alias !== n.alias) steps.push(ip(null, ['link', 'set', 'dev', name, 'alias', n.alias ?? ''], `restore ${name}'s alias`));
   return steps;
 }
 
@@ -136,7 +146,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
       ip(null, ['link', 'set', 'dev', hostNic.ifname, 'netns', ns], `move ${hostNic.ifname} into ${ns}`, [
         ip(ns, ['link', 'set', 'dev', hostNic.ifname, 'netns', String(o.hostPid)], `move ${hostNic.ifname} back to the host`),
         // name and alias are put back by the undos of the rename and mark steps
-        ...(stranded ? [] : hostRestoreSteps(recFinal, recFinal.nic.name, recFinal.nic.alias)),
+        ...(stranded ? [] : hostRestoreSteps(recFinal, recFinal.nic.name, { alias: recFinal.nic.alias })),
       ]),
     );
     if (hostNic.ifname !== nicName)
@@ -171,17 +181,24 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     const a = { local: c.address, prefixlen: c.prefixlen, family: c.family === 4 ? ('inet' as const) : ('inet6' as const) };
     steps.push(ip(ns, addrAddArgs(a, nicName), `add address ${cidrText(c)}`, [ip(ns, ['addr', 'del', cidrText(c), 'dev', nicName], `remove address ${cidrText(c)}`)]));
   }
-  for (const a of present) {
-    if (want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen)) continue;
+  // The new addresses are in (above) before the old go: and since deleting an IPv4 primary
+  // address deletes its secondaries with it (the new one, when it is in the same subnet) unless
+  // promote_secondaries is set, it is set first. No undo: it is a setting of the NIC in oob's own
+  // namespace, harmless, and the undo of the removal needs it too. It goes with the NIC when the NIC
+  // leaves (a device's IPv4 settings are the namespace's).
+  const removed = present.filter((a) => !want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen));
+  if (removed.some((a) => a.family === 'inet'))
+    steps.push({ kind: 'sysctl', ns, key: `net.ipv4.conf.${nicName}.promote_secondaries`, value: '1', title: `keep ${nicName}'s other IPv4 addresses when its primary one goes`, undo: [] });
+  for (const a of removed)
     steps.push(ip(ns, ['addr', 'del', addrText(a), 'dev', nicName], `remove address ${addrText(a)} (not in the profile)`, [ip(ns, addrAddArgs(a, nicName), `put back address ${addrText(a)}`)]));
-  }
   for (const fam of [4, 6] as const) {
     const gw = gws.find((g) => familyOf(g) === fam);
     const cur = presentRoutes.filter((r) => r.table === 'main' && r.dst === 'default' && r.family === fam && r.type === 'unicast');
     const def = dstArg('default', fam);
     if (gw) {
       const good = cur.find((r) => r.gateway === canonicalIp(gw) && r.dev === nicName);
-      if (good && cur.length === 1) continue;
+      // a removed address may take the route with it in the kernel: then it is set again, whatever was observed
+      if (good && cur.length === 1 && !removed.some((a) => familyOf(a.local) === fam)) continue;
       const prev = cur[0];
       steps.push(ip(ns, ['route', 'replace', def, 'via', gw, 'dev', nicName], `default route via ${gw}`, prev ? [ip(ns, routeArgs(prev, prev.dev ?? nicName), `restore default route via ${prev.gateway}`)] : [ip(ns, ['route', 'del', def, 'via', gw, 'dev', nicName], `remove default route via ${gw}`)]));
       for (const extra of cur.slice(1).filter((r) => r.protocol !== 'ra'))
@@ -194,6 +211,8 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
 
   // DNS: /etc/netns/NAME/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf.
   const dns = dnsContent(p);
+  if (dns !== undefined && s.dnsFile !== undefined && !isOurDnsFile(s.dnsFile))
+    throw new OobError('precondition', `${paths.dnsFile} exists and oob did not write it: oob will not overwrite an admin's file; remove [dns] from ${p.file} to keep that file, or move the file away`);
   if (dns !== undefined && dns !== s.dnsFile) {
     const undo: Step[] = s.dnsFile !== undefined
       ? [{ kind: 'write', path: paths.dnsFile, content: s.dnsFile, mode: 0o644, title: 'restore the previous resolv.conf', undo: [] }]
