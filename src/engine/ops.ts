@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { applyAtomic, applyBestEffort, rollBack, stepCommand } from './apply.js';
 import { OobError } from '../errors.js';
+import { removeStaleTempFiles } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeNic, nicMatches } from '../observe/nic.js';
@@ -72,17 +73,46 @@ export const planProfileUp = async (io: Io, profile: Profile, force: boolean) =>
 
 /** Bring profiles up: all of them, or (on any failure) none. */
 export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {}): Promise<UpResult[]> {
-  return withLocks(io, profiles.map((p) => p.name), opts.waitMs ?? 30_000, async () => {
+  const names = profiles.map((p) => p.name);
+  return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
+    await removeLeftovers(io, names);
     const plans = await planProfilesUp(io, profiles, opts.force ?? false);
     const steps = mergePlans(plans.map((p) => p.steps), upRank);
     if (!steps.length) return plans;
-    const { done } = await applyAtomic(io, steps);
-    // Converged, or rolled back: what the kernel did besides (an address that took others with
-    // it, a route that went with an address) shows up as steps still to do.
-    const left = (await planProfilesUp(io, profiles, opts.force ?? false)).flatMap((p) => p.steps.map((s) => `${p.profile.name}: ${s.title}`));
-    if (left.length) throw await rollBack(io, done, `the ${steps.length} step(s) ran but the result is not the profile's (still to do: ${left.join('; ')})`);
+    try {
+      const { done } = await applyAtomic(io, steps);
+      // Converged, or rolled back: what the kernel did besides (an address that took others with
+      // it, a route that went with an address) shows up as steps still to do.
+      const left = (await planProfilesUp(io, profiles, opts.force ?? false)).flatMap((p) => p.steps.map((s) => `${p.profile.name}: ${s.title}`));
+      if (left.length) throw await rollBack(io, done, `the ${steps.length} step(s) ran but the result is not the profile's (still to do: ${left.join('; ')})`);
+    } catch (e) {
+      await removeEmptyRuntimeDirs(io, names);
+      throw e;
+    }
     return plans;
   });
+}
+
+const pidAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** What an oob killed midway left of its own: temp files of atomic writes (a stale namespace entry is the planners'). */
+async function removeLeftovers(io: Io, names: string[]): Promise<void> {
+  for (const n of names) {
+    const p = runtimePaths(io.paths, n);
+    for (const dir of [p.dir, p.dnsDir]) for (const f of await removeStaleTempFiles(dir, pidAlive)) io.log.info(`${n}: removed ${f}, left in ${dir} by an oob that was killed while writing it`);
+  }
+}
+
+/** The runtime directories of the profiles, if empty (after a rollback or a down). */
+async function removeEmptyRuntimeDirs(io: Io, names: string[]): Promise<void> {
+  await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
 }
 
 export const upProfile = async (io: Io, profile: Profile, opts: UpOpts = {}) => (await upProfiles(io, [profile], opts))[0]!;
@@ -104,6 +134,7 @@ export interface DownResult {
 /** Take profiles down from their records (the profiles themselves are not needed). Best effort: down is the way back. */
 export async function downProfiles(io: Io, names: string[], opts: { waitMs?: number; force?: boolean } = {}): Promise<DownResult[]> {
   return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
+    await removeLeftovers(io, names);
     const base = await observeHost(io);
     const states = await Promise.all(names.map((n) => observeProfile(io, n, base)));
     const plans = names.map((name, i) => {
@@ -119,7 +150,7 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
       }
     const steps = mergePlans(plans.map((p) => p.steps), downRank);
     const failures = await applyBestEffort(io, steps);
-    await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
+    await removeEmptyRuntimeDirs(io, names);
     const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));
     const failed = failures.filter((f) => !f.skipped);
     if (left.length || failures.length) {

@@ -50,7 +50,8 @@ export function planDown(ns: string, s: Observation, paths: Pick<RuntimePaths, '
   const notes: string[] = [];
   const left: string[] = [];
   const rec = s.record;
-  const nsExists = s.namespaces.includes(ns);
+  if (s.nsStale !== undefined && !(rec?.profile === ns && rec.createdNamespace)) throw new OobError('precondition', s.nsStale);
+  const nsExists = s.namespaces.includes(ns) && s.nsStale === undefined;
   const byRecord = (l: { ifname: string; mac: string }) => !!rec && (l.mac === rec.nic.mac || l.ifname === rec.nic.name);
   const nsNic = s.ns?.links.find(isMarkedFor(ns)) ?? (rec ? s.ns?.links.find((l) => l.ifname !== 'lo' && byRecord(l)) : undefined);
   const ours = !!rec || !!nsNic;
@@ -107,6 +108,7 @@ export function planDown(ns: string, s: Observation, paths: Pick<RuntimePaths, '
     }
   }
   if (nsExists) steps.push(ip(null, ['netns', 'del', ns], `delete namespace ${ns}`, id('nsdel'), nsDelNeeds));
+  if (s.nsStale !== undefined) steps.push(ip(null, ['netns', 'del', ns], `remove the ${ns} left unmounted by an interrupted "ip netns add"`, id('nsdel')));
   if (isOurDnsFile(s.dnsFile))
     steps.push(
       { kind: 'remove', path: paths.dnsFile, title: `remove ${paths.dnsFile}`, undo: [], id: id('dns') },

@@ -81,7 +81,10 @@ export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<
 
 export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>, o: UpOptions): UpPlan {
   const ns = p.name;
-  const nsExists = s.namespaces.includes(ns);
+  const ownRecord = s.record?.profile === ns && s.record.createdNamespace;
+  // /run/netns/NAME that is no namespace: oob's to clean when its record says oob created it
+  if (s.nsStale !== undefined && !ownRecord) throw new OobError('precondition', s.nsStale);
+  const nsExists = s.namespaces.includes(ns) && s.nsStale === undefined;
   const nsNic = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
   const ours = (s.record?.profile === ns && s.record.createdNamespace) || (nsNic ? isMarkedFor(ns)(nsNic) : false);
   if (nsExists && !ours)
@@ -138,6 +141,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     nicName = rec!.nic.name;
     const recFinal = rec!;
     steps.push({ kind: 'write', path: paths.recordFile, content: JSON.stringify(recFinal, null, 2) + '\n', mode: 0o600, title: `record ${nicName}'s host configuration`, undo: [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }] });
+    if (s.nsStale !== undefined) steps.push(ip(null, ['netns', 'del', ns], `remove the ${ns} left unmounted by an interrupted "ip netns add"`));
     if (!nsExists) steps.push(ip(null, ['netns', 'add', ns], `create namespace ${ns}`, [ip(null, ['netns', 'del', ns], `delete namespace ${ns}`)]));
     const mark = markFor(ns, recFinal.nic.name);
     if (hostNic.alias !== mark)

@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ask, isRoot, Lab, linkFacts, listen, must, routeFacts, snapshot } from './lab.js';
+import { spawnSync } from 'node:child_process';
+import { ask, isRoot, Lab, linkFacts, listen, must, routeFacts, sh, snapshot } from './lab.js';
 
 const PORT = 7008;
 
@@ -160,5 +161,70 @@ describe('integration: the NIC is never lost and never wrong', function () {
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
     expect(await fsp.readFile(`/etc/netns/${lab.profile}/resolv.conf`, 'utf8')).to.match(/^nameserver 10\.20\.30\.54$/m);
     expect(await state()).to.deep.equal({ addrs: ['10.20.30.1/24'], mtu: 1280, def: [`10.20.30.20 ${lab.nic}`] });
+  });
+
+  describe('leftovers of an oob killed midway are oob\'s to clean', () => {
+    /** An `ip` first on PATH that, asked to add the profile's namespace, does what a killed `ip netns add` leaves (the file, no namespace mounted on it) and kills oob. */
+    async function killedNetnsAdd() {
+      const dir = path.join(lab.dir, 'killing-ip');
+      await fsp.mkdir(dir, { recursive: true });
+      await fsp.writeFile(path.join(dir, 'ip'), `#!/bin/sh
+case " $* " in *" -batch "*) ;; *) exec ip "$@" ;; esac
+case " $* " in *" -j "*) exec ip "$@" ;; esac
+in=$(cat)
+case "$in" in *"netns add ${lab.profile}"*) : > /run/netns/${lab.profile}; kill -9 $PPID; exit 1 ;; esac
+printf '%s\n' "$in" | exec ip "$@"
+`.replace(/exec ip /g, `exec ${spawnSync('sh', ['-c', 'command -v ip']).stdout.toString().trim()} `), { mode: 0o755 });
+      const r = await lab.oob(['up', lab.profile], { PATH: `${dir}:${process.env.PATH}` });
+      expect(r.code, 'oob was killed (the lab reports a death by signal as 128)').to.equal(128);
+      expect(await exists(recordFile()), 'the record was written before').to.equal(true);
+      expect((await sh(['ip', '-n', lab.profile, 'link', 'show'])).code, 'the namespace entry is stale').not.to.equal(0);
+    }
+
+    it('a /run/netns/NAME that a killed "ip netns add" left: down and up clean it, since oob\'s record says oob made it', async () => {
+      await configureHostNic();
+      await lab.writeProfile(lab.seedProfile());
+      const before = await hostFacts();
+      await killedNetnsAdd();
+      const down = await lab.oob(['down', lab.profile]);
+      expect(down.code, down.stderr).to.equal(0);
+      expect(await exists(`/run/netns/${lab.profile}`)).to.equal(false);
+      expect(await exists(recordFile())).to.equal(false);
+      expect(await hostFacts()).to.deep.equal(before);
+
+      await killedNetnsAdd();
+      const up = await lab.oob(['up', lab.profile]);
+      expect(up.code, up.stderr).to.equal(0);
+      expect((await snapshot(lab.profile)).links.map((l) => l.ifname)).to.include(lab.nic);
+      expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
+      expect(await hostFacts()).to.deep.equal(before);
+    });
+
+    it('a stale /run/netns/NAME without oob\'s record is not oob\'s: refused, left alone', async () => {
+      await lab.writeProfile(lab.seedProfile());
+      await fsp.writeFile(`/run/netns/${lab.profile}`, '');
+      try {
+        for (const verb of ['up', 'down']) {
+          const r = await lab.oob([verb, lab.profile]);
+          expect(r.code, r.stderr).to.equal(7);
+          expect(firstLine(r.stderr)).to.match(/cannot read namespace .* is stale, remove it with: ip netns del/);
+          expect(await exists(`/run/netns/${lab.profile}`)).to.equal(true);
+        }
+      } finally {
+        await fsp.rm(`/run/netns/${lab.profile}`, { force: true });
+      }
+    });
+
+    it('temp files of atomic writes whose writer is dead are removed; a live writer\'s are not', async () => {
+      await lab.writeProfile(lab.seedProfile());
+      const dead = spawnSync('true').pid!;
+      const dir = path.dirname(recordFile());
+      await fsp.mkdir(dir, { recursive: true });
+      await fsp.writeFile(path.join(dir, `nic.json.tmp-${dead}-1`), '{');
+      await fsp.writeFile(path.join(dir, `nic.json.tmp-${process.pid}-1`), '{');
+      const up = await lab.oob(['up', lab.profile]);
+      expect(up.code, up.stderr).to.equal(0);
+      expect((await fsp.readdir(dir)).sort()).to.deep.equal(['nic.json', `nic.json.tmp-${process.pid}-1`]);
+    });
   });
 });
