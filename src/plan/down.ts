@@ -15,7 +15,9 @@ import { isMarkedFor, MARK } from '../observe/nic.js';
 import type { Observation } from '../observe/types.js';
 import type { RuntimePaths } from '../state/layout.js';
 import type { NicRecord } from '../state/record.js';
-import { hostRestoreSteps, isOurDnsFile } from './up.js';
+import { hostRestoreSteps, isOurDnsFile, returnName } from './up.js';
+
+export { returnName };
 import type { Step } from './types.js';
 
 export interface DownPlan {
@@ -30,14 +32,6 @@ export interface DownPlan {
 /** The NIC's name in the host: the record's, else the one in oob's mark, else its name now. */
 const originalName = (rec: NicRecord | undefined, l: Link, ns: string) =>
   rec?.nic.name ?? (l.alias?.startsWith(`${MARK}${ns}:`) ? l.alias.slice(`${MARK}${ns}:`.length) : undefined) ?? l.ifname;
-
-/** A name for the NIC on its way back, free in the host and in the namespace: oob-ret-IFINDEX (≤ 15 bytes). */
-export function returnName(l: Link, taken: string[]): string {
-  for (let i = 0; ; i++) {
-    const n = `oobret${l.ifindex}${i ? String.fromCharCode(96 + i) : ''}`.slice(0, 15);
-    if (!taken.includes(n)) return n;
-  }
-}
 
 const ip = (ns: string | null, args: string[], title: string, id: string, needs: string[] = []): Step => ({ kind: 'ip', ns, args, title, undo: [], id, ...(needs.length ? { needs } : {}) });
 

@@ -79,14 +79,62 @@ export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<
   return steps;
 }
 
+/** The name oob's mark gives as the NIC's name in the host. */
+const markedName = (ns: string, l: Link) => (isMarkedFor(ns)(l) ? l.alias!.slice(markFor(ns, '').length) : undefined);
+
+/** Does the profile's selector name this NIC (by its host name, its name now, or its MAC)? */
+const selects = (sel: Profile['iface']['nic'], l: Link, hostName: string | undefined) => nicMatches(sel, l) || (sel.kind === 'name' && sel.name === hostName);
+
+/** A name for a NIC on its way back, free in the host and in the namespace (≤ 15 bytes). */
+export function returnName(l: Link, taken: string[]): string {
+  for (let i = 0; ; i++) {
+    const n = `oobret${l.ifindex}${i ? String.fromCharCode(96 + i) : ''}`.slice(0, 15);
+    if (!taken.includes(n)) return n;
+  }
+}
+
+/**
+ * The way back of a NIC that leaves the namespace during `up` (the profile selects another NIC),
+ * each step with its undo: down, a name free in the host, moved out, its own name back, its host
+ * configuration restored. Undone, it goes back into the namespace configured as it was there.
+ */
+function returnNic(ns: string, nic: Link, s: Observation, hostPid: number): Step[] {
+  const rec = s.record;
+  const orig = rec?.nic.name ?? markedName(ns, nic) ?? nic.ifname;
+  const other = s.host.links.find((l) => l.ifname === orig);
+  if (other)
+    throw new OobError('precondition', `${nic.ifname} cannot go back to the host to make room for the profile's new NIC: its name ${orig} is taken there by another link (ifindex ${other.ifindex}): free the name, or run "oob down ${ns}" first`);
+  const tmp = returnName(nic, [...s.host.links, ...(s.ns?.links ?? [])].map((l) => l.ifname));
+  const nsRoutes = (s.ns?.routes ?? []).filter((r) => r.dev === nic.ifname && r.protocol !== 'kernel' && r.table === 'main' && r.type === 'unicast');
+  const reconfigure = [
+    ...(nic.up ? [ip(ns, ['link', 'set', 'dev', nic.ifname, 'up'], `bring ${nic.ifname} up again`)] : []),
+    ...globalAddrs(nic).map((a) => ip(ns, addrAddArgs(a, nic.ifname), `put back address ${addrText(a)}`)),
+    ...nsRoutes.map((r) => ip(ns, routeArgs(r, nic.ifname), `put back route ${r.dst}`)),
+  ];
+  const restore = rec
+    ? hostRestoreSteps(rec, orig, { alias: nic.alias }).map((st) =>
+        st.kind === 'ip' && st.args[3] === orig && st.args[4] === 'mtu' ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'mtu', String(nic.mtu)], `MTU ${nic.mtu} again`)] }
+        : st.kind === 'ip' && st.args[4] === 'alias' ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)] }
+        : st, // addresses, routes, up: gone anyway when the undo moves it back into the namespace
+      )
+    : [ip(null, ['link', 'set', 'dev', orig, 'alias', ''], `unmark ${orig}`, [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)])];
+  return [
+    ip(ns, ['link', 'set', 'dev', nic.ifname, 'down'], `take ${nic.ifname} down to rename it`, reconfigure),
+    ip(ns, ['link', 'set', 'dev', nic.ifname, 'name', tmp], `give ${nic.ifname} the name ${tmp}, free in the host`, [ip(ns, ['link', 'set', 'dev', tmp, 'name', nic.ifname], `rename ${tmp} back to ${nic.ifname}`)]),
+    ip(ns, ['link', 'set', 'dev', tmp, 'netns', String(hostPid)], `move ${nic.ifname} back to the host (as ${tmp})`, [ip(null, ['link', 'set', 'dev', tmp, 'netns', ns], `move ${tmp} into ${ns} again`)]),
+    ip(null, ['link', 'set', 'dev', tmp, 'name', orig], `rename ${tmp} back to ${orig}`, [ip(null, ['link', 'set', 'dev', orig, 'name', tmp], `rename ${orig} to ${tmp} again`)]),
+    ...restore,
+  ];
+}
+
 export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>, o: UpOptions): UpPlan {
   const ns = p.name;
   const ownRecord = s.record?.profile === ns && s.record.createdNamespace;
   // /run/netns/NAME that is no namespace: oob's to clean when its record says oob created it
   if (s.nsStale !== undefined && !ownRecord) throw new OobError('precondition', s.nsStale);
   const nsExists = s.namespaces.includes(ns) && s.nsStale === undefined;
-  const nsNic = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
-  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (nsNic ? isMarkedFor(ns)(nsNic) : false);
+  const inNs = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
+  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (inNs ? isMarkedFor(ns)(inNs) : false);
   if (nsExists && !ours)
     throw new OobError('precondition', `a network namespace "${ns}" exists that oob did not create: oob will not take it over; remove it (ip netns del ${ns}) if it is stale, or rename the profile`);
 
@@ -94,6 +142,14 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   const notes: string[] = [];
   let nicName: string;
   let rec: NicRecord | undefined = s.record;
+  // The profile now names another NIC than the one in the namespace: the old one goes back first.
+  const swapped = inNs && !selects(p.iface.nic, inNs, rec?.nic.name ?? markedName(ns, inNs)) ? inNs : undefined;
+  const nsNic = swapped ? undefined : inNs;
+  if (swapped) {
+    steps.push(...returnNic(ns, swapped, s, o.hostPid));
+    notes.push(`${p.file} now selects ${describeNic(p.iface.nic)}: ${swapped.ifname} goes back to the host first`);
+    rec = undefined;
+  }
   let present: AddrInfo[] = [];
   let presentRoutes: Route[] = [];
   let nicUp = false;
@@ -140,7 +196,10 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     }
     nicName = rec!.nic.name;
     const recFinal = rec!;
-    steps.push({ kind: 'write', path: paths.recordFile, content: JSON.stringify(recFinal, null, 2) + '\n', mode: 0o600, title: `record ${nicName}'s host configuration`, undo: [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }] });
+    const prevRecord: Step[] = swapped && s.record
+      ? [{ kind: 'write', path: paths.recordFile, content: JSON.stringify(s.record, null, 2) + '\n', mode: 0o600, title: `put back the record of ${s.record.nic.name}`, undo: [] }]
+      : [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }];
+    steps.push({ kind: 'write', path: paths.recordFile, content: JSON.stringify(recFinal, null, 2) + '\n', mode: 0o600, title: `record ${nicName}'s host configuration`, undo: prevRecord });
     if (s.nsStale !== undefined) steps.push(ip(null, ['netns', 'del', ns], `remove the ${ns} left unmounted by an interrupted "ip netns add"`));
     if (!nsExists) steps.push(ip(null, ['netns', 'add', ns], `create namespace ${ns}`, [ip(null, ['netns', 'del', ns], `delete namespace ${ns}`)]));
     const mark = markFor(ns, recFinal.nic.name);

@@ -35,6 +35,27 @@ exec ${REAL_IP} "$@" < "$in"
   return dir;
 }
 
+/** A directory holding an `ip` that fails the first line of oob's change batches containing `text`, for real. */
+export async function ipFailingOnLine(lab: Lab, text: string): Promise<string> {
+  const dir = path.join(lab.dir, `fault-ip-match`);
+  await fsp.mkdir(dir, { recursive: true });
+  await fsp.writeFile(path.join(dir, 'pattern'), text + '\n');
+  await fsp.writeFile(
+    path.join(dir, 'ip'),
+    `#!/bin/sh
+case " $* " in *" -batch "*) ;; *) exec ${REAL_IP} "$@" ;; esac
+case " $* " in *" -j "*) exec ${REAL_IP} "$@" ;; esac
+in=${dir}/batch.$$
+while IFS= read -r line; do
+  if [ ! -e ${dir}/done ] && [ "\${line#*$(cat ${dir}/pattern)}" != "$line" ]; then : > ${dir}/done; echo "link set dev oob-fault-injected up"; else printf '%s\n' "$line"; fi
+done > "$in"
+exec ${REAL_IP} "$@" < "$in"
+`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
 /** Run oob in the lab's host namespace with extra argv before node (e.g. unshare) and env. */
 export function oobVia(lab: Lab, prefix: string[], args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return sh(['/usr/bin/nsenter', `--net=/run/netns/${lab.host}`, '--', ...prefix, process.execPath, CLI, ...args], { env: lab.env(env) });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ipFailingOnLine } from './faults.js';
 import { ask, isRoot, Lab, linkFacts, listen, must, routeFacts, sh, snapshot } from './lab.js';
 
 const PORT = 7008;
@@ -161,6 +162,45 @@ describe('integration: the NIC is never lost and never wrong', function () {
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
     expect(await fsp.readFile(`/etc/netns/${lab.profile}/resolv.conf`, 'utf8')).to.match(/^nameserver 10\.20\.30\.54$/m);
     expect(await state()).to.deep.equal({ addrs: ['10.20.30.1/24'], mtu: 1280, def: [`10.20.30.20 ${lab.nic}`] });
+  });
+
+  it('a profile that now selects another NIC: the old one goes back to the host restored, the new one comes in; a failure midway puts the old one back in place', async () => {
+    await configureHostNic();
+    await lab.writeProfile(lab.seedProfile());
+    const nic2 = `${lab.nic}b`;
+    const r2 = await lab.addNs('r2');
+    await must(['ip', '-n', lab.host, 'link', 'add', nic2, 'type', 'veth', 'peer', 'name', 'r1', 'netns', r2]);
+    await must(['ip', '-n', r2, '-batch', '-'], 'link set lo up\naddr add 10.20.30.20/24 dev r1\nlink set r1 up\n');
+    await lab.inHost(['ip', '-batch', '-'], `addr add 192.168.88.5/24 dev ${nic2}\nlink set dev ${nic2} up\n`);
+    const facts2 = async () => linkFacts((await snapshot(lab.host)).links.find((l) => l.ifname === nic2));
+    const before2 = await facts2();
+    const before = await hostFacts();
+    expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
+    await listen(lab.router, '10.20.30.20', PORT, 'first');
+    await listen(r2, '10.20.30.20', PORT, 'second');
+    expect(await ask(lab.profile, '10.20.30.20', PORT)).to.equal('first');
+    const record = await fsp.readFile(recordFile(), 'utf8');
+    const profile2 = lab.seedProfile().replace(`nic = ${lab.nic}`, `nic = ${nic2}`);
+    await lab.writeProfile(profile2);
+
+    // the new NIC's default route refused: all undone, the old NIC serves again as before
+    const failed = await lab.oob(['up', lab.profile], { PATH: `${await ipFailingOnLine(lab, `route replace 0.0.0.0/0 via 10.20.30.20 dev ${nic2}`)}:${process.env.PATH}` });
+    expect(failed.code, failed.stderr).to.equal(10);
+    expect(firstLine(failed.stderr)).to.match(/rolled back .*the system is as before/);
+    expect(await facts2()).to.deep.equal(before2);
+    expect((await snapshot(lab.host)).links.map((l) => l.ifname)).not.to.include(lab.nic);
+    expect(await ask(lab.profile, '10.20.30.20', PORT)).to.equal('first');
+    expect(await fsp.readFile(recordFile(), 'utf8')).to.equal(record);
+
+    const up = await lab.oob(['up', lab.profile]);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(await hostFacts(), 'the old NIC is back, restored').to.deep.equal({ ...before, links: [...before.links].filter((l) => l !== nic2).sort() });
+    expect(await ask(lab.profile, '10.20.30.20', PORT)).to.equal('second');
+    expect((await lab.oob(['up', lab.profile])).stdout).to.match(/already up, nothing to do/);
+    const down = await lab.oob(['down', lab.profile]);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(await facts2()).to.deep.equal(before2);
+    expect(await hostFacts()).to.deep.equal(before);
   });
 
   describe('leftovers of an oob killed midway are oob\'s to clean', () => {

@@ -71,6 +71,8 @@ describe('plan/up', () => {
     s.ns!.routes[0]!.gateway = '10.20.30.254';
     expect(cmds(s)).to.deep.equal([
       'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens19',
+      // 10.20.30.99 is the primary: without this, deleting it deletes 10.20.30.1 too
+      'ip netns exec mgmt sysctl -q -w net.ipv4.conf.ens19.promote_secondaries=1',
       'ip -n mgmt addr del 10.20.30.99/24 dev ens19',
       'ip -n mgmt route replace 0.0.0.0/0 via 10.20.30.20 dev ens19',
     ]);

@@ -39,6 +39,45 @@ describe('plan/up: a changed profile converges', () => {
   });
 });
 
+describe('plan/up: a profile that selects another NIC', () => {
+  const swap = () => {
+    const s = applied();
+    s.host.links.push(link('ens20', { ifindex: 4, mac: '52:54:00:00:00:20', up: false }));
+    return planUp(profile(SEED.replace('nic = ens19', 'nic = ens20')), s, paths, opts);
+  };
+  it('returns the old NIC (renamed free, out, its name back, restored) before the new one comes in', () => {
+    expect(swap().steps.map(stepCommand)).to.deep.equal([
+      'ip -n mgmt link set dev ens19 down',
+      'ip -n mgmt link set dev ens19 name oobret2',
+      'ip -n mgmt link set dev oobret2 netns 4242',
+      'ip link set dev oobret2 name ens19',
+      'ip link set dev ens19 mtu 1500',
+      'ip link set dev ens19 alias ""',
+      'write /run/oob/mgmt/nic.json (15 lines, mode 600)',
+      'ip link set dev ens20 alias oob:mgmt:ens20',
+      'ip link set dev ens20 netns mgmt',
+      'ip -n mgmt link set dev ens20 up',
+      'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens20',
+      'ip -n mgmt route replace 0.0.0.0/0 via 10.20.30.20 dev ens20',
+    ]);
+  });
+  it('undone, the old NIC goes back into the namespace configured as it was, and its record with it', () => {
+    const steps = swap().steps;
+    expect(steps[0]!.undo.map(stepCommand)).to.deep.equal([
+      'ip -n mgmt link set dev ens19 up',
+      'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens19',
+      'ip -n mgmt route replace 0.0.0.0/0 via 10.20.30.20 dev ens19',
+    ]);
+    expect(steps[2]!.undo.map(stepCommand)).to.deep.equal(['ip link set dev oobret2 netns mgmt']);
+    expect(steps[6]!.undo.map((u) => u.title)).to.deep.equal(['put back the record of ens19']);
+  });
+  it('refuses when the old NIC\'s name is taken in the host', () => {
+    const s = applied();
+    s.host.links.push(link('ens20', { ifindex: 4, mac: '52:54:00:00:00:20' }), link('ens19', { ifindex: 9, mac: '02:00:00:00:00:09' }));
+    expect(() => planUp(profile(SEED.replace('nic = ens19', 'nic = ens20')), s, paths, opts)).to.throw(OobError, /its name ens19 is taken there by another link/);
+  });
+});
+
 describe('plan/up: refusals', () => {
   it('an admin\'s resolv.conf in /etc/netns/NAME is never overwritten', () => {
     const s = { ...host(), dnsFile: 'nameserver 192.0.2.53\n' };
