@@ -31,6 +31,8 @@ export interface Link {
   mtu: number;
   alias?: string;
   kind?: string;
+  /** The bridge or bond the link is a port of. */
+  master?: string;
   addrs: AddrInfo[];
 }
 
@@ -84,6 +86,7 @@ export function parseLinks(json: string): Link[] {
       mtu: Number(l.mtu),
       ...(typeof l.ifalias === 'string' && l.ifalias !== '' ? { alias: l.ifalias } : {}),
       ...(linkinfo?.info_kind ? { kind: String(linkinfo.info_kind) } : {}),
+      ...(typeof l.master === 'string' ? { master: l.master } : {}),
       addrs,
     };
   });

@@ -66,10 +66,12 @@ export const restorableAddrs = (addrs: AddrInfo[]) => addrs.filter((a) => !(a.fa
  * Dynamic and temporary addresses are not re-added (they would come back as permanent): their
  * DHCP client or the kernel's SLAAC gets them again.
  */
-export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<Pick<Link, 'alias' | 'addrs' | 'mtu' | 'up'>>, hostRoutes: Route[] = []): Step[] {
+export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<Pick<Link, 'alias' | 'addrs' | 'mtu' | 'up' | 'master'>>, hostRoutes: Route[] = []): Step[] {
   const n = rec.nic;
   const steps: Step[] = [];
   if (current.mtu !== n.mtu) steps.push(ip(null, ['link', 'set', 'dev', name, 'mtu', String(n.mtu)], `restore ${name}'s MTU ${n.mtu}`));
+  // a port again (before it comes up: a bond takes no port that is up)
+  if (n.master !== undefined && current.master !== n.master) steps.push(ip(null, ['link', 'set', 'dev', name, 'master', n.master], `make ${name} a port of ${n.master} again`));
   const has = (a: AddrInfo) => (current.addrs ?? []).some((c) => c.local === a.local && c.prefixlen === a.prefixlen);
   for (const a of restorableAddrs(n.addrs).filter((x) => !has(x))) steps.push(ip(null, addrAddArgs(a, name), `restore address ${addrText(a)} on ${name}`));
   if (n.up && !current.up) steps.push(ip(null, ['link', 'set', 'dev', name, 'up'], `bring ${name} up again`));
@@ -182,6 +184,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
           mtu: hostNic.mtu,
           up: hostNic.up,
           ...(hostNic.alias !== undefined ? { alias: hostNic.alias } : {}),
+          ...(hostNic.master !== undefined ? { master: hostNic.master } : {}),
           addrs: hostNic.addrs.filter((a) => !(a.family === 'inet6' && a.scope === 'link')),
           routes: restorableRoutes(s.host.routes, hostNic.ifname),
         },

@@ -62,6 +62,18 @@ describe('integration: the NIC is never lost and never wrong', function () {
     expect(await hostFacts()).to.deep.equal(before);
   });
 
+  it('a bridge port comes back a port of its bridge', async () => {
+    const br = `${lab.nic}br`;
+    await lab.inHost(['ip', '-batch', '-'], `link add ${br} type bridge\nlink set dev ${lab.nic} master ${br}\nlink set dev ${lab.nic} up\n`);
+    await lab.writeProfile(lab.seedProfile());
+    const master = async () => (await snapshot(lab.host)).links.find((l) => l.ifname === lab.nic)?.master;
+    expect(await master()).to.equal(br);
+    expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
+    const down = await lab.oob(['down', lab.profile]);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(await master()).to.equal(br);
+  });
+
   it('down stops at a name clash: the NIC comes back under a free name, the impostor is untouched, the record kept; once the name is free, down finishes', async () => {
     await configureHostNic();
     await lab.writeProfile(lab.seedProfile());
