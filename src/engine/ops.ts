@@ -11,7 +11,7 @@ import { acquireLock, type Lock } from './lock.js';
 import { describeNic, nicMatches } from '../observe/nic.js';
 import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
 import { runtimePaths } from '../state/layout.js';
-import { lostLine, planDown } from '../plan/down.js';
+import { FORGET, lostLine, planDown } from '../plan/down.js';
 import { downRank, mergePlans, upRank } from '../plan/merge.js';
 import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
 import { planUp } from '../plan/up.js';
@@ -154,7 +154,8 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
     const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));
     const failed = failures.filter((f) => !f.skipped);
     if (left.length || failures.length) {
-      const first = left[0] ?? `${names.join(', ')}: down did not finish: ${failed.length} of ${steps.length} step(s) failed${failures.length > failed.length ? `, ${failures.length - failed.length} not run because they need one of those` : ''}; the record is kept until the NIC is back and restored`;
+      const kept = failures.filter((f) => f.step.id?.endsWith(`:${FORGET}`)).map((f) => f.step.id!.slice(0, -FORGET.length - 1));
+      const first = left[0] ?? `${names.join(', ')}: down did not finish: ${failed.length} of ${steps.length} step(s) failed${failures.length > failed.length ? `, ${failures.length - failed.length} not run because they need one of those` : ''}${kept.length ? `; the record of ${kept.join(', ')} is kept until the NIC is back and restored` : ''}`;
       throw new OobError('rollbackIncomplete', first, [
         ...left.slice(1),
         ...failures.map((f) => `${f.skipped ? 'not run' : 'failed'}: ${stepCommand(f.step)}   (${f.message})`),

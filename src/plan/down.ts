@@ -33,6 +33,9 @@ export interface DownPlan {
 const originalName = (rec: NicRecord | undefined, l: Link, ns: string) =>
   rec?.nic.name ?? (l.alias?.startsWith(`${MARK}${ns}:`) ? l.alias.slice(`${MARK}${ns}:`.length) : undefined) ?? l.ifname;
 
+/** The id (after "PROFILE:") of the step that removes the record. */
+export const FORGET = 'forget';
+
 const ip = (ns: string | null, args: string[], title: string, id: string, needs: string[] = []): Step => ({ kind: 'ip', ns, args, title, undo: [], id, ...(needs.length ? { needs } : {}) });
 
 /** The line `down` says about a lost NIC; `where`: what is known of where it is. */
@@ -108,6 +111,6 @@ export function planDown(ns: string, s: Observation, paths: Pick<RuntimePaths, '
       { kind: 'remove', path: paths.dnsFile, title: `remove ${paths.dnsFile}`, undo: [], id: id('dns') },
       { kind: 'remove', path: paths.dnsDir, dir: true, title: `remove ${paths.dnsDir} if empty`, undo: [], needs: [id('dns')] },
     );
-  if (rec && recordNeeds) steps.push({ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [], needs: [...new Set(recordNeeds)] });
+  if (rec && recordNeeds) steps.push({ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [], id: id(FORGET), needs: [...new Set(recordNeeds)] });
   return { steps, notes, left };
 }
