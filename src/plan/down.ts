@@ -77,6 +77,8 @@ export function planDown(ns: string, s: Observation, paths: Pick<RuntimePaths, '
       return [...done, id('unmark')];
     }
     const rs = hostRestoreSteps(rec, orig, fresh ? { alias: nic.alias } : nic, s.host.routes);
+    for (const a of rec.nic.addrs.filter((x) => x.dynamic || x.temporary))
+      notes.push(`${a.local}/${a.prefixlen} was a ${a.temporary ? 'temporary' : 'DHCP/SLAAC'} address of ${orig}: not put back as a permanent one; its ${a.temporary ? 'kernel' : 'client'} gets it again`);
     const ids = rs.map((r, i) => id(`restore${i}`));
     rs.forEach((r, i) => steps.push({ ...r, id: ids[i]!, needs: done }));
     return [...done, ...ids];

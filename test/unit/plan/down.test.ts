@@ -28,6 +28,7 @@ describe('plan/down: the way back', () => {
   it('moves the NIC out under a free name, renames it in the host, restores flags (not the DHCP lease), the mark last; each step needs the one before', () => {
     const p = down(up());
     expect(p.left).to.deep.equal([]);
+    expect(p.notes).to.deep.equal(['192.168.79.5/24 was a DHCP/SLAAC address of ens19: not put back as a permanent one; its client gets it again']);
     expect(p.steps.map(stepCommand)).to.deep.equal([
       'kill $(ip netns pids mgmt)  (SIGTERM, then SIGKILL after 5 s)',
       'ip -n mgmt link set dev ens19 down',
