@@ -1,11 +1,14 @@
 // Apply a plan: consecutive `ip` steps for the same namespace go to one `ip -batch` process.
 // Atomic mode: at the first failure, undo every completed step in reverse order.
-// Best-effort mode (down): go on past failures and report each one.
-import { promises as fsp } from 'node:fs';
+// Best-effort mode (down): go on past failures and report each one; a step that needs a failed
+// step (Step.needs) is not run.
+// Every effect goes through the Io (its runner, its file effects): tests inject failures there.
 import { OobError } from '../errors.js';
-import { writeFileAtomic } from '../sys/files.js';
+import { realFiles } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { CommandError, firstLine } from '../sys/run.js';
+import { terminate } from '../sys/terminate.js';
+import { until } from '../sys/until.js';
 import type { Step } from '../plan/types.js';
 
 export function quoteBatchArg(a: string): string {
@@ -26,21 +29,31 @@ export function stepCommand(s: Step): string {
       return s.dir ? `rmdir ${s.path} (if empty)` : `rm -f ${s.path}`;
     case 'kill-ns-pids':
       return `kill $(ip netns pids ${s.ns})  (SIGTERM, then SIGKILL after 5 s)`;
+    case 'sysctl':
+      return `ip netns exec ${s.ns} sysctl -q -w ${s.key}=${s.value}`;
   }
 }
 
 export interface Failure {
   step: Step;
   message: string;
+  /** Not run, because a step it needs failed or was not run. */
+  skipped?: boolean;
 }
 
-type Group = { kind: 'batch'; ns: string | null; steps: Extract<Step, { kind: 'ip' }>[] } | { kind: 'single'; step: Step };
+type IpStep = Extract<Step, { kind: 'ip' }>;
+type Group = { kind: 'batch'; ns: string | null; steps: IpStep[] } | { kind: 'single'; step: Step };
 
+/**
+ * Consecutive ip steps of one namespace share a batch, unless a step needs one of the steps
+ * already in it: then whether it runs depends on how that one went, so it starts a new batch.
+ */
 function groupSteps(steps: Step[]): Group[] {
   const groups: Group[] = [];
   for (const s of steps) {
     const last = groups[groups.length - 1];
-    if (s.kind === 'ip' && last?.kind === 'batch' && last.ns === s.ns) last.steps.push(s);
+    const dependsOnLast = last?.kind === 'batch' && (s.needs ?? []).some((n) => last.steps.some((t) => t.id === n));
+    if (s.kind === 'ip' && last?.kind === 'batch' && last.ns === s.ns && !dependsOnLast) last.steps.push(s);
     else if (s.kind === 'ip') groups.push({ kind: 'batch', ns: s.ns, steps: [s] });
     else groups.push({ kind: 'single', step: s });
   }
@@ -61,27 +74,17 @@ export function parseBatchErrors(stderr: string): Map<number, string> {
   return out;
 }
 
-export interface ApplyHooks {
-  /** Test hook: make the k-th step (1-based, over the whole plan) fail for real. */
-  failAtStep?: number;
-}
-
 async function runSingle(io: Io, s: Step): Promise<void> {
+  const fs = io.fs ?? realFiles;
   switch (s.kind) {
     case 'write':
-      await writeFileAtomic(s.path, s.content, s.mode);
-      return;
+      return fs.write(s.path, s.content, s.mode);
     case 'remove':
-      try {
-        if (s.dir) await fsp.rmdir(s.path);
-        else await fsp.rm(s.path, { force: true });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTEMPTY') throw e;
-      }
-      return;
+      return s.dir ? fs.removeDirIfEmpty(s.path) : fs.remove(s.path);
     case 'kill-ns-pids':
-      await killNsPids(io, s.ns);
+      return killNsPids(io, s.ns);
+    case 'sysctl':
+      await io.run(['ip', 'netns', 'exec', s.ns, 'sysctl', '-q', '-w', `${s.key}=${s.value}`]);
       return;
     case 'ip':
       await io.run(['ip', ...(s.ns ? ['-n', s.ns] : []), ...s.args]);
@@ -93,80 +96,81 @@ export async function nsPids(io: Io, ns: string): Promise<number[]> {
   return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => n > 0 && n !== process.pid);
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
+/** Stop every process in the namespace: SIGTERM, SIGKILL after the grace time, and check that none is left. */
 export async function killNsPids(io: Io, ns: string, graceMs = 5000): Promise<void> {
-  let pids = await nsPids(io, ns);
+  const pids = await nsPids(io, ns);
   if (!pids.length) return;
-  for (const p of pids) try { process.kill(p, 'SIGTERM'); } catch { /* already gone */ }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    pids = pids.filter(alive);
-    if (!pids.length) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  for (const p of (await nsPids(io, ns))) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-  const left = await waitGone(io, ns, 2000);
-  if (left.length) throw new Error(`processes still in ${ns} after SIGKILL: ${left.join(', ')}`);
+  await terminate(pids, { graceMs });
+  // a process may have forked into the namespace meanwhile: those get SIGKILL at once
+  const gone = async () => {
+    const left = await nsPids(io, ns);
+    if (!left.length) return true;
+    await terminate(left, { signal: 'SIGKILL', graceMs: 0 });
+    return undefined;
+  };
+  if (!(await until(gone, { intervalMs: 25, timeoutMs: 2000 })))
+    throw new Error(`processes still in ${ns} after SIGKILL: ${(await nsPids(io, ns)).join(', ')}`);
 }
 
-async function waitGone(io: Io, ns: string, ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = await nsPids(io, ns);
-    if (!left.length || Date.now() > deadline) return left;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const messageOf = (e: unknown) => (e instanceof CommandError ? firstLine(e.result.stderr) : (e as Error).message);
 
 /**
  * Run groups of steps. Returns the steps that completed, and the failures.
- * stopOnFailure: stop at the first failure (atomic mode); otherwise run everything (-force).
+ * stopOnFailure: stop at the first failure (atomic mode); otherwise run everything (-force),
+ * except the steps that need a step that failed or was not run.
  */
-async function runGroups(io: Io, steps: Step[], stopOnFailure: boolean, hooks: ApplyHooks, offset = 0): Promise<{ done: Step[]; failures: Failure[] }> {
+async function runGroups(io: Io, steps: Step[], stopOnFailure: boolean): Promise<{ done: Step[]; failures: Failure[] }> {
   const done: Step[] = [];
   const failures: Failure[] = [];
-  let index = offset;
+  const broken = new Map<string, string>(); // id of a failed or skipped step -> its title
+  const fail = (s: Step, message: string, skipped = false) => {
+    failures.push({ step: s, message, ...(skipped ? { skipped } : {}) });
+    if (s.id) broken.set(s.id, s.title);
+  };
+  /** The title of a needed step that failed or was not run. */
+  const blockedBy = (s: Step) => (s.needs ?? []).map((n) => broken.get(n)).find((t) => t !== undefined);
   for (const g of groupSteps(steps)) {
     if (g.kind === 'single') {
-      index++;
+      const b = blockedBy(g.step);
+      if (b !== undefined) {
+        fail(g.step, `not run: it needs "${b}"`, true);
+        continue;
+      }
       try {
-        if (hooks.failAtStep === index) throw new Error('fault injected by OOB_TEST_FAIL_STEP');
         await runSingle(io, g.step);
         done.push(g.step);
       } catch (e) {
-        failures.push({ step: g.step, message: e instanceof CommandError ? firstLine(e.result.stderr) : (e as Error).message });
+        fail(g.step, messageOf(e));
         if (stopOnFailure) return { done, failures };
       }
       continue;
     }
-    const lines = g.steps.map((s, i) =>
-      hooks.failAtStep === index + i + 1 ? 'link set dev oob-fault-injected up' : s.args.map(quoteBatchArg).join(' '),
-    );
-    index += g.steps.length;
+    const run: IpStep[] = [];
+    for (const s of g.steps) {
+      const b = blockedBy(s);
+      if (b !== undefined) fail(s, `not run: it needs "${b}"`, true);
+      else run.push(s);
+    }
+    if (!run.length) continue;
     const argv = ['ip', ...(g.ns ? ['-n', g.ns] : []), ...(stopOnFailure ? [] : ['-force']), '-batch', '-'];
-    const r = await io.run(argv, { input: lines.join('\n') + '\n', allowFail: true });
+    const r = await io.run(argv, { input: run.map((s) => s.args.map(quoteBatchArg).join(' ')).join('\n') + '\n', allowFail: true });
     if (r.code === 0) {
-      done.push(...g.steps);
+      done.push(...run);
       continue;
     }
     const errs = parseBatchErrors(r.stderr);
     if (!errs.size) {
       // ip itself failed (e.g. the namespace is gone): nothing in this batch ran
-      for (const s of g.steps) failures.push({ step: s, message: firstLine(r.stderr) || `ip exited ${r.code}` });
-      if (stopOnFailure) return { done, failures: failures.slice(0, 1) };
+      if (stopOnFailure) {
+        fail(run[0]!, firstLine(r.stderr) || `ip exited ${r.code}`);
+        return { done, failures };
+      }
+      for (const s of run) fail(s, firstLine(r.stderr) || `ip exited ${r.code}`);
       continue;
     }
-    g.steps.forEach((s, i) => {
+    run.forEach((s, i) => {
       const err = errs.get(i + 1);
-      if (err !== undefined) failures.push({ step: s, message: err });
+      if (err !== undefined) fail(s, err);
       else if (!stopOnFailure || i + 1 < Math.min(...errs.keys())) done.push(s);
     });
     if (stopOnFailure) return { done, failures };
@@ -179,16 +183,20 @@ export interface ApplyResult {
 }
 
 /** All or nothing: on failure, undo what was done in reverse order and throw. */
-export async function applyAtomic(io: Io, steps: Step[], hooks: ApplyHooks = {}): Promise<ApplyResult> {
-  const { done, failures } = await runGroups(io, steps, true, hooks);
+export async function applyAtomic(io: Io, steps: Step[]): Promise<ApplyResult> {
+  const { done, failures } = await runGroups(io, steps, true);
   if (!failures.length) return { done };
   const failed = failures[0]!;
+  throw await rollBack(io, done, `${failed.step.title} failed (${stepCommand(failed.step)}: ${failed.message})`);
+}
+
+/** Undo steps done, in reverse order; the error to throw says what happened (`what`) and how the undo went. */
+export async function rollBack(io: Io, done: Step[], what: string): Promise<OobError> {
   const undo = [...done].reverse().flatMap((s) => s.undo);
-  const u = await runGroups(io, undo, false, {});
-  const what = `${failed.step.title} failed (${stepCommand(failed.step)}: ${failed.message})`;
+  const u = await runGroups(io, undo, false);
   if (!u.failures.length)
-    throw new OobError('rolledBack', `${what}; rolled back the ${done.length} step(s) already done: the system is as before`);
-  throw new OobError('rollbackIncomplete', `${what}; the rollback did not finish: ${u.failures.length} undo step(s) failed, the system is partly changed`, [
+    return new OobError('rolledBack', `${what}; rolled back the ${done.length} step(s) already done: the system is as before`);
+  return new OobError('rollbackIncomplete', `${what}; the rollback did not finish: ${u.failures.length} undo step(s) failed, the system is partly changed`, [
     ...u.failures.map((f) => `still to undo: ${stepCommand(f.step)}   (${f.message})`),
     'run the commands above by hand, or "oob down" for this profile, to finish the cleanup',
   ]);
@@ -196,5 +204,5 @@ export async function applyAtomic(io: Io, steps: Step[], hooks: ApplyHooks = {})
 
 /** Do everything possible and report what could not be done (for `down`, the way back). */
 export async function applyBestEffort(io: Io, steps: Step[]): Promise<Failure[]> {
-  return (await runGroups(io, steps, false, {})).failures;
+  return (await runGroups(io, steps, false)).failures;
 }

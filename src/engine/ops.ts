@@ -3,16 +3,17 @@
 // host-side work of all of them runs in one `ip -batch`; the call is all or nothing.
 // The supervisor (oob run) reuses these, so there is one way to bring a profile up.
 import { promises as fsp } from 'node:fs';
-import { applyAtomic, applyBestEffort, stepCommand, type ApplyHooks } from './apply.js';
+import { applyAtomic, applyBestEffort, rollBack, stepCommand } from './apply.js';
 import { OobError } from '../errors.js';
+import { removeStaleTempFiles } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeNic, nicMatches, sharedNics, throwIfShared } from '../observe/nic.js';
 import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
 import { runtimePaths } from '../state/layout.js';
-import { planDown } from '../plan/down.js';
+import { FORGET, lostLine, planDown } from '../plan/down.js';
 import { downRank, mergePlans, upRank } from '../plan/merge.js';
-import type { Step, UpPlan } from '../plan/types.js';
+import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
 import { planUp } from '../plan/up.js';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
@@ -20,14 +21,12 @@ import type { Profile } from '../profile/types.js';
 export interface UpOpts {
   force?: boolean;
   waitMs?: number;
-  hooks?: ApplyHooks;
 }
 
 export interface UpResult extends UpPlan {
   profile: Profile;
 }
 
-const hooksFromEnv = (env: NodeJS.ProcessEnv): ApplyHooks => (env.OOB_TEST_FAIL_STEP ? { failAtStep: Number(env.OOB_TEST_FAIL_STEP) } : {});
 
 /** Hold the locks of every named profile (in a fixed order, so two calls cannot deadlock). */
 export async function withLocks<T>(io: Io, names: string[], waitMs: number, fn: () => Promise<T>): Promise<T> {
@@ -57,7 +56,7 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
     try {
       out.push({ profile, ...planUp(profile, states[i]!, runtimePaths(io.paths, profile.name), { force, hostPid: io.hostPid, now }) });
     } catch (e) {
-      if (e instanceof OobError && e.code === 'precondition' && e.message.includes('was not found in the host namespace')) {
+      if (e instanceof PlanRefusal && e.reason === 'nicNotInHost') {
         const where = await findNicElsewhere(io, (l) => nicMatches(profile.iface.nic, l), profile.name);
         if (where) throw new OobError('precondition', `${describeNic(profile.iface.nic)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
       }
@@ -71,12 +70,46 @@ export const planProfileUp = async (io: Io, profile: Profile, force: boolean) =>
 
 /** Bring profiles up: all of them, or (on any failure) none. */
 export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {}): Promise<UpResult[]> {
-  return withLocks(io, profiles.map((p) => p.name), opts.waitMs ?? 30_000, async () => {
+  const names = profiles.map((p) => p.name);
+  return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
+    await removeLeftovers(io, names);
     const plans = await planProfilesUp(io, profiles, opts.force ?? false);
     const steps = mergePlans(plans.map((p) => p.steps), upRank);
-    if (steps.length) await applyAtomic(io, steps, opts.hooks ?? hooksFromEnv(io.env));
+    if (!steps.length) return plans;
+    try {
+      const { done } = await applyAtomic(io, steps);
+      // Converged, or rolled back: what the kernel did besides (an address that took others with
+      // it, a route that went with an address) shows up as steps still to do.
+      const left = (await planProfilesUp(io, profiles, opts.force ?? false)).flatMap((p) => p.steps.map((s) => `${p.profile.name}: ${s.title}`));
+      if (left.length) throw await rollBack(io, done, `the ${steps.length} step(s) ran but the result is not the profile's (still to do: ${left.join('; ')})`);
+    } catch (e) {
+      await removeEmptyRuntimeDirs(io, names);
+      throw e;
+    }
     return plans;
   });
+}
+
+const pidAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** What an oob killed midway left of its own: temp files of atomic writes (a stale namespace entry is the planners'). */
+async function removeLeftovers(io: Io, names: string[]): Promise<void> {
+  for (const n of names) {
+    const p = runtimePaths(io.paths, n);
+    for (const dir of [p.dir, p.dnsDir]) for (const f of await removeStaleTempFiles(dir, pidAlive)) io.log.info(`${n}: removed ${f}, left in ${dir} by an oob that was killed while writing it`);
+  }
+}
+
+/** The runtime directories of the profiles, if empty (after a rollback or a down). */
+async function removeEmptyRuntimeDirs(io: Io, names: string[]): Promise<void> {
+  await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
 }
 
 export const upProfile = async (io: Io, profile: Profile, opts: UpOpts = {}) => (await upProfiles(io, [profile], opts))[0]!;
@@ -92,11 +125,13 @@ export interface DownResult {
   name: string;
   steps: Step[];
   notes: string[];
+  left: string[];
 }
 
 /** Take profiles down from their records (the profiles themselves are not needed). Best effort: down is the way back. */
 export async function downProfiles(io: Io, names: string[], opts: { waitMs?: number; force?: boolean } = {}): Promise<DownResult[]> {
   return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
+    await removeLeftovers(io, names);
     const base = await observeHost(io);
     const states = await Promise.all(names.map((n) => observeProfile(io, n, base)));
     const plans = names.map((name, i) => {
@@ -105,14 +140,25 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
         throw new OobError('precondition', `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`);
       return { name, ...planDown(name, state, runtimePaths(io.paths, name), { hostPid: io.hostPid }) };
     });
+    for (const p of plans)
+      if (p.lost) {
+        const mac = p.lost.mac;
+        p.left.push(lostLine(p.name, p.lost, await findNicElsewhere(io, (l) => l.mac === mac || l.permaddr === mac, p.name)));
+      }
     const steps = mergePlans(plans.map((p) => p.steps), downRank);
     const failures = await applyBestEffort(io, steps);
-    await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
-    if (failures.length)
-      throw new OobError('rollbackIncomplete', `${names.join(', ')}: ${failures.length} of ${steps.length} step(s) of down failed; the rest was done`, [
-        ...failures.map((f) => `failed: ${stepCommand(f.step)}   (${f.message})`),
+    await removeEmptyRuntimeDirs(io, names);
+    const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));
+    const failed = failures.filter((f) => !f.skipped);
+    if (left.length || failures.length) {
+      const kept = failures.filter((f) => f.step.id?.endsWith(`:${FORGET}`)).map((f) => f.step.id!.slice(0, -FORGET.length - 1));
+      const first = left[0] ?? `${names.join(', ')}: down did not finish: ${failed.length} of ${steps.length} step(s) failed${failures.length > failed.length ? `, ${failures.length - failed.length} not run because they need one of those` : ''}${kept.length ? `; the record of ${kept.join(', ')} is kept until the NIC is back and restored` : ''}`;
+      throw new OobError('rollbackIncomplete', first, [
+        ...left.slice(1),
+        ...failures.map((f) => `${f.skipped ? 'not run' : 'failed'}: ${stepCommand(f.step)}   (${f.message})`),
         'fix the cause and run "oob down" again: it only does what is still left',
       ]);
+    }
     return plans;
   });
 }

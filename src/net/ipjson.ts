@@ -9,7 +9,14 @@ export interface AddrInfo {
   broadcast?: string;
   /** DHCP/SLAAC addresses have a finite lifetime; static ones are "forever". */
   dynamic: boolean;
+  /** Flags `ip addr add` takes back: noprefixroute, nodad, home, mngtmpaddr (absent when none). */
+  flags?: string[];
+  /** A privacy (temporary) address: made by the kernel, never added by hand. */
+  temporary?: boolean;
 }
+
+/** The address flags that `ip addr add` accepts, as `ip -j` names them. */
+export const ADDR_FLAGS = ['noprefixroute', 'nodad', 'home', 'mngtmpaddr'] as const;
 
 export interface Link {
   ifindex: number;
@@ -24,6 +31,8 @@ export interface Link {
   mtu: number;
   alias?: string;
   kind?: string;
+  /** The bridge or bond the link is a port of. */
+  master?: string;
   addrs: AddrInfo[];
 }
 
@@ -44,6 +53,11 @@ export interface Route {
 
 type Json = Record<string, unknown>;
 
+function addrFlags(a: Json): Pick<AddrInfo, 'flags' | 'temporary'> {
+  const flags = ADDR_FLAGS.filter((f) => a[f] === true);
+  return { ...(flags.length ? { flags } : {}), ...(a.temporary === true ? { temporary: true } : {}) };
+}
+
 export function parseLinks(json: string): Link[] {
   const arr = JSON.parse(json || '[]') as Json[];
   return arr.map((l) => {
@@ -58,6 +72,7 @@ export function parseLinks(json: string): Link[] {
         scope: String(a.scope ?? 'global'),
         ...(a.broadcast ? { broadcast: String(a.broadcast) } : {}),
         dynamic: a.dynamic === true || (typeof a.valid_life_time === 'number' && a.valid_life_time !== 4294967295),
+        ...addrFlags(a),
       }));
     return {
       ifindex: Number(l.ifindex),
@@ -71,6 +86,7 @@ export function parseLinks(json: string): Link[] {
       mtu: Number(l.mtu),
       ...(typeof l.ifalias === 'string' && l.ifalias !== '' ? { alias: l.ifalias } : {}),
       ...(linkinfo?.info_kind ? { kind: String(linkinfo.info_kind) } : {}),
+      ...(typeof l.master === 'string' ? { master: l.master } : {}),
       addrs,
     };
   });

@@ -54,12 +54,26 @@ export async function observeHost(io: Io): Promise<HostObservation> {
 /** One profile's side: its namespace (if it exists), its record, its DNS file. */
 export async function observeProfile(io: Io, ns: string, base: HostObservation): Promise<Observation> {
   const paths = runtimePaths(io.paths, ns);
-  const [nsView, record, dnsFile] = await Promise.all([
-    base.namespaces.includes(ns) ? observeNs(io, ns) : Promise.resolve(undefined),
+  const [nsSide, record, dnsFile] = await Promise.all([
+    base.namespaces.includes(ns) ? observeOwnNs(io, ns) : Promise.resolve({}),
     readRecord(paths.recordFile),
     readFileOr(paths.dnsFile, undefined),
   ]);
-  return { ...base, ...(nsView ? { ns: nsView } : {}), ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
+  return { ...base, ...nsSide, ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
+}
+
+/**
+ * The profile's namespace, or why it cannot be read: a /run/netns/NAME that is no namespace (left by
+ * an `ip netns add` killed between creating the file and mounting the namespace on it). Whether
+ * that is oob's to clean, the planner decides from the record.
+ */
+async function observeOwnNs(io: Io, ns: string): Promise<Pick<Observation, 'ns' | 'nsStale'>> {
+  try {
+    return { ns: await observeNs(io, ns) };
+  } catch (e) {
+    if (e instanceof OobError && e.code === 'precondition') return { nsStale: e.message };
+    throw e;
+  }
 }
 
 export async function observe(io: Io, ns: string): Promise<Observation> {

@@ -22,6 +22,8 @@ export interface Observation {
   namespaces: string[];
   /** The profile's namespace, if it exists. */
   ns?: NsView;
+  /** The profile's /run/netns entry exists but is no namespace that can be read: why (one line). */
+  nsStale?: string;
   record?: NicRecord;
   /** Current content of /etc/netns/NAME/resolv.conf, if any. */
   dnsFile?: string;

@@ -1,11 +1,26 @@
 // A plan is a list of steps; each knows how to undo itself. Pure data: printing and applying
 // are elsewhere.
+import { OobError } from '../errors.js';
+
+/**
+ * What every step may carry besides its action: an id, and the ids of the steps it needs. A step
+ * whose needed step failed (or was itself not run) is not run: `down` stops at a failed move-back
+ * instead of applying the NIC's host configuration to whatever link now has its name.
+ */
+interface StepBase {
+  title: string;
+  undo: Step[];
+  id?: string;
+  needs?: string[];
+}
 
 export type Step =
-  | { kind: 'ip'; ns: string | null; args: string[]; title: string; undo: Step[] }
-  | { kind: 'write'; path: string; content: string; mode: number; title: string; undo: Step[] }
-  | { kind: 'remove'; path: string; dir?: boolean; title: string; undo: Step[] }
-  | { kind: 'kill-ns-pids'; ns: string; title: string; undo: Step[] };
+  | (StepBase & { kind: 'ip'; ns: string | null; args: string[] })
+  | (StepBase & { kind: 'write'; path: string; content: string; mode: number })
+  | (StepBase & { kind: 'remove'; path: string; dir?: boolean })
+  | (StepBase & { kind: 'kill-ns-pids'; ns: string })
+  /** A sysctl of a namespace (net.* keys are per network namespace). */
+  | (StepBase & { kind: 'sysctl'; ns: string; key: string; value: string });
 
 export interface UpPlan {
   steps: Step[];
@@ -14,4 +29,17 @@ export interface UpPlan {
   nicName: string;
   addresses: string[];
   gateways: string[];
+}
+
+/** Why a planner refuses, when a caller decides by it (never by the message text). */
+export type RefusalReason = 'nicNotInHost';
+
+/** A planner's refusal: an OobError with a typed reason the engine can act on. */
+export class PlanRefusal extends OobError {
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super('precondition', message);
+  }
 }

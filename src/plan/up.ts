@@ -1,14 +1,14 @@
 // profile + observed host state -> the steps `up` takes, each with its undo. Pure.
 import { OobError } from '../errors.js';
 import { canonicalIp, cidrText, contains, familyOf, parseCidr, type Cidr } from '../net/addr.js';
-import { restorableRoutes, type AddrInfo, type Route } from '../net/ipjson.js';
+import { restorableRoutes, type AddrInfo, type Link, type Route } from '../net/ipjson.js';
 import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, markFor, nicMatches } from '../observe/nic.js';
 import type { Observation } from '../observe/types.js';
 import type { Profile } from '../profile/types.js';
 import type { RuntimePaths } from '../state/layout.js';
 import type { NicRecord } from '../state/record.js';
 import { lockoutReasons } from './guard.js';
-import type { Step, UpPlan } from './types.js';
+import { PlanRefusal, type Step, type UpPlan } from './types.js';
 
 export interface UpOptions {
   force: boolean;
@@ -48,32 +48,95 @@ export function routeArgs(r: Route, dev: string): string[] {
   return a;
 }
 
-export function addrAddArgs(a: { local: string; prefixlen: number; family: 'inet' | 'inet6'; broadcast?: string }, dev: string): string[] {
+export function addrAddArgs(a: { local: string; prefixlen: number; family: 'inet' | 'inet6'; broadcast?: string; flags?: string[] }, dev: string): string[] {
   const args = ['addr', 'add', `${a.local}/${a.prefixlen}`];
   if (a.family === 'inet') args.push('brd', a.broadcast ?? '+');
-  args.push('dev', dev);
+  args.push('dev', dev, ...(a.flags ?? []));
   return args;
 }
 
-/** Steps that put a NIC back in the host as the record says, once it is back there. */
-export function hostRestoreSteps(rec: NicRecord, currentName: string, currentAlias: string | undefined): Step[] {
+/** Addresses a restore puts back by hand: not the kernel's own (link-local, temporary), not a DHCP/SLAAC lease. */
+export const restorableAddrs = (addrs: AddrInfo[]) => addrs.filter((a) => !(a.family === 'inet6' && a.scope === 'link') && !a.temporary && !a.dynamic);
+
+/**
+ * Steps that put a NIC back in the host as the record says, once it is there under its own name.
+ * Against what it has now (`current`: nothing, just back from a namespace): only what is missing,
+ * so a second `down` after a partial one fails on nothing already done. The mark goes last: a NIC
+ * not fully restored still carries it, and the next `down` finds it.
+ * Dynamic and temporary addresses are not re-added (they would come back as permanent): their
+ * DHCP client or the kernel's SLAAC gets them again.
+ */
+export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<Pick<Link, 'alias' | 'addrs' | 'mtu' | 'up' | 'master'>>, hostRoutes: Route[] = []): Step[] {
   const n = rec.nic;
   const steps: Step[] = [];
-  if (currentName !== n.name) steps.push(ip(null, ['link', 'set', 'dev', currentName, 'name', n.name], `rename ${currentName} back to ${n.name}`));
-  if (currentAlias !== n.alias) steps.push(ip(null, ['link', 'set', 'dev', n.name, 'alias', n.alias ?? ''], `restore ${n.name}'s alias`));
-  steps.push(ip(null, ['link', 'set', 'dev', n.name, 'mtu', String(n.mtu)], `restore ${n.name}'s MTU ${n.mtu}`));
-  for (const a of n.addrs.filter((x) => !(x.family === 'inet6' && x.scope === 'link')))
-    steps.push(ip(null, addrAddArgs(a, n.name), `restore address ${addrText(a)} on ${n.name}`));
-  if (n.up) steps.push(ip(null, ['link', 'set', 'dev', n.name, 'up'], `bring ${n.name} up again`));
-  for (const r of n.routes) steps.push(ip(null, routeArgs(r, n.name), `restore route ${r.dst}${r.gateway ? ' via ' + r.gateway : ''}`));
+  if (current.mtu !== n.mtu) steps.push(ip(null, ['link', 'set', 'dev', name, 'mtu', String(n.mtu)], `restore ${name}'s MTU ${n.mtu}`));
+  // a port again (before it comes up: a bond takes no port that is up)
+  if (n.master !== undefined && current.master !== n.master) steps.push(ip(null, ['link', 'set', 'dev', name, 'master', n.master], `make ${name} a port of ${n.master} again`));
+  const has = (a: AddrInfo) => (current.addrs ?? []).some((c) => c.local === a.local && c.prefixlen === a.prefixlen);
+  for (const a of restorableAddrs(n.addrs).filter((x) => !has(x))) steps.push(ip(null, addrAddArgs(a, name), `restore address ${addrText(a)} on ${name}`));
+  if (n.up && !current.up) steps.push(ip(null, ['link', 'set', 'dev', name, 'up'], `bring ${name} up again`));
+  const present = (r: Route) => hostRoutes.some((h) => h.dev === name && h.dst === r.dst && h.table === r.table && h.gateway === r.gateway && h.metric === r.metric);
+  for (const r of n.routes.filter((x) => !present(x))) steps.push(ip(null, routeArgs(r, name), `restore route ${r.dst}${r.gateway ? ' via ' + r.gateway : ''}`));
+  if (current.alias !== n.alias) steps.push(ip(null, ['link', 'set', 'dev', name, 'alias', n.alias ?? ''], `restore ${name}'s alias`));
   return steps;
+}
+
+/** The name oob's mark gives as the NIC's name in the host. */
+const markedName = (ns: string, l: Link) => (isMarkedFor(ns)(l) ? l.alias!.slice(markFor(ns, '').length) : undefined);
+
+/** Does the profile's selector name this NIC (by its host name, its name now, or its MAC)? */
+const selects = (sel: Profile['iface']['nic'], l: Link, hostName: string | undefined) => nicMatches(sel, l) || (sel.kind === 'name' && sel.name === hostName);
+
+/** A name for a NIC on its way back, free in the host and in the namespace (≤ 15 bytes). */
+export function returnName(l: Link, taken: string[]): string {
+  for (let i = 0; ; i++) {
+    const n = `oobret${l.ifindex}${i ? String.fromCharCode(96 + i) : ''}`.slice(0, 15);
+    if (!taken.includes(n)) return n;
+  }
+}
+
+/**
+ * The way back of a NIC that leaves the namespace during `up` (the profile selects another NIC),
+ * each step with its undo: down, a name free in the host, moved out, its own name back, its host
+ * configuration restored. Undone, it goes back into the namespace configured as it was there.
+ */
+function returnNic(ns: string, nic: Link, s: Observation, hostPid: number): Step[] {
+  const rec = s.record;
+  const orig = rec?.nic.name ?? markedName(ns, nic) ?? nic.ifname;
+  const other = s.host.links.find((l) => l.ifname === orig);
+  if (other)
+    throw new OobError('precondition', `${nic.ifname} cannot go back to the host to make room for the profile's new NIC: its name ${orig} is taken there by another link (ifindex ${other.ifindex}): free the name, or run "oob down ${ns}" first`);
+  const tmp = returnName(nic, [...s.host.links, ...(s.ns?.links ?? [])].map((l) => l.ifname));
+  const nsRoutes = (s.ns?.routes ?? []).filter((r) => r.dev === nic.ifname && r.protocol !== 'kernel' && r.table === 'main' && r.type === 'unicast');
+  const reconfigure = [
+    ...(nic.up ? [ip(ns, ['link', 'set', 'dev', nic.ifname, 'up'], `bring ${nic.ifname} up again`)] : []),
+    ...globalAddrs(nic).map((a) => ip(ns, addrAddArgs(a, nic.ifname), `put back address ${addrText(a)}`)),
+    ...nsRoutes.map((r) => ip(ns, routeArgs(r, nic.ifname), `put back route ${r.dst}`)),
+  ];
+  const restore = rec
+    ? hostRestoreSteps(rec, orig, { alias: nic.alias }).map((st) =>
+        st.kind === 'ip' && st.args[3] === orig && st.args[4] === 'mtu' ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'mtu', String(nic.mtu)], `MTU ${nic.mtu} again`)] }
+        : st.kind === 'ip' && st.args[4] === 'alias' ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)] }
+        : st, // addresses, routes, up: gone anyway when the undo moves it back into the namespace
+      )
+    : [ip(null, ['link', 'set', 'dev', orig, 'alias', ''], `unmark ${orig}`, [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)])];
+  return [
+    ip(ns, ['link', 'set', 'dev', nic.ifname, 'down'], `take ${nic.ifname} down to rename it`, reconfigure),
+    ip(ns, ['link', 'set', 'dev', nic.ifname, 'name', tmp], `give ${nic.ifname} the name ${tmp}, free in the host`, [ip(ns, ['link', 'set', 'dev', tmp, 'name', nic.ifname], `rename ${tmp} back to ${nic.ifname}`)]),
+    ip(ns, ['link', 'set', 'dev', tmp, 'netns', String(hostPid)], `move ${nic.ifname} back to the host (as ${tmp})`, [ip(null, ['link', 'set', 'dev', tmp, 'netns', ns], `move ${tmp} into ${ns} again`)]),
+    ip(null, ['link', 'set', 'dev', tmp, 'name', orig], `rename ${tmp} back to ${orig}`, [ip(null, ['link', 'set', 'dev', orig, 'name', tmp], `rename ${orig} to ${tmp} again`)]),
+    ...restore,
+  ];
 }
 
 export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>, o: UpOptions): UpPlan {
   const ns = p.name;
-  const nsExists = s.namespaces.includes(ns);
-  const nsNic = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
-  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (nsNic ? isMarkedFor(ns)(nsNic) : false);
+  const ownRecord = s.record?.profile === ns && s.record.createdNamespace;
+  // /run/netns/NAME that is no namespace: oob's to clean when its record says oob created it
+  if (s.nsStale !== undefined && !ownRecord) throw new OobError('precondition', s.nsStale);
+  const nsExists = s.namespaces.includes(ns) && s.nsStale === undefined;
+  const inNs = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
+  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (inNs ? isMarkedFor(ns)(inNs) : false);
   if (nsExists && !ours)
     throw new OobError('precondition', `a network namespace "${ns}" exists that oob did not create: oob will not take it over; remove it (ip netns del ${ns}) if it is stale, or rename the profile`);
 
@@ -81,6 +144,14 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   const notes: string[] = [];
   let nicName: string;
   let rec: NicRecord | undefined = s.record;
+  // The profile now names another NIC than the one in the namespace: the old one goes back first.
+  const swapped = inNs && !selects(p.iface.nic, inNs, rec?.nic.name ?? markedName(ns, inNs)) ? inNs : undefined;
+  const nsNic = swapped ? undefined : inNs;
+  if (swapped) {
+    steps.push(...returnNic(ns, swapped, s, o.hostPid));
+    notes.push(`${p.file} now selects ${describeNic(p.iface.nic)}: ${swapped.ifname} goes back to the host first`);
+    rec = undefined;
+  }
   let present: AddrInfo[] = [];
   let presentRoutes: Route[] = [];
   let nicUp = false;
@@ -95,7 +166,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     if (!rec) notes.push(`no record of ${nicName}'s host configuration was found in the runtime directory: "oob down" will return it unconfigured`);
   } else {
     const hostNic = s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
-    if (!hostNic) throw new OobError('precondition', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
+    if (!hostNic) throw new PlanRefusal('nicNotInHost', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
     const reasons = lockoutReasons(hostNic, s.host.routes, s.ssh);
     if (reasons.length && !o.force) throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [...reasons.slice(1), 'if this is really the NIC to move (you are on a console), run again with --force']);
     for (const r of reasons) notes.push(`--force: ${r}`);
@@ -113,6 +184,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
           mtu: hostNic.mtu,
           up: hostNic.up,
           ...(hostNic.alias !== undefined ? { alias: hostNic.alias } : {}),
+          ...(hostNic.master !== undefined ? { master: hostNic.master } : {}),
           addrs: hostNic.addrs.filter((a) => !(a.family === 'inet6' && a.scope === 'link')),
           routes: restorableRoutes(s.host.routes, hostNic.ifname),
         },
@@ -127,7 +199,11 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     }
     nicName = rec!.nic.name;
     const recFinal = rec!;
-    steps.push({ kind: 'write', path: paths.recordFile, content: JSON.stringify(recFinal, null, 2) + '\n', mode: 0o600, title: `record ${nicName}'s host configuration`, undo: [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }] });
+    const prevRecord: Step[] = swapped && s.record
+      ? [{ kind: 'write', path: paths.recordFile, content: JSON.stringify(s.record, null, 2) + '\n', mode: 0o600, title: `put back the record of ${s.record.nic.name}`, undo: [] }]
+      : [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }];
+    steps.push({ kind: 'write', path: paths.recordFile, content: JSON.stringify(recFinal, null, 2) + '\n', mode: 0o600, title: `record ${nicName}'s host configuration`, undo: prevRecord });
+    if (s.nsStale !== undefined) steps.push(ip(null, ['netns', 'del', ns], `remove the ${ns} left unmounted by an interrupted "ip netns add"`));
     if (!nsExists) steps.push(ip(null, ['netns', 'add', ns], `create namespace ${ns}`, [ip(null, ['netns', 'del', ns], `delete namespace ${ns}`)]));
     const mark = markFor(ns, recFinal.nic.name);
     if (hostNic.alias !== mark)
@@ -136,7 +212,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
       ip(null, ['link', 'set', 'dev', hostNic.ifname, 'netns', ns], `move ${hostNic.ifname} into ${ns}`, [
         ip(ns, ['link', 'set', 'dev', hostNic.ifname, 'netns', String(o.hostPid)], `move ${hostNic.ifname} back to the host`),
         // name and alias are put back by the undos of the rename and mark steps
-        ...(stranded ? [] : hostRestoreSteps(recFinal, recFinal.nic.name, recFinal.nic.alias)),
+        ...(stranded ? [] : hostRestoreSteps(recFinal, recFinal.nic.name, { alias: recFinal.nic.alias })),
       ]),
     );
     if (hostNic.ifname !== nicName)
@@ -171,17 +247,24 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     const a = { local: c.address, prefixlen: c.prefixlen, family: c.family === 4 ? ('inet' as const) : ('inet6' as const) };
     steps.push(ip(ns, addrAddArgs(a, nicName), `add address ${cidrText(c)}`, [ip(ns, ['addr', 'del', cidrText(c), 'dev', nicName], `remove address ${cidrText(c)}`)]));
   }
-  for (const a of present) {
-    if (want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen)) continue;
+  // The new addresses are in (above) before the old go: and since deleting an IPv4 primary
+  // address deletes its secondaries with it (the new one, when it is in the same subnet) unless
+  // promote_secondaries is set, it is set first. No undo: it is a setting of the NIC in oob's own
+  // namespace, harmless, and the undo of the removal needs it too. It goes with the NIC when the NIC
+  // leaves (a device's IPv4 settings are the namespace's).
+  const removed = present.filter((a) => !want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen));
+  if (removed.some((a) => a.family === 'inet'))
+    steps.push({ kind: 'sysctl', ns, key: `net.ipv4.conf.${nicName}.promote_secondaries`, value: '1', title: `keep ${nicName}'s other IPv4 addresses when its primary one goes`, undo: [] });
+  for (const a of removed)
     steps.push(ip(ns, ['addr', 'del', addrText(a), 'dev', nicName], `remove address ${addrText(a)} (not in the profile)`, [ip(ns, addrAddArgs(a, nicName), `put back address ${addrText(a)}`)]));
-  }
   for (const fam of [4, 6] as const) {
     const gw = gws.find((g) => familyOf(g) === fam);
     const cur = presentRoutes.filter((r) => r.table === 'main' && r.dst === 'default' && r.family === fam && r.type === 'unicast');
     const def = dstArg('default', fam);
     if (gw) {
       const good = cur.find((r) => r.gateway === canonicalIp(gw) && r.dev === nicName);
-      if (good && cur.length === 1) continue;
+      // a removed address may take the route with it in the kernel: then it is set again, whatever was observed
+      if (good && cur.length === 1 && !removed.some((a) => familyOf(a.local) === fam)) continue;
       const prev = cur[0];
       steps.push(ip(ns, ['route', 'replace', def, 'via', gw, 'dev', nicName], `default route via ${gw}`, prev ? [ip(ns, routeArgs(prev, prev.dev ?? nicName), `restore default route via ${prev.gateway}`)] : [ip(ns, ['route', 'del', def, 'via', gw, 'dev', nicName], `remove default route via ${gw}`)]));
       for (const extra of cur.slice(1).filter((r) => r.protocol !== 'ra'))
@@ -194,6 +277,8 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
 
   // DNS: /etc/netns/NAME/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf.
   const dns = dnsContent(p);
+  if (dns !== undefined && s.dnsFile !== undefined && !isOurDnsFile(s.dnsFile))
+    throw new OobError('precondition', `${paths.dnsFile} exists and oob did not write it: oob will not overwrite an admin's file; remove [dns] from ${p.file} to keep that file, or move the file away`);
   if (dns !== undefined && dns !== s.dnsFile) {
     const undo: Step[] = s.dnsFile !== undefined
       ? [{ kind: 'write', path: paths.dnsFile, content: s.dnsFile, mode: 0o644, title: 'restore the previous resolv.conf', undo: [] }]

@@ -16,6 +16,8 @@ export interface NicRecord {
     mtu: number;
     up: boolean;
     alias?: string;
+    /** The bridge or bond it was a port of: it is made one again on the way back. */
+    master?: string;
     addrs: AddrInfo[];
     routes: Route[];
   };

@@ -17,8 +17,20 @@ export interface Paths {
   netnsRunDir: string;
 }
 
+/** The file effects of a change (apply's write and remove steps): a test Io can fail them. */
+export interface FileEffects {
+  /** Write atomically (temp file, fsync, rename), creating the directory. */
+  write(file: string, data: string, mode: number): Promise<void>;
+  /** rm -f. */
+  remove(file: string): Promise<void>;
+  /** rmdir, if it exists and is empty. */
+  removeDirIfEmpty(dir: string): Promise<void>;
+}
+
 export interface Io {
   run: Runner;
+  /** File effects; the real ones (sys/files.ts realFiles) when absent. */
+  fs?: FileEffects;
   log: Logger;
   paths: Paths;
   /** The pid whose network namespace is "the host" (the namespace oob itself runs in). */

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { ipFailingAtLine, oobVia, readOnlyDir } from './faults.js';
 import { ask, isRoot, Lab, linkFacts, listen, must, routeFacts, sh, snapshot, type Result } from './lab.js';
 
 const PORT = 7007;
@@ -112,6 +113,15 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
 
   describe('rollback: a failure at any step leaves the host as it was', () => {
     const STEPS = 9; // record, netns add, mark, move, lo up, link up, addr, route, dns
+    /** `up` with step k failing for real: the record's directory or /etc read-only (steps 1, 9: a private mount namespace), or the (k-1)-th ip line refused. */
+    async function failUpAtStep(k: number) {
+      if (k === 1) {
+        await fsp.mkdir(path.dirname(recordFile()), { recursive: true });
+        return oobVia(lab, readOnlyDir(path.dirname(recordFile())), ['up', lab.profile]);
+      }
+      if (k === STEPS) return oobVia(lab, readOnlyDir('/etc'), ['up', lab.profile]);
+      return lab.oob(['up', lab.profile], { PATH: `${await ipFailingAtLine(lab, k - 1)}:${process.env.PATH}` });
+    }
     it(`the plan has ${STEPS} steps`, async () => {
       await configureHostNic();
       await lab.writeProfile(lab.seedProfile());
@@ -123,13 +133,16 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
         await configureHostNic();
         await lab.writeProfile(lab.seedProfile());
         const before = await hostFacts();
-        const r = await lab.oob(['up', lab.profile], { OOB_TEST_FAIL_STEP: String(k) });
+        const r = await failUpAtStep(k);
         expect(r.code, r.stderr).to.equal(10);
         expect(oneClearLine(r)).to.match(/failed .*rolled back the \d+ step\(s\) already done: the system is as before/);
+        expect(oneClearLine(r), `the step failed for the reason made for it: ${r.stderr}`).to.match(k === 1 ? /read-only file system/i : k === STEPS ? /read-only file system|no such file or directory, mkdir '\/etc\/netns/i : /oob-fault-injected/);
         expect(await hostFacts()).to.deep.equal(before);
         expect(await lab.namespaces()).to.have.members([lab.host, lab.router]);
         expect(await exists(recordFile())).to.equal(false);
         expect(await exists(`/etc/netns/${lab.profile}`)).to.equal(false);
+        // the runtime directory too, unless the test made it (step 1: to make it read-only)
+        if (k > 1) expect(await exists(path.dirname(recordFile())), 'no empty runtime directory left').to.equal(false);
       });
     }
   });

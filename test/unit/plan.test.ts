@@ -71,6 +71,8 @@ describe('plan/up', () => {
     s.ns!.routes[0]!.gateway = '10.20.30.254';
     expect(cmds(s)).to.deep.equal([
       'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens19',
+      // 10.20.30.99 is the primary: without this, deleting it deletes 10.20.30.1 too
+      'ip netns exec mgmt sysctl -q -w net.ipv4.conf.ens19.promote_secondaries=1',
       'ip -n mgmt addr del 10.20.30.99/24 dev ens19',
       'ip -n mgmt route replace 0.0.0.0/0 via 10.20.30.20 dev ens19',
     ]);
@@ -142,15 +144,22 @@ describe('plan/guard: the lock-out guard', () => {
 });
 
 describe('plan/down', () => {
-  it('kills what runs inside, returns the NIC to the host pid, restores it, deletes namespace, DNS file and record', () => {
+  it('kills what runs inside, returns the NIC to the host pid under a name free there, renames and restores it, deletes namespace, DNS file and record', () => {
     const s = applied();
     const c = planDown('mgmt', s, paths, { hostPid: 4242 }).steps.map(stepCommand);
-    expect(c[0]).to.match(/^kill/);
-    expect(c[1]).to.equal('ip -n mgmt link set dev ens19 netns 4242');
-    expect(c).to.include('ip netns del mgmt');
-    expect(c).to.include('rm -f /etc/netns/mgmt/resolv.conf');
-    expect(c[c.length - 1]).to.equal('rm -f /run/oob/mgmt/nic.json');
-    expect(c.indexOf('ip netns del mgmt')).to.be.greaterThan(c.indexOf('ip -n mgmt link set dev ens19 netns 4242'));
+    expect(c).to.deep.equal([
+      'kill $(ip netns pids mgmt)  (SIGTERM, then SIGKILL after 5 s)',
+      'ip -n mgmt link set dev ens19 down',
+      'ip -n mgmt link set dev ens19 name oobret2',
+      'ip -n mgmt link set dev oobret2 netns 4242',
+      'ip link set dev oobret2 name ens19',
+      'ip link set dev ens19 mtu 1500',
+      'ip link set dev ens19 alias ""',
+      'ip netns del mgmt',
+      'rm -f /etc/netns/mgmt/resolv.conf',
+      'rmdir /etc/netns/mgmt (if empty)',
+      'rm -f /run/oob/mgmt/nic.json',
+    ]);
   });
   it('plans nothing when nothing is there', () => {
     expect(planDown('mgmt', host(), paths, { hostPid: 1 }).steps).to.deep.equal([]);
