@@ -96,7 +96,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   } else {
     const hostNic = s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
     if (!hostNic) throw new OobError('precondition', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
-    const reasons = lockoutReasons(hostNic, s.host.routes, s.ssh);
+    const reasons = lockoutReasons(hostNic, s.host, s.ssh);
     if (reasons.length && !o.force) throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [...reasons.slice(1), 'if this is really the NIC to move (you are on a console), run again with --force']);
     for (const r of reasons) notes.push(`--force: ${r}`);
 

@@ -93,7 +93,7 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     ctx.mac = nic.permaddr ?? nic.mac;
     ctx.nicName = inHost ? inHost.ifname : (state.record?.nic.name ?? nic.ifname);
     if (inHost && !o.force) {
-      const reasons = lockoutReasons(inHost, base.host.routes, base.ssh);
+      const reasons = lockoutReasons(inHost, base.host, base.ssh);
       if (reasons.length) throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [...reasons.slice(1), 'nothing was written; if this is really the NIC to move (you are on a console), run again with --force']);
     }
     if (!profile.iface.addresses.length) {
