@@ -52,7 +52,7 @@ const rulesOf = (rules: Rule[] | undefined, fam: 4 | 6) => {
   return mine.length ? mine : defaultRules(fam);
 };
 const ruleText = (r: Rule) =>
-  `rule ${r.priority}: ${r.not ? 'not ' : ''}from ${r.src ?? 'all'}${r.dst ? ` to ${r.dst}` : ''}${r.iif ? ` iif ${r.iif}` : ''}${r.oif ? ` oif ${r.oif}` : ''}${r.fwmark !== undefined ? ` fwmark ${r.fwmark}` : ''}${r.uid ? ` uidrange ${r.uid.join('-')}` : ''} lookup ${r.table}`;
+  `rule ${r.priority}: ${r.not ? 'not ' : ''}from ${r.src ?? 'all'}${r.dst ? ` to ${r.dst}` : ''}${r.iif ? ` iif ${r.iif}` : ''}${r.oif ? ` oif ${r.oif}` : ''}${r.fwmark !== undefined ? ` fwmark ${r.fwmark}` : ''}${r.uid ? ` uidrange ${r.uid.join('-')}` : ''}${r.ipproto ? ` ipproto ${r.ipproto}` : ''}${r.sport ? ` sport ${r.sport.join('-')}` : ''}${r.dport ? ` dport ${r.dport.join('-')}` : ''} lookup ${r.table}`;
 
 /** The route a table gives `ip` (longest prefix, then lowest metric), any type; ignoring prefixes of `suppress` bits or fewer. */
 function lookupIn(routes: Route[], table: string, ip: string, suppress?: number): Route | undefined {
@@ -100,7 +100,8 @@ export function resolveRoute(view: Pick<NsView, 'routes' | 'rules'>, f: Flow): {
     if (!selects(r, f)) continue;
     if (r.action === 'nop') continue;
     if (r.action === 'goto') {
-      const to = rules.findIndex((x) => x.priority >= r.goto!);
+      const to = rules.findIndex((x) => x.priority === r.goto); // none: the kernel skips the goto
+      if (to < 0) continue;
       if (to <= i) return undefined;
       i = to - 1;
       jumps++;
@@ -154,7 +155,17 @@ export function lockoutReasons(nic: Link, host: GuardView | Route[], ssh?: SshSe
     // whose table has a default route decides the host's way out; rules before it that select part
     // of the host's traffic (from one of its addresses, a mark, a user...) send that part by their
     // table's default.
-    for (const r of rulesOf(view.rules, fam)) {
+    const rules = rulesOf(view.rules, fam);
+    for (let i = 0, jumps = 0; i < rules.length && jumps < 256; i++) {
+      const r = rules[i]!;
+      if (r.action === 'goto' && catchesAll(r)) {
+        const to = rules.findIndex((x) => x.priority === r.goto); // none: the kernel skips the goto
+        if (to < 0) continue;
+        if (to <= i) break;
+        i = to - 1;
+        jumps++;
+        continue;
+      }
       if (r.action !== 'lookup' || r.table === undefined) {
         if (catchesAll(r) && r.action !== 'nop' && r.action !== 'goto') break; // blackhole & co.: no way out further down
         continue;
