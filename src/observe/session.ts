@@ -2,7 +2,7 @@
 // drops it (and oob's own hint says "try sudo"). The process tree is the truth: walk from this
 // process up the parent chain to the first sshd that holds an established TCP socket, and read
 // that socket's addresses from /proc/PID/net/tcp{,6}. Reads /proc only; the parsers are pure.
-import { promises as fsp } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import { familyOf, fromBigInt, plainIp } from '../net/addr.js';
 import type { SshSession } from './types.js';
@@ -64,15 +64,24 @@ export function establishedRows(text: string, littleEndian: boolean): TcpConnect
   return out;
 }
 
-const read = (f: string) => fsp.readFile(f, 'utf8').catch(() => undefined);
-const link = (f: string) => fsp.readlink(f).catch(() => undefined);
+// Synchronous on purpose: a few small /proc files, each read in microseconds, where the promise
+// API costs about a millisecond per file (open, stat, read, close on the thread pool).
+const attempt = <T>(f: () => T): T | undefined => {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+};
+const read = (f: string) => attempt(() => readFileSync(f, 'utf8'));
+const link = (f: string) => attempt(() => readlinkSync(f));
 
 /** The socket inodes a process holds, lowest descriptor first. */
-async function socketInodes(proc: string, pid: number): Promise<string[]> {
-  const fds = (await fsp.readdir(`${proc}/${pid}/fd`).catch(() => [] as string[])).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
+function socketInodes(proc: string, pid: number): string[] {
+  const fds = (attempt(() => readdirSync(`${proc}/${pid}/fd`)) ?? []).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
   const out: string[] = [];
   for (const fd of fds) {
-    const m = /^socket:\[(\d+)\]$/.exec((await link(`${proc}/${pid}/fd/${fd}`)) ?? '');
+    const m = /^socket:\[(\d+)\]$/.exec(link(`${proc}/${pid}/fd/${fd}`) ?? '');
     if (m) out.push(m[1]!);
   }
   return out;
@@ -89,15 +98,15 @@ export async function sessionFromProcessTree(opts: { pid?: number; proc?: string
   const le = opts.littleEndian ?? os.endianness() === 'LE';
   let pid = start;
   for (let hops = 0; hops < 64 && pid > 1; hops++) {
-    const st = parseProcStat((await read(`${proc}/${pid}/stat`)) ?? '');
+    const st = parseProcStat(read(`${proc}/${pid}/stat`) ?? '');
     if (!st) return undefined;
     if (isSshServer(st.comm)) {
-      const inodes = await socketInodes(proc, pid);
+      const inodes = socketInodes(proc, pid);
       if (inodes.length) {
-        const rows = [...establishedRows((await read(`${proc}/${pid}/net/tcp`)) ?? '', le), ...establishedRows((await read(`${proc}/${pid}/net/tcp6`)) ?? '', le)];
+        const rows = [...establishedRows(read(`${proc}/${pid}/net/tcp`) ?? '', le), ...establishedRows(read(`${proc}/${pid}/net/tcp6`) ?? '', le)];
         const conn = inodes.map((i) => rows.find((r) => r.inode === i)).find((r) => r !== undefined);
         if (conn) {
-          const [mine, theirs] = await Promise.all([link(`${proc}/${start}/ns/net`), link(`${proc}/${pid}/ns/net`)]);
+          const [mine, theirs] = [link(`${proc}/${start}/ns/net`), link(`${proc}/${pid}/ns/net`)];
           const session: SshSession = { local: conn.local, localPort: conn.localPort, client: conn.remote, clientPort: conn.remotePort, found: { by: 'sshd', pid } };
           return { session, sameNetns: mine !== undefined && mine === theirs };
         }
