@@ -111,6 +111,33 @@ describe('integration: the lock-out guard sees every way in', function () {
     });
   });
 
+  it('reads the session of a dual-stack server from its tcp6 row (::ffff:10.99.0.5) as IPv4', async () => {
+    // A server named sshd (comm is the name it was started by) listening on [::]:2222, dual-stack,
+    // that runs oob for each connection: an IPv4 client shows in /proc/net/tcp6 as IPv4-mapped.
+    const fake = path.join(lab.dir, 'sshd');
+    await fsp.symlink(process.execPath, fake);
+    const code = `const net=require('net'),{spawn}=require('child_process');const [cli,pd,rd,name]=process.argv.slice(1);
+      net.createServer((c)=>{const env={...process.env,OOB_PROFILE_DIR:pd,OOB_RUNTIME_DIR:rd};delete env.SSH_CONNECTION;
+        const p=spawn(process.execPath,[cli,'up',name],{env,stdio:['ignore','pipe','pipe']});let out='';
+        p.stdout.on('data',(d)=>out+=d);p.stderr.on('data',(d)=>out+=d);p.on('close',(code)=>c.end(JSON.stringify({code,out})));
+      }).listen(2222,'::',()=>console.log('listening'));`;
+    // (nsenter execs the server: server.pid is the "sshd" that oob must name)
+    const server = spawn('nsenter', [`--net=/run/netns/${lab.host}`, '--', fake, '-e', code, CLI, lab.profileDir, lab.runtimeDir, lab.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.stdout!.once('data', () => resolve());
+        server.once('exit', (c) => reject(new Error(`the dual-stack server exited (${c})`)));
+      });
+      const before = await hostState();
+      const client = `const s=require('net').connect(2222,'10.99.0.5');let b='';s.setTimeout(60000,()=>{process.stdout.write('TIMEOUT');process.exit(0)});s.on('data',(d)=>b+=d);s.on('end',()=>process.stdout.write(b));s.on('error',(e)=>process.stdout.write(e.code))`;
+      const got = (await sh(['nsenter', `--net=/run/netns/${lab.router}`, '--', process.execPath, '-e', client])).stdout;
+      const r = JSON.parse(got) as { code: number; out: string };
+      await refused({ code: r.code, stdout: '', stderr: r.out }, before, new RegExp(`${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(sshd pid ${server.pid}, from 10\\.99\\.0\\.9 port \\d+\\)`));
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
   it('OOB_FORCE=1 (a profile enabled with --force) overrides the guard, and the supervisor logs each reason it overrode', async () => {
     await lab.inHost(['ip', 'route', 'add', 'default', 'via', '10.99.0.9', 'dev', lab.nic]);
     const start = await lab.oob(['start', lab.profile], { OOB_FORCE: '1' });
