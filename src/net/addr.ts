@@ -67,6 +67,15 @@ export function canonicalIp(ip: string): string {
   return fromBigInt(toBigInt(ip), fam);
 }
 
+/** An IPv4-mapped IPv6 address (::ffff:10.0.0.1, as a dual-stack socket shows an IPv4 peer) as the
+ *  IPv4 address it stands for; any other address canonicalised. Compare addresses of sockets with this. */
+export function plainIp(ip: string): string {
+  const c = canonicalIp(ip);
+  if (familyOf(c) !== 6) return c;
+  const n = toBigInt(c);
+  return n >> 32n === 0xffffn ? fromBigInt(n & 0xffffffffn, 4) : c;
+}
+
 export function cidrText(c: Cidr): string {
   return `${c.address}/${c.prefixlen}`;
 }

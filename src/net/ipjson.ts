@@ -31,8 +31,10 @@ export interface Link {
   mtu: number;
   alias?: string;
   kind?: string;
-  /** The bridge or bond the link is a port of. */
+  /** The bridge, bond, team or VRF this link is a port of (ip's "master"). */
   master?: string;
+  /** ip's "link", when in the same namespace: a VLAN's or macvlan's lower device (a veth's peer). */
+  parent?: string;
   addrs: AddrInfo[];
 }
 
@@ -87,6 +89,7 @@ export function parseLinks(json: string): Link[] {
       ...(typeof l.ifalias === 'string' && l.ifalias !== '' ? { alias: l.ifalias } : {}),
       ...(linkinfo?.info_kind ? { kind: String(linkinfo.info_kind) } : {}),
       ...(typeof l.master === 'string' ? { master: l.master } : {}),
+      ...(typeof l.link === 'string' ? { parent: l.link } : {}),
       addrs,
     };
   });
@@ -110,6 +113,76 @@ export function parseRoutes(json: string): Route[] {
       ...(typeof r.metric === 'number' ? { metric: r.metric } : {}),
       ...(r.prefsrc ? { prefsrc: String(r.prefsrc) } : {}),
       family,
+    };
+  });
+}
+
+/** A policy routing rule (`ip -j rule show`). Absent selectors match everything. */
+export interface Rule {
+  priority: number;
+  family: 4 | 6;
+  /** `not`: the selectors are inverted. */
+  not: boolean;
+  /** Source and destination prefixes ("10.0.0.0/8"), absent for "all". */
+  src?: string;
+  dst?: string;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  fwmask?: number;
+  uid?: [number, number];
+  ipproto?: string;
+  sport?: [number, number];
+  dport?: [number, number];
+  tos?: number;
+  l3mdev: boolean;
+  /** What a matching packet gets: a table lookup, a jump, nothing, or an error. */
+  action: 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit';
+  /** The table of a lookup, named as ip names it ("main", "100"). */
+  table?: string;
+  /** The priority a goto jumps to. */
+  goto?: number;
+  /** Routes with a prefix this short or shorter are ignored in the lookup (wg-quick's `suppress_prefixlength 0`). */
+  suppressPrefixlen?: number;
+}
+
+const prefixOf = (addr: unknown, len: unknown, family: 4 | 6): string | undefined => {
+  if (typeof addr !== 'string' || addr === 'all') return undefined;
+  const n = typeof len === 'number' ? len : family === 4 ? 32 : 128;
+  return n === 0 ? undefined : `${canonicalIp(addr)}/${n}`;
+};
+const rangeOf = (r: Json, key: string): [number, number] | undefined =>
+  typeof r[key] === 'number' ? [r[key] as number, r[key] as number] : typeof r[`${key}_start`] === 'number' ? [r[`${key}_start`] as number, Number(r[`${key}_end`])] : undefined;
+
+/** `ip -j rule show` prints one family (IPv4 unless `ip -6`): say which. */
+export function parseRules(json: string, family: 4 | 6): Rule[] {
+  const arr = JSON.parse(json || '[]') as Json[];
+  return arr.map((r) => {
+    const src = prefixOf(r.src, r.srclen, family);
+    const dst = prefixOf(r.dst, r.dstlen, family);
+    const uid = typeof r.uid_start === 'number' ? ([r.uid_start, Number(r.uid_end)] as [number, number]) : undefined;
+    const sport = rangeOf(r, 'sport');
+    const dport = rangeOf(r, 'dport');
+    const action: Rule['action'] = typeof r.goto === 'number' ? 'goto' : 'nop' in r ? 'nop' : r.action === 'blackhole' || r.action === 'unreachable' || r.action === 'prohibit' ? r.action : 'lookup';
+    return {
+      priority: Number(r.priority ?? 0),
+      family,
+      not: 'not' in r,
+      ...(src ? { src } : {}),
+      ...(dst ? { dst } : {}),
+      ...(typeof r.iif === 'string' ? { iif: r.iif } : {}),
+      ...(typeof r.oif === 'string' ? { oif: r.oif } : {}),
+      ...(r.fwmark !== undefined ? { fwmark: Number(r.fwmark), fwmask: r.fwmask !== undefined ? Number(r.fwmask) : 0xffffffff } : {}),
+      ...(uid ? { uid } : {}),
+      ...(typeof r.ipproto === 'string' ? { ipproto: r.ipproto } : {}),
+      ...(sport ? { sport } : {}),
+      ...(dport ? { dport } : {}),
+      ...(r.tos !== undefined && Number(r.tos) !== 0 ? { tos: Number(r.tos) } : {}),
+      l3mdev: 'l3mdev' in r,
+      action,
+      ...(action === 'lookup' && r.table !== undefined ? { table: String(r.table) } : {}),
+      ...(action === 'goto' ? { goto: Number(r.goto) } : {}),
+      ...(typeof r.suppress_prefixlen === 'number' ? { suppressPrefixlen: r.suppress_prefixlen } : {}),
     };
   });
 }

@@ -2,8 +2,7 @@
 // (one `ip -j -batch` process per namespace, run side by side), the record and the DNS file.
 import { promises as fsp } from 'node:fs';
 import { OobError } from '../errors.js';
-import { canonicalIp, familyOf } from '../net/addr.js';
-import { parseLinks, parseNeigh, parseRoutes, splitBatchJson, type Link, type NsFull } from '../net/ipjson.js';
+import { parseLinks, parseNeigh, parseRoutes, parseRules, splitBatchJson, type Link, type NsFull } from '../net/ipjson.js';
 import { runtimePaths } from '../state/layout.js';
 import { readRecord } from '../state/record.js';
 import { readFileOr } from '../sys/files.js';
@@ -11,7 +10,11 @@ import type { Io } from '../sys/io.js';
 import { CommandError, firstLine } from '../sys/run.js';
 import { sharedNics } from './nic.js';
 import type { Profile } from '../profile/types.js';
-import type { HostObservation, NsView, Observation, SshSession } from './types.js';
+import { withIpv6Rules } from './rules.js';
+import { observeSession } from './session.js';
+import type { HostObservation, NsView, Observation } from './types.js';
+
+export { parseSshConnection } from './session.js';
 
 /** A namespace's links (with addresses) and routes, and with `neigh` its neighbours too: one `ip -batch` process. */
 export async function observeNs(io: Io, ns: string | null): Promise<NsView>;
@@ -20,14 +23,17 @@ export async function observeNs(io: Io, ns: string | null, opts: { neigh?: boole
   const argv = ['ip', ...(ns ? ['-n', ns] : []), '-j', '-d', '-batch', '-'];
   let out: string;
   try {
-    out = (await io.run(argv, { input: `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}` })).stdout;
+    // the host's policy rules too (IPv4: a batch reads one family), for the lock-out guard
+    out = (await io.run(argv, { input: `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}${ns === null ? 'rule show\n' : ''}` })).stdout;
   } catch (e) {
     if (e instanceof CommandError)
       throw new OobError('precondition', `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(e.result.stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`);
     throw e;
   }
-  const [links, routes, neigh] = splitBatchJson(out);
-  const view = { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]') };
+  const parts = splitBatchJson(out);
+  if (!opts.neigh) parts.splice(2, 0, '[]'); // no neigh show: the rules come third
+  const [links, routes, neigh, rules] = parts;
+  const view: NsView = { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]'), ...(ns === null ? { rules: parseRules(rules ?? '[]', 4) } : {}) };
   return opts.neigh ? { ...view, neigh: parseNeigh(neigh ?? '[]') } : view;
 }
 
@@ -39,15 +45,8 @@ export async function listNamespaces(io: Io): Promise<string[]> {
   }
 }
 
-export function parseSshConnection(v: string | undefined): SshSession | undefined {
-  const parts = (v ?? '').trim().split(/\s+/);
-  if (parts.length !== 4 || !familyOf(parts[0]!) || !familyOf(parts[2]!)) return undefined;
-  return { client: canonicalIp(parts[0]!), local: canonicalIp(parts[2]!) };
-}
-
 export async function observeHost(io: Io): Promise<HostObservation> {
-  const [namespaces, host, hostNetns] = await Promise.all([listNamespaces(io), observeNs(io, null), fsp.readlink('/proc/self/ns/net').catch(() => 'unknown')]);
-  const ssh = parseSshConnection(io.env.SSH_CONNECTION);
+  const [namespaces, host, hostNetns, ssh] = await Promise.all([listNamespaces(io), observeNs(io, null).then((h) => withIpv6Rules(io, h)), fsp.readlink('/proc/self/ns/net').catch(() => 'unknown'), observeSession(io.env)]);
   return { host, hostNetns, namespaces, ...(ssh ? { ssh } : {}) };
 }
 

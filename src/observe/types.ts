@@ -1,17 +1,23 @@
 // What oob reads from the host before it plans: the types. Pure data.
-import type { Link, Route } from '../net/ipjson.js';
+import type { Link, Route, Rule } from '../net/ipjson.js';
 import type { NicRecord } from '../state/record.js';
 
 /** A namespace's links (with their addresses) and routes of every table. */
 export interface NsView {
   links: Link[];
   routes: Route[];
+  /** Policy routing rules, both families (read for the host only; absent: the kernel's defaults). */
+  rules?: Rule[];
 }
 
-/** The caller's SSH session: its local address on this host and its client's address. */
+/** The caller's SSH session: its local address on this host and its client's address (IPv4-mapped ones as IPv4). */
 export interface SshSession {
   local: string;
   client: string;
+  localPort?: number;
+  clientPort?: number;
+  /** How it was found: sshd's socket, from the process tree (pid of that sshd), or SSH_CONNECTION. */
+  found?: { by: 'sshd'; pid: number } | { by: 'SSH_CONNECTION' };
 }
 
 /** Everything a planner needs to know about the host and one profile's namespace. */
@@ -27,7 +33,7 @@ export interface Observation {
   record?: NicRecord;
   /** Current content of /etc/netns/NAME/resolv.conf, if any. */
   dnsFile?: string;
-  /** From SSH_CONNECTION: the local address of the caller's SSH session and its client. */
+  /** The caller's SSH session: found from the process tree (sudo drops SSH_CONNECTION), else SSH_CONNECTION. */
   ssh?: SshSession;
 }
 

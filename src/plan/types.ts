@@ -26,6 +26,8 @@ export interface UpPlan {
   steps: Step[];
   /** Things a person should know (adopted addresses, kept namespace...). */
   notes: string[];
+  /** The lock-out guard's reasons that force overrode (logged by whoever forced it: OOB_FORCE is never silent). */
+  overridden?: string[];
   nicName: string;
   addresses: string[];
   gateways: string[];

@@ -142,6 +142,7 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
 
   const steps: Step[] = [];
   const notes: string[] = [];
+  const overridden: string[] = []; // lock-out reasons that force overrode: the caller logs them
   let nicName: string;
   let rec: NicRecord | undefined = s.record;
   // The profile now names another NIC than the one in the namespace: the old one goes back first.
@@ -167,9 +168,9 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   } else {
     const hostNic = s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
     if (!hostNic) throw new PlanRefusal('nicNotInHost', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
-    const reasons = lockoutReasons(hostNic, s.host.routes, s.ssh);
+    const reasons = lockoutReasons(hostNic, s.host, s.ssh);
     if (reasons.length && !o.force) throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [...reasons.slice(1), 'if this is really the NIC to move (you are on a console), run again with --force']);
-    for (const r of reasons) notes.push(`--force: ${r}`);
+    for (const r of reasons) notes.push(`--force: ${r}`), overridden.push(r);
 
     const stranded = rec && isMarkedFor(ns)(hostNic); // came back from a namespace deleted behind oob's back
     if (!stranded) {
@@ -288,5 +289,5 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     steps.push({ kind: 'remove', path: paths.dnsFile, title: `remove ${paths.dnsFile} (no [dns] in the profile)`, undo: [{ kind: 'write', path: paths.dnsFile, content: s.dnsFile!, mode: 0o644, title: 'restore resolv.conf', undo: [] }] });
   }
 
-  return { steps, notes, nicName, addresses: want.map(cidrText), gateways: gws };
+  return { steps, notes, overridden, nicName, addresses: want.map(cidrText), gateways: gws };
 }

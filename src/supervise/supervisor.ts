@@ -97,6 +97,7 @@ class Supervisor {
     this.send({ STATUS: `${this.name}: bringing the network up` });
     try {
       const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' });
+      this.logForced(up.overridden);
       this.log(up.steps.length ? `network up: ${up.nicName} in namespace ${this.name}, ${up.addresses.join(', ')}` : `network already up: ${up.nicName}, ${up.addresses.join(', ')}`);
     } catch (e) {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
@@ -203,6 +204,11 @@ class Supervisor {
     return this.writing;
   }
 
+  /** OOB_FORCE=1 (the drop-in of a profile enabled with --force) overrides the lock-out guard, never silently. */
+  private logForced(reasons: string[] | undefined): void {
+    for (const r of reasons ?? []) this.log(`warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${r}`);
+  }
+
   private async reload(): Promise<void> {
     if (this.shuttingDown) return;
     this.log('SIGHUP: re-reading the profile');
@@ -217,7 +223,7 @@ class Supervisor {
     }
     this.send({ RELOADING: '1' });
     try {
-      await upProfile(this.io, next, { force: this.io.env.OOB_FORCE === '1' });
+      this.logForced((await upProfile(this.io, next, { force: this.io.env.OOB_FORCE === '1' })).overridden);
     } catch (e) {
       this.log(`reload: the network change failed (${(e as Error).message}); the running set is kept`);
       this.send({ READY: '1', STATUS: this.lastStatus });

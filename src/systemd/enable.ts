@@ -102,9 +102,10 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     if (!nic) throw new OobError('precondition', `${describeNic(profile.iface.nic)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`);
     ctx.mac = nic.permaddr ?? nic.mac;
     ctx.nicName = inHost ? inHost.ifname : (state.record?.nic.name ?? nic.ifname);
-    if (inHost && !o.force) {
-      const reasons = lockoutReasons(inHost, base.host.routes, base.ssh);
-      if (reasons.length) throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [...reasons.slice(1), 'nothing was written; if this is really the NIC to move (you are on a console), run again with --force']);
+    if (inHost) {
+      const reasons = lockoutReasons(inHost, base.host, base.ssh);
+      for (const r of o.force ? reasons : []) notes.push(`--force, recorded as OOB_FORCE=1 in the drop-in (every start overrides the lock-out guard, and logs it): ${r}`);
+      if (reasons.length && !o.force) throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [...reasons.slice(1), 'nothing was written; if this is really the NIC to move (you are on a console), run again with --force']);
     }
     if (!profile.iface.addresses.length) {
       // At boot the unit runs before the network managers, when the NIC has no address yet to

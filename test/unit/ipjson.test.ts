@@ -22,7 +22,7 @@ describe('net/ipjson (real ip -j output)', () => {
     expect(keep).to.have.members(['default via 10.20.30.20 4', '172.16.99.0/24 via 10.20.30.30 4', 'default via 2001:db8:30::20 6']);
   });
   it('reads SSH_CONNECTION', () => {
-    expect(parseSshConnection('203.0.113.7 51515 192.0.2.2 22')).to.deep.equal({ client: '203.0.113.7', local: '192.0.2.2' });
+    expect(parseSshConnection('203.0.113.7 51515 192.0.2.2 22')).to.deep.equal({ client: '203.0.113.7', local: '192.0.2.2', clientPort: 51515, localPort: 22, found: { by: 'SSH_CONNECTION' } });
     expect(parseSshConnection('garbage')).to.equal(undefined);
   });
 });
