@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalIp, contains, isNetworkOrBroadcast, networkOf, overlaps, parseCidr, type Cidr } from '../../src/net/addr.js';
+import { canonicalIp, contains, isNetworkOrBroadcast, networkOf, overlaps, parseCidr, type Cidr } from '../../../src/net/addr.js';
 
 const c = (t: string) => parseCidr(t) as Cidr;
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { addressKind, createNotifier, formatFields, watchdogInterval } from '../../src/supervise/notify.js';
-import { notifyReceiver } from '../helpers/notify-receiver.js';
+import { addressKind, createNotifier, formatFields, watchdogInterval } from '../../../src/supervise/notify.js';
+import { notifyReceiver } from '../../helpers/notify-receiver.js';
 
 describe('notify: the sd_notify protocol', () => {
   it('formats fields and reads the environment', () => {

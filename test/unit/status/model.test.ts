@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { Raw, RawProfile } from '../../src/status/collect.js';
-import { doctor } from '../../src/status/doctor.js';
-import { formatStatus } from '../../src/status/format.js';
-import { summarize } from '../../src/status/model.js';
-import { link, profile, route, v4 } from './helpers.js';
+import type { Raw, RawProfile } from '../../../src/status/collect.js';
+import { doctor } from '../../../src/status/doctor.js';
+import { formatStatus } from '../../../src/status/format.js';
+import { summarize } from '../../../src/status/model.js';
+import { link, profile, route, v4 } from '../helpers.js';
 
 const P = profile('[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n[service.sshd]\nexec = /usr/sbin/sshd -D\nready = tcp:22\n');
 const AT = '2026-11-22T12:00:00.000Z';

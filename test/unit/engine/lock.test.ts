@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { acquireLock } from '../../src/engine/lock.js';
-import { OobError } from '../../src/errors.js';
+import { acquireLock } from '../../../src/engine/lock.js';
+import { OobError } from '../../../src/errors.js';
 
 describe('lock', () => {
   const dir = `/tmp/oob-lock-test-${process.pid}`;
