@@ -39,6 +39,9 @@ describe('integration: persistence with a real systemd booted in a container', f
   };
 
   it('oob enable --nic host0 --address --gateway: writes the unit and its drop-in, starts it, host0 moves into mgmt and sshd answers', async () => {
+    // read before enable: once host0 is in mgmt, /sys/class/net/host0 is gone from the container's host
+    const mac = (await ct.mustExec(['cat', '/sys/class/net/host0/address'])).trim();
+    expect(mac).to.match(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
     const r = await ct.oob(['enable', 'mgmt', '--nic', 'host0', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20']);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(r.stdout).to.match(/wrote \/etc\/systemd\/system\/oob@\.service/);
@@ -47,10 +50,9 @@ describe('integration: persistence with a real systemd booted in a container', f
     expect(r.stdout).to.match(/oob@mgmt\.service enabled; active/);
     const profile = await ct.mustExec(['cat', '/etc/oob/profiles/mgmt.ini']);
     expect(profile).to.match(/^# the management plane of this test container$/m).and.match(/^nic = host0$/m).and.match(/^address = 10\.20\.30\.1\/24$/m).and.match(/^exec = \/usr\/sbin\/sshd/m);
-    const mac = (await ct.mustExec(['cat', '/sys/class/net/host0/address']).catch(() => '')).trim();
     const rule = await ct.mustExec(['cat', '/etc/systemd/network/05-oob-mgmt.network']);
     expect(rule).to.match(/^Unmanaged=yes$/m);
-    if (mac) expect(rule).to.include(`MACAddress=${mac}`);
+    expect(rule).to.include(`MACAddress=${mac}`);
     expect(await active()).to.equal('active');
     expect(await ct.mustExec(['ip', '-n', 'mgmt', '-br', 'addr', 'show', 'host0'])).to.match(/10\.20\.30\.1\/24/);
     expect(await waitFor('the banner', async () => ((await banner(ct.lan, '10.20.30.1', 22)).startsWith('SSH-') ? true : undefined), 10_000)).to.equal(true);
