@@ -76,11 +76,6 @@ function maskOf(len: number, fam: Family): bigint {
   return len === 0 ? 0n : ((1n << BigInt(len)) - 1n) << BigInt(bits - len);
 }
 
-/** The network address of a CIDR, e.g. 10.20.30.0/24. */
-export function networkOf(c: Cidr): string {
-  return `${fromBigInt(toBigInt(c.address) & maskOf(c.prefixlen, c.family), c.family)}/${c.prefixlen}`;
-}
-
 /** Whether `ip` lies inside the subnet of `c`. */
 export function contains(c: Cidr, ip: string): boolean {
   const fam = familyOf(ip);
