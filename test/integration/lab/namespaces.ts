@@ -139,12 +139,12 @@ export class Lab {
     return ns;
   }
 
-  /** Remember the inodes of the lab's namespaces as they are now (oob makes the profile's). */
+  /**
+   * Remember the inodes of the lab's namespaces as they are now (oob makes the profile's): done
+   * after create, addNs and every oob(), and at every look through namespaces().
+   */
   async track(): Promise<void> {
-    for (const ns of await this.namespaces()) {
-      const id = await remember(ns);
-      if (id) this.inodes.add(id);
-    }
+    await this.namespaces();
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -191,8 +191,14 @@ export class Lab {
     return `[interface]\nnic = ${this.nic}\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n${extra}`;
   }
 
+  /** The lab's namespaces that have a name now (their inodes remembered on the way). */
   async namespaces(): Promise<string[]> {
-    return (await namedNamespaces()).filter((n) => n.includes(this.id));
+    const names = (await namedNamespaces()).filter((n) => n.includes(this.id));
+    for (const ns of names) {
+      const id = await remember(ns);
+      if (id) this.inodes.add(id);
+    }
+    return names;
   }
 
   /**
