@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { deleteNamespaces, made, must, remember, sh, waitFor, type Result } from './lab.js';
+import { deleteNamespaces, made, must, sh, waitFor, type Result } from './lab.js';
 
 export const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -45,7 +45,6 @@ export class Container {
       await fsp.mkdir(path.join(c.layers, 'work'));
       await must(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${c.layers}/upper,workdir=${c.layers}/work`, c.merged]);
       await must(['ip', 'netns', 'add', c.lan]);
-      await remember(c.lan);
     } catch (e) {
       await c.destroy();
       throw e;
@@ -135,7 +134,7 @@ export class Container {
   async destroy(): Promise<void> {
     await this.poweroff();
     for (const m of [this.merged, this.layers]) if (m) await sh(['umount', '-l', m]);
-    await deleteNamespaces([this.lan]);
+    await deleteNamespaces([this.lan], { ids: [this.id], dirs: [] });
     if (this.dir) await fsp.rm(this.dir, { recursive: true, force: true });
     await fsp.rm(`/run/systemd/nspawn/propagate/${this.machine}`, { recursive: true, force: true });
   }

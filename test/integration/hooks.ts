@@ -1,16 +1,16 @@
 // The suite's last word (a mocha root hook, registered by test/run.mjs): nothing the run started
 // may outlive it. It fails the run, after ending what it found, when
 //  - a namespace named after one of the run's labs (or containers) is still there;
-//  - a process runs in a namespace the run made, whether it still has a name or was deleted
-//    under it (a deleted namespace lives on, nameless, as long as a process runs in it);
-//  - a process still has a lab's temporary directory on its command line (an sshd copy's host key);
+//  - a process of the run's labs is alive (lab/namespaces.ts processesOf: in a namespace named
+//    after a lab, in a namespace deleted under it that still holds a lab's link, or with a lab's
+//    temporary directory on its command line);
 //  - a child of the test process is still alive.
-// A process in some other nameless namespace that started during the run is only reported:
+// A process in some other namespace without a name that started during the run is only reported:
 // other suites may run on this machine at the same time, and it cannot be told apart from theirs.
 import { promises as fsp } from 'node:fs';
 import { cmdline, netnsOf, startTime } from '../../src/sys/proc.js';
 import { terminate } from '../../src/sys/terminate.js';
-import { made, namedNamespaces, namesByInode, processesIn, remember } from './lab/namespaces.js';
+import { made, namedNamespaces, namesByInode, processesOf } from './lab/namespaces.js';
 import { sh } from './lab/commands.js';
 
 interface Proc {
@@ -53,18 +53,11 @@ export const mochaHooks = {
     const problems: string[] = [];
 
     const names = (await namedNamespaces()).filter((n) => [...made.ids].some((id) => n.includes(id)));
-    for (const ns of names) {
-      await remember(ns);
-      problems.push(`namespace ${ns} is left`);
-    }
+    for (const ns of names) problems.push(`namespace ${ns} is left`);
 
-    const inNs = await processesIn(new Set(made.namespaces.keys()));
-    const withDirs = (await Promise.all([...made.dirs].map((d) => processesIn(new Set(), d)))).flat();
-    const children = (await processes()).filter((p) => p.ppid === process.pid && p.state !== 'Z');
     const found = new Map<number, string>();
-    for (const p of inNs) found.set(p.pid, `in namespace ${made.namespaces.get((await netnsOf(p.pid)) ?? '') ?? '?'} of the run`);
-    for (const p of withDirs) if (!found.has(p.pid)) found.set(p.pid, 'started with a lab\'s files');
-    for (const p of children) if (!found.has(p.pid)) found.set(p.pid, 'a child of the test process');
+    for (const p of await processesOf([...made.ids], [...made.dirs])) found.set(p.pid, p.why);
+    for (const p of await processes()) if (p.ppid === process.pid && p.state !== 'Z' && !found.has(p.pid)) found.set(p.pid, 'a child of the test process');
     // a process that ended meanwhile (a short command of the last test) is no leftover
     for (const pid of [...found.keys()]) if ((await startTime(pid)) === undefined) found.delete(pid);
     for (const [pid, why] of found) problems.push(`${await describeProc(pid)}: ${why}`);

@@ -3,9 +3,9 @@
 // `nsenter --net=<host>`, so a bug can only ever hurt links the test created.
 //
 // Whatever runs in a namespace keeps it (and its links) alive after `ip netns del`, nameless. So
-// the lab remembers every namespace of its by inode as well as by name, ends every process in
-// them before it deletes them (also those whose name was deleted behind its back), and leaves a
-// record of what the whole run made for the root hook (../hooks.ts) to check at the end.
+// the lab ends every process of its before it deletes its namespaces, also one in a namespace
+// whose name was deleted under it, and leaves a record of what the whole run made for the root
+// hook (../hooks.ts) to check at the end.
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -18,20 +18,11 @@ import { makeHostKey, sshdCommand } from './sshd.js';
 
 const NETNS_DIR = '/run/netns';
 
-/** What this run of the suite made: ids in namespace names, namespaces by inode, temporary directories. */
+/** What this run of the suite made: the ids in its namespace and link names, its temporary directories. */
 export const made = {
   ids: new Set<string>(),
-  /** net:[inode] -> the name it had */
-  namespaces: new Map<string, string>(),
   dirs: new Set<string>(),
 };
-
-/** Remember a namespace by its inode while it still has a name; returns the inode link, if it exists. */
-export async function remember(ns: string): Promise<string | undefined> {
-  const id = await netnsId(path.join(NETNS_DIR, ns));
-  if (id) made.namespaces.set(id, ns);
-  return id;
-}
 
 export async function namedNamespaces(): Promise<string[]> {
   return fsp.readdir(NETNS_DIR).catch(() => [] as string[]);
@@ -47,35 +38,54 @@ export async function namesByInode(): Promise<Map<string, string>> {
   return out;
 }
 
-const ofThisRun = (name: string) => [...made.ids].some((id) => name.includes(id));
+/** The links in the network namespace of a process (its /proc/PID/net/dev). */
+async function linksOf(pid: number): Promise<string[]> {
+  const text = await fsp.readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
+  return text.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+}
+
+export interface Owned {
+  pid: number;
+  argv: string;
+  why: string;
+}
 
 /**
- * Every process whose network namespace is one of `ids` (net:[inode]), or whose command line
- * names `mark`. The kernel reuses the inode of a namespace that is gone: an inode that has the
- * name of another run's namespace now is not ours any more, and is left alone.
+ * The processes of the labs named by `ids` and `dirs`: those in a namespace named after one of
+ * the ids; those in a namespace without a name that holds a link named after one (a profile's
+ * namespace deleted under its services still holds the lab's NIC); those with one of the dirs on
+ * their command line (an sshd copy's host key). The inode of a namespace that is gone is reused
+ * by the kernel for the next one, another run's maybe: it never says by itself whose it is.
  */
-export async function processesIn(ids: Set<string>, mark?: string): Promise<Array<{ pid: number; argv: string }>> {
+export async function processesOf(ids: string[], dirs: string[]): Promise<Owned[]> {
   const names = await namesByInode();
-  const ours = new Set([...ids].filter((id) => !names.has(id) || ofThisRun(names.get(id)!)));
-  const out: Array<{ pid: number; argv: string }> = [];
+  const own = await netnsOf(process.pid);
+  const named = (n: string | undefined) => n !== undefined && ids.some((id) => n.includes(id));
+  const out: Owned[] = [];
   for (const d of await fsp.readdir('/proc')) {
     const pid = Number(d);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     const ns = await netnsOf(pid);
+    if (ns === undefined) continue;
     const argv = (await cmdline(pid))?.join(' ') ?? '';
-    if ((ns && ours.has(ns)) || (mark && argv.includes(mark))) out.push({ pid, argv });
+    const name = names.get(ns);
+    let why: string | undefined;
+    if (named(name)) why = `in namespace ${name}`;
+    else if (name === undefined && ns !== own) {
+      const link = (await linksOf(pid)).find((l) => named(l));
+      if (link) why = `in a namespace without a name (${ns}) that holds link ${link}`;
+    }
+    const dir = dirs.find((x) => argv.includes(x));
+    if (!why && dir) why = `started with ${dir} on its command line`;
+    if (why) out.push({ pid, argv, why });
   }
   return out;
 }
 
-/** End what runs in the namespaces (SIGKILL, waited for), then delete those that still have a name. */
-export async function deleteNamespaces(names: string[], inodes: Set<string> = new Set(), mark?: string): Promise<void> {
-  for (const ns of names) {
-    const id = await remember(ns);
-    if (id) inodes.add(id);
-  }
-  const left = await terminate((await processesIn(inodes, mark)).map((p) => p.pid), { signal: 'SIGKILL', graceMs: 0 });
-  if (left.length) throw new Error(`processes ${left.join(', ')} in the lab's namespaces do not die`);
+/** End the processes of a lab (SIGKILL, waited for), then delete those of `names` that still have a name. */
+export async function deleteNamespaces(names: string[], owner: { ids: string[]; dirs: string[] }): Promise<void> {
+  const left = await terminate((await processesOf(owner.ids, owner.dirs)).map((p) => p.pid), { signal: 'SIGKILL', graceMs: 0 });
+  if (left.length) throw new Error(`processes ${left.join(', ')} of the lab do not die`);
   for (const ns of names) if ((await fsp.stat(path.join(NETNS_DIR, ns)).catch(() => null)) !== null) await sh(['ip', 'netns', 'del', ns]);
 }
 
@@ -103,8 +113,6 @@ export class Lab {
   readonly profile = `ot${this.id}`;
   readonly nic = `ot${this.id}n`;
   readonly extraNs: string[] = [];
-  /** Every namespace of the lab's ever seen, by inode: what runs in them ends with the lab. */
-  private readonly inodes = new Set<string>();
   dir = '';
   profileDir = '';
   runtimeDir = '';
@@ -120,7 +128,6 @@ export class Lab {
     try {
       await must(['ip', 'netns', 'add', lab.host]);
       await must(['ip', 'netns', 'add', lab.router]);
-      await lab.track();
       await must(['ip', '-n', lab.host, '-batch', '-'], `link set lo up\nlink add ${lab.nic} type veth peer name r0 netns ${lab.router}\n`);
       await must(['ip', '-n', lab.router, '-batch', '-'], 'link set lo up\naddr add 10.20.30.20/24 dev r0\naddr add 2001:db8:30::20/64 dev r0 nodad\nlink set r0 up\n');
     } catch (e) {
@@ -135,16 +142,7 @@ export class Lab {
     const ns = `oobt-${this.id}-${suffix}`;
     await must(['ip', 'netns', 'add', ns]);
     this.extraNs.push(ns);
-    await this.track();
     return ns;
-  }
-
-  /**
-   * Remember the inodes of the lab's namespaces as they are now (oob makes the profile's): done
-   * after create, addNs and every oob(), and at every look through namespaces().
-   */
-  async track(): Promise<void> {
-    await this.namespaces();
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -154,11 +152,9 @@ export class Lab {
   }
 
   /** Run oob inside the lab's host namespace. */
-  async oob(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+  oob(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
     // nsenter by its full path: a test may hand oob an empty PATH
-    const r = await sh(['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, CLI, ...args], { env: this.env(extraEnv) });
-    await this.track();
-    return r;
+    return sh(['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, CLI, ...args], { env: this.env(extraEnv) });
   }
 
   /** Run a command in the lab's host namespace. */
@@ -191,24 +187,18 @@ export class Lab {
     return `[interface]\nnic = ${this.nic}\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n${extra}`;
   }
 
-  /** The lab's namespaces that have a name now (their inodes remembered on the way). */
   async namespaces(): Promise<string[]> {
-    const names = (await namedNamespaces()).filter((n) => n.includes(this.id));
-    for (const ns of names) {
-      const id = await remember(ns);
-      if (id) this.inodes.add(id);
-    }
-    return names;
+    return (await namedNamespaces()).filter((n) => n.includes(this.id));
   }
 
   /**
-   * Everything the lab made goes, also after a failure: first every process in its namespaces
-   * (also one whose name was deleted behind the lab's back) or started with its files, then the
+   * Everything the lab made goes, also after a failure: first every process of its (see
+   * processesOf: also one in a namespace whose name was deleted behind the lab's back), then the
    * namespaces, the DNS file, the directory.
    */
   async destroy(): Promise<void> {
     const names = [...new Set([this.profile, ...this.extraNs, ...(await this.namespaces()), this.router, this.host])];
-    await deleteNamespaces(names, this.inodes, this.dir || undefined);
+    await deleteNamespaces(names, { ids: [this.id], dirs: this.dir ? [this.dir] : [] });
     await fsp.rm(`/etc/netns/${this.profile}`, { recursive: true, force: true });
     if (this.dir) await fsp.rm(this.dir, { recursive: true, force: true });
   }
