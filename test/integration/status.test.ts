@@ -84,7 +84,8 @@ describe('integration: oob status and oob doctor, with faults injected for real'
   ];
   for (const [what, code, inject, field, line] of faults) {
     it(`${what}: exit ${code}, the JSON says so, doctor fails the matching check`, async () => {
-      expect((await status()).code).to.equal(0);
+      const healthy = await status();
+      expect(healthy.code, `healthy before the fault: ${JSON.stringify(p0(healthy).problems)}`).to.equal(0);
       await inject(lab);
       const s = await status();
       expect(s.code, s.text).to.equal(code);
