@@ -33,7 +33,7 @@ export async function withHostNs(name, fn) {
   } finally {
     for (const ns of run(['ip', 'netns', 'list'], { allowFail: true }).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n && n.includes(id))) {
       const pids = run(['ip', 'netns', 'pids', ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean);
-      for (const p of pids) try { process.kill(Number(p), 'SIGKILL'); } catch {}
+      for (const p of pids) try { process.kill(Number(p), 'SIGKILL'); } catch { /* already gone */ }
       run(['ip', 'netns', 'del', ns], { allowFail: true });
     }
   }

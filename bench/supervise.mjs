@@ -46,7 +46,10 @@ export async function benchSupervise({ reps = 10, idleSeconds = 60, delayMs = 10
       const answers = [];
       let armed = 0;
       prober.stdout.on('data', (d) => {
-        for (const l of String(d).trim().split('\n')) l === 'armed' ? armed++ : answers.push(Number(l));
+        for (const l of String(d).trim().split('\n')) {
+          if (l === 'armed') armed++;
+          else answers.push(Number(l));
+        }
       });
       const restart = [];
       for (let i = 0; i < reps; i++) {

@@ -1,5 +1,6 @@
 // Runs the compiled tests with mocha and ends with the line CI reads: "N passed, N failed, N skipped",
-// taken from mocha's own counts.
+// taken from mocha's own counts. The root hooks of test/integration/hooks.ts check at the end that
+// the run left nothing running.
 import Mocha from 'mocha';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ const files = ['unit', 'integration']
   .flatMap((sub) => walk(join(root, sub)).filter((f) => f.endsWith('.test.js')).sort())
   .filter((f) => !only.length || only.some((o) => f.includes(o)));
 
-const mocha = new Mocha({ timeout: 120_000, reporter: 'spec' });
+const { mochaHooks } = await import(join(root, 'integration', 'hooks.js'));
+const mocha = new Mocha({ timeout: 120_000, reporter: 'spec', rootHooks: mochaHooks });
 for (const f of files) mocha.addFile(f);
 await mocha.loadFilesAsync();
 const runner = mocha.run();

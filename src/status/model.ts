@@ -1,7 +1,6 @@
 // Raw observations -> the status report (the stable JSON of `oob status --json`), with a health per
 // profile. Pure.
 import { canonicalIp, cidrText, familyOf, overlaps, parseCidr, type Cidr } from '../net/addr.js';
-import type { Link } from '../net/ipjson.js';
 import { findNicInHost, findNicInNamespace } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
 import type { ProbeResult } from './probe.js';
@@ -47,7 +46,6 @@ export interface StatusReport {
 }
 
 const worse = (a: Health, b: Health): Health => (a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'ok');
-const GOOD_NEIGH = ['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP'];
 
 /** The profile's NIC in its namespace (by oob's mark, else by the profile's selector). */
 export const nicInNs = (p: RawProfile) => findNicInNamespace(p.name, p.profile?.iface.nic, p.ns?.links);

@@ -54,6 +54,9 @@ describe('integration: persistence with a real systemd booted in a container', f
 
   it('oob enable --nic host0 --address --gateway, no profile written by hand: profile with an sshd copy, unit and drop-in, started, host0 in mgmt and sshd answers', async () => {
     expect((await ct.exec(['test', '-e', '/etc/oob/profiles/mgmt.ini'])).code).to.not.equal(0);
+    // read before enable: once host0 is in mgmt, /sys/class/net/host0 is gone from the container's host
+    const mac = (await ct.mustExec(['cat', '/sys/class/net/host0/address'])).trim();
+    expect(mac).to.match(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
     const r = await ct.oob(['enable', 'mgmt', '--nic', 'host0', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20']);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(r.stdout).to.match(/wrote \/etc\/systemd\/system\/oob@\.service/);
@@ -62,10 +65,9 @@ describe('integration: persistence with a real systemd booted in a container', f
     expect(r.stdout).to.match(/oob@mgmt\.service enabled; active/);
     const profile = await ct.mustExec(['cat', '/etc/oob/profiles/mgmt.ini']);
     expect(profile).to.match(/^nic = host0$/m).and.match(/^address = 10\.20\.30\.1\/24$/m).and.match(/^\[service\.sshd\]\npreset = sshd$/m);
-    const mac = (await ct.mustExec(['cat', '/sys/class/net/host0/address']).catch(() => '')).trim();
     const rule = await ct.mustExec(['cat', '/etc/systemd/network/05-oob-mgmt.network']);
     expect(rule).to.match(/^Unmanaged=yes$/m);
-    if (mac) expect(rule).to.include(`MACAddress=${mac}`);
+    expect(rule).to.include(`MACAddress=${mac}`);
     expect(await active()).to.equal('active');
     expect(await ct.mustExec(['ip', '-n', 'mgmt', '-br', 'addr', 'show', 'host0'])).to.match(/10\.20\.30\.1\/24/);
     expect(await waitFor('the banner', async () => ((await banner(ct.lan, '10.20.30.1', 22)).startsWith('SSH-') ? true : undefined), 10_000)).to.equal(true);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { must, sh, waitFor, type Result } from './lab.js';
+import { deleteNamespaces, made, must, sh, waitFor, type Result } from './lab.js';
 
 export const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -31,7 +31,9 @@ export class Container {
 
   static async create(): Promise<Container> {
     const c = new Container();
+    made.ids.add(c.id);
     c.dir = await fsp.mkdtemp(path.join(os.tmpdir(), `oobt-${c.id}-ct-`));
+    made.dirs.add(c.dir);
     c.layers = path.join(c.dir, 'layers');
     c.merged = path.join(c.dir, 'root');
     await fsp.mkdir(c.layers);
@@ -132,7 +134,7 @@ export class Container {
   async destroy(): Promise<void> {
     await this.poweroff();
     for (const m of [this.merged, this.layers]) if (m) await sh(['umount', '-l', m]);
-    await sh(['ip', 'netns', 'del', this.lan]);
+    await deleteNamespaces([this.lan], { ids: [this.id], dirs: [] });
     if (this.dir) await fsp.rm(this.dir, { recursive: true, force: true });
     await fsp.rm(`/run/systemd/nspawn/propagate/${this.machine}`, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { cmdline, startTime } from '../../src/sys/proc.js';
 import type { SupervisorState } from '../../src/state/supervisor.js';
-import { banner, CLI, isRoot, Lab, must, sh, snapshot, waitFor, needSshd } from './lab.js';
+import { banner, CLI, Lab, snapshot, waitFor, needSshd } from './lab.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** A supervisor (`oob run`) in the lab's host namespace, in the foreground, its log collected. */

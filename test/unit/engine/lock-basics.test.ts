@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { promises as fsp } from 'node:fs';
-import { acquireLock } from '../../src/engine/lock.js';
-import { OobError } from '../../src/errors.js';
+import { acquireLock } from '../../../src/engine/lock.js';
+import { OobError } from '../../../src/errors.js';
 
 describe('lock', () => {
   const dir = `/tmp/oob-lock-test-${process.pid}`;

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { parseLinks, parseRoutes, restorableRoutes, splitBatchJson } from '../../src/net/ipjson.js';
-import { parseSshConnection } from '../../src/observe/observe.js';
+import { parseLinks, parseRoutes, restorableRoutes, splitBatchJson } from '../../../src/net/ipjson.js';
+import { parseSshConnection } from '../../../src/observe/observe.js';
 
 // Saved from: printf 'addr show\nroute show table all\n' | ip -n fx -j -d -batch -   (iproute2 6.1)
-const fixture = readFileSync(new URL('../../../test/fixtures/host-batch.json', import.meta.url), 'utf8');
+const fixture = readFileSync(new URL('../../../../test/fixtures/host-batch.json', import.meta.url), 'utf8');
 
 describe('net/ipjson (real ip -j output)', () => {
   const [l, r] = splitBatchJson(fixture);
@@ -29,14 +29,14 @@ describe('net/ipjson (real ip -j output)', () => {
 
 describe('net/ipjson: neighbours, and /proc socket tables', () => {
   it('reads ip -j neigh output', async () => {
-    const { parseNeigh } = await import('../../src/net/ipjson.js');
+    const { parseNeigh } = await import('../../../src/net/ipjson.js');
     expect(parseNeigh('[{"dst":"10.20.30.20","dev":"ens19","lladdr":"52:54:00:00:00:20","state":["REACHABLE"]},{"dst":"10.20.30.99","dev":"ens19","state":["FAILED"]}]')).to.deep.equal([
       { dst: '10.20.30.20', dev: 'ens19', lladdr: '52:54:00:00:00:20', state: 'REACHABLE' },
       { dst: '10.20.30.99', dev: 'ens19', state: 'FAILED' },
     ]);
   });
   it('reads /proc/net/tcp rows by state, with ports and inodes', async () => {
-    const { listeningPorts, socketRows } = await import('../../src/sys/proc.js');
+    const { listeningPorts, socketRows } = await import('../../../src/sys/proc.js');
     const table = [
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
       '   0: 011E140A:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0',

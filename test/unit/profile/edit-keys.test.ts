@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { newProfileText, setKeys } from '../../src/profile/edit.js';
+import { newProfileText, setKeys } from '../../../src/profile/edit.js';
 
 describe('profile/edit', () => {
   const text = `# my management profile\n[interface]\n# the spare port\nnic = ens19   ; was eth1\naddress = 10.0.0.1/24\n\n[service.sshd]\nexec = /usr/sbin/sshd -D\n`;

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { checkOwnership } from '../../src/profile/load.js';
-import { parseDuration, parseProfile, ProfileProblems } from '../../src/profile/parse.js';
-import { shellWords } from '../../src/profile/lines.js';
-import type { Profile } from '../../src/profile/types.js';
-import { OobError } from '../../src/errors.js';
+import { checkOwnership } from '../../../src/profile/load.js';
+import { parseDuration, parseProfile, ProfileProblems } from '../../../src/profile/parse.js';
+import { shellWords } from '../../../src/profile/lines.js';
+import type { Profile } from '../../../src/profile/types.js';
+import { OobError } from '../../../src/errors.js';
 
 const F = '/etc/oob/profiles/mgmt.ini';
 const parse = (text: string, name = 'mgmt') => parseProfile(name, F, text);
@@ -21,7 +21,7 @@ const ok = (text: string) => {
 
 describe('profile/parse', () => {
   it('reads the shipped example profile (the seed: ens19, 10.20.30.1/24 via 10.20.30.20, an sshd copy)', () => {
-    const text = readFileSync(new URL('../../../profiles/mgmt.ini', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../../../profiles/mgmt.ini', import.meta.url), 'utf8');
     const p = ok(text);
     expect(p.iface.nic).to.deep.equal({ kind: 'name', name: 'ens19' });
     expect(p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal(['10.20.30.1/24']);

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { addressKind, createNotifier, formatFields, watchdogInterval } from '../../src/supervise/notify.js';
-import { notifyReceiver } from '../helpers/notify-receiver.js';
+import { addressKind, createNotifier, formatFields, watchdogInterval } from '../../../src/supervise/notify.js';
+import { notifyReceiver } from '../../helpers/notify-receiver.js';
 
 describe('notify: the sd_notify protocol', () => {
   it('formats fields and reads the environment', () => {
@@ -23,7 +23,10 @@ describe('notify: the sd_notify protocol', () => {
 
   for (const kind of ['abstract', 'filesystem'] as const) {
     it(`delivers to a real ${kind} socket, in order, with our pid in the credentials`, async function () {
-      if (process.geteuid?.() !== 0) this.skip(); // --pid=<pid> in the credentials needs root, as under systemd
+      if (process.geteuid?.() !== 0) {
+        console.log('      SKIPPED: systemd-notify --pid=<pid> in the credentials needs root, as under systemd');
+        this.skip();
+      }
       const name = `oob-notify-test-${randomBytes(4).toString('hex')}`;
       const addr = kind === 'abstract' ? `@${name}` : `/tmp/${name}.sock`;
       const r = await notifyReceiver(addr);

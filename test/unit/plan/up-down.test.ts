@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { stepCommand } from '../../src/engine/apply.js';
-import { OobError } from '../../src/errors.js';
-import { planDown } from '../../src/plan/down.js';
-import { lockoutReasons } from '../../src/plan/guard.js';
-import type { Observation } from '../../src/observe/types.js';
-import { planUp } from '../../src/plan/up.js';
-import { host, link, paths, profile, route, v4 } from './helpers.js';
+import { stepCommand } from '../../../src/engine/apply.js';
+import { OobError } from '../../../src/errors.js';
+import { planDown } from '../../../src/plan/down.js';
+import { lockoutReasons } from '../../../src/plan/guard.js';
+import type { Observation } from '../../../src/observe/types.js';
+import { planUp } from '../../../src/plan/up.js';
+import { host, link, paths, profile, route, v4 } from '../helpers.js';
 
 const SEED = `[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n`;
 const opts = { force: false, hostPid: 4242, now: '2026-11-22T00:00:00Z' };

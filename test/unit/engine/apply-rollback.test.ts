@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { applyAtomic, applyBestEffort, parseBatchErrors, quoteBatchArg } from '../../src/engine/apply.js';
-import { OobError } from '../../src/errors.js';
-import type { Io } from '../../src/sys/io.js';
-import type { RunOptions } from '../../src/sys/run.js';
-import type { Step } from '../../src/plan/types.js';
+import { applyAtomic, applyBestEffort, parseBatchErrors, quoteBatchArg } from '../../../src/engine/apply.js';
+import { OobError } from '../../../src/errors.js';
+import type { Io } from '../../../src/sys/io.js';
+import type { RunOptions } from '../../../src/sys/run.js';
+import type { Step } from '../../../src/plan/types.js';
 
 /** A runner that records every ip line it is given, and fails the k-th line over the whole run. */
 function recordingIo(failAt: number | ((line: string) => boolean)) {

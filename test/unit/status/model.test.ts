@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { Raw, RawProfile } from '../../src/status/collect.js';
-import { doctor } from '../../src/status/doctor.js';
-import { formatStatus } from '../../src/status/format.js';
-import { summarize } from '../../src/status/model.js';
-import { link, profile, route, v4 } from './helpers.js';
+import type { Raw, RawProfile } from '../../../src/status/collect.js';
+import { doctor } from '../../../src/status/doctor.js';
+import { formatStatus } from '../../../src/status/format.js';
+import { summarize } from '../../../src/status/model.js';
+import { link, profile, route, v4 } from '../helpers.js';
 
 const P = profile('[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n[service.sshd]\nexec = /usr/sbin/sshd -D\nready = tcp:22\n');
 const AT = '2026-11-22T12:00:00.000Z';
@@ -41,7 +41,7 @@ describe('status/model and doctor (pure)', () => {
     expect(p.services[0]).to.deep.include({ name: 'sshd', ready: true, uptimeSec: 7200, restarts: 2, listening: ['tcp:22'] });
     expect(p.gateways).to.deep.equal([{ address: '10.20.30.20', family: 4, route: true, neighbour: 'REACHABLE', probe: null }]);
     expect(p.overlapsWithHost).to.deep.equal(['10.20.30.1/24 ~ eth0 10.20.30.7/24']);
-    expect(formatStatus(r, false)).to.match(/^mgmt  OK  unit enabled · supervisor pid 10$/m).and.match(/service  sshd  ready  pid 11  up 2h0m  restarts 2  listening tcp:22/);
+    expect(formatStatus(r, false)).to.match(/^mgmt {2}OK {2}unit enabled · supervisor pid 10$/m).and.match(/service {2}sshd {2}ready {2}pid 11 {2}up 2h0m {2}restarts 2 {2}listening tcp:22/);
     const checks = doctor(healthy().raw, healthy().p, p);
     expect(checks.filter((c) => c.verdict !== 'PASS')).to.deep.equal([]);
   });
