@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, OobError } from './errors.js';
+import { version } from './sys/self.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
@@ -18,6 +19,13 @@ import { doctorCommand, statusCommand } from './commands/status.js';
 
 // yargs' CommonJS build loads ~15 ms faster than its ESM wrapper: every run starts a fresh Node.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
+
+/** yargs renders the whole help text after every command's handler starts, in case the handler
+ * asks for it (~15 ms a run); oob's handlers never do, and --help still renders it fresh. */
+function noHelpCache(y: Argv): Argv {
+  (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+  return y;
+}
 
 function report(e: unknown): number {
   if (e instanceof OobError) {
@@ -33,7 +41,7 @@ function report(e: unknown): number {
 
 export async function main(args: string[]): Promise<number> {
   try {
-    await yargs(args)
+    await noHelpCache(yargs(args))
       .scriptName('oob')
       .usage('$0 <command> [options]\n\nAn out-of-band management plane: a spare NIC in its own network namespace.')
       .option('profile-dir', { type: 'string', describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)', global: true })
@@ -43,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
       .strict()
       .recommendCommands()
       .help()
-      .version()
+      .version(version())
       .fail((msg, err) => {
         if (err) throw err;
         throw new OobError('usage', `${msg} (oob --help shows the usage)`);
@@ -55,5 +63,8 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
-if (process.env.OOB_TRACE) process.stderr.write(`oob trace: done at +${performance.now().toFixed(1)} ms\n`);
+// no top-level await: the same file is bundled into CommonJS (scripts/bundle.mjs)
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  if (process.env.OOB_TRACE) process.stderr.write(`oob trace: done at +${performance.now().toFixed(1)} ms\n`);
+});

@@ -5,12 +5,14 @@ import { ExitCode, OobError, type ExitCodeName } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { SYSTEMD_PRIVATE_ENV } from './notify.js';
 import { startDetached } from '../sys/run.js';
+import { selfCli } from '../sys/self.js';
 import { sameProcess } from '../sys/proc.js';
 import { runtimePaths } from '../state/layout.js';
 import { readState } from '../state/supervisor.js';
 import { loadProfile } from '../profile/load.js';
 
-const CLI = new URL('../cli.js', import.meta.url).pathname;
+// the supervisor is this same oob: tsc's cli.js, or the bundle itself
+const CLI = selfCli();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function running(io: Io, name: string) {
