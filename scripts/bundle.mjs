@@ -8,6 +8,8 @@ import * as path from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+// OOB_VERSION: the version to bundle, when it is not package.json's (npm run package --version)
+const version = process.env.OOB_VERSION || pkg.version;
 const dir = path.resolve(process.argv[2] ?? `${root}dist`);
 const out = path.join(dir, 'oob.bundle.cjs');
 
@@ -38,7 +40,7 @@ const r = await build({
   legalComments: 'linked',
   // the bundle's own file stands in for import.meta.url (sys/self.ts asks where oob is)
   banner: { js: 'var __oob_import_meta_url = require("url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__oob_import_meta_url', OOB_BUNDLED_VERSION: JSON.stringify(pkg.version) },
+  define: { 'import.meta.url': '__oob_import_meta_url', OOB_BUNDLED_VERSION: JSON.stringify(version) },
   plugins: [plainRequire],
   logLevel: 'warning',
   metafile: true,

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, OobError } from './errors.js';
 import { version } from './sys/self.js';
+import { GLOBAL_OPTIONS, SUMMARY } from './commands/globals.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
@@ -43,9 +44,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     await noHelpCache(yargs(args))
       .scriptName('oob')
-      .usage('$0 <command> [options]\n\nAn out-of-band management plane: a spare NIC in its own network namespace.')
-      .option('profile-dir', { type: 'string', describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)', global: true })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only results and errors', global: true })
+      .usage(`$0 <command> [options]\n\n${SUMMARY}`)
+      .options(GLOBAL_OPTIONS)
       .command([statusCommand, doctorCommand, upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand] as never)
       .demandCommand(1, 'give a command: oob --help lists them')
       .strict()
