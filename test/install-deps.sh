@@ -2,10 +2,13 @@
 # What the tests need from Debian, on a fresh Debian 12 with Node 20, as root.
 # openssh-server gives the tests a real sshd to run inside a namespace; policy-rc.d keeps its
 # package scripts from starting an sshd on this machine (the tests start their own copies).
+# dpkg-dev, lintian, mandoc, groff, bash-completion and zsh check the Debian package, its man pages
+# and its completions (test/integration/package.test.ts).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
 trap '[ "$had_policy" = 1 ] || rm -f /usr/sbin/policy-rc.d' EXIT
-apt-get install -y --no-install-recommends iproute2 util-linux openssh-server python3 systemd systemd-container
+apt-get install -y --no-install-recommends iproute2 util-linux openssh-server python3 systemd systemd-container \
+    dpkg-dev lintian mandoc groff bash-completion zsh
