@@ -52,6 +52,13 @@ describe('integration: the Debian package installed, upgraded, removed and purge
     expect(await waitFor('the banner', async () => (await up()) || undefined, 10_000)).to.equal(true);
   });
 
+  it('oob demo runs from the installed package (the README\'s first command) and leaves nothing', async () => {
+    const r = await ct.oob(['demo']);
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    expect(r.stdout).to.match(/from namespace oobdemo: hello from the MANAGEMENT LAN/);
+    expect((await ct.mustExec(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith('oobdemo'))).to.deep.equal([]);
+  });
+
   it('upgrade to v2: the plane is not restarted, the banner never stops answering, the unit stays enabled', async () => {
     const pid = await show('MainPID');
     let probes = 0;
