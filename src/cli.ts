@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, OobError } from './errors.js';
 import { version } from './sys/self.js';
+import { stderrIsJournal, withPriority } from './sys/journal.js';
 import { GLOBAL_OPTIONS, SUMMARY } from './commands/globals.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
@@ -30,12 +31,11 @@ function noHelpCache(y: Argv): Argv {
 
 function report(e: unknown): number {
   if (e instanceof OobError) {
-    process.stderr.write(`oob: ${e.message}\n`);
-    for (const d of e.details) process.stderr.write(`  ${d}\n`);
+    process.stderr.write(withPriority(stderrIsJournal(), 'error', [`oob: ${e.message}`, ...e.details.map((d) => `  ${d}`)].join('\n')) + '\n');
     return e.exitCode;
   }
   const err = e as Error;
-  process.stderr.write(`oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)\n`);
+  process.stderr.write(withPriority(stderrIsJournal(), 'error', `oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)`) + '\n');
   if (process.env.OOB_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   return ExitCode.internal;
 }
