@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 export const id = randomBytes(2).toString('hex');
-export const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+export const CLI = new URL('../dist/oob.cjs', import.meta.url).pathname; // the bundle, as the package installs it
 
 export function run(argv, opts = {}) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', input: opts.input ?? '', env: opts.env ?? process.env });

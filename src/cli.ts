@@ -6,6 +6,9 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { asOobError, ExitCode, OobError } from './errors.js';
 import { OUTCOME, type Outcome } from './commands/common.js';
+import { version } from './sys/self.js';
+import { stderrIsJournal, withPriority } from './sys/journal.js';
+import { GLOBAL_OPTIONS, SUMMARY } from './commands/globals.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
@@ -21,15 +24,21 @@ import { doctorCommand, statusCommand } from './commands/status.js';
 // yargs' CommonJS build loads ~15 ms faster than its ESM wrapper: every run starts a fresh Node.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
+/** yargs renders the whole help text after every command's handler starts, in case the handler
+ * asks for it (~15 ms a run); oob's handlers never do, and --help still renders it fresh. */
+function noHelpCache(y: Argv): Argv {
+  (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+  return y;
+}
+
 function report(e: unknown): number {
   const known = asOobError(e);
   if (known) {
-    process.stderr.write(`oob: ${known.message}\n`);
-    for (const d of known.details) process.stderr.write(`  ${d}\n`);
+    process.stderr.write(withPriority(stderrIsJournal(), 'error', [`oob: ${known.message}`, ...known.details.map((d) => `  ${d}`)].join('\n')) + '\n');
     return known.exitCode;
   }
   const err = e as Error;
-  process.stderr.write(`oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)\n`);
+  process.stderr.write(withPriority(stderrIsJournal(), 'error', `oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)`) + '\n');
   if (process.env.OOB_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   return ExitCode.internal;
 }
@@ -38,17 +47,16 @@ export async function main(args: string[]): Promise<number> {
   // the command's handler returns its exit code into this (yargs does not hand it back)
   const outcome: Outcome = { code: 0 };
   try {
-    await yargs(args)
+    await noHelpCache(yargs(args))
       .scriptName('oob')
-      .usage('$0 <command> [options]\n\nAn out-of-band management plane: a spare NIC in its own network namespace.')
-      .option('profile-dir', { type: 'string', describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)', global: true })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'print only results and errors', global: true })
+      .usage(`$0 <command> [options]\n\n${SUMMARY}`)
+      .options(GLOBAL_OPTIONS)
       .command([statusCommand, doctorCommand, upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand, presetsCommand] as never)
       .demandCommand(1, 'give a command: oob --help lists them')
       .strict()
       .recommendCommands()
       .help()
-      .version()
+      .version(version())
       .fail((msg, err) => {
         if (err) throw err;
         throw new OobError('usage', `${msg} (oob --help shows the usage)`);
@@ -60,5 +68,15 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
-if (process.env.OOB_TRACE) process.stderr.write(`oob trace: done at +${performance.now().toFixed(1)} ms\n`);
+// A reader that went away (`oob status | head -1`) ends the run quietly, as for any Unix filter;
+// a broken stderr is not worth dying for either (the exit code still tells).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+process.stderr.on('error', () => {});
+
+// no top-level await: the same file is bundled into CommonJS (scripts/bundle.mjs)
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  if (process.env.OOB_TRACE) process.stderr.write(`oob trace: done at +${performance.now().toFixed(1)} ms\n`);
+});

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { OobError } from '../errors.js';
 import { defineCommand, type GlobalArgs } from './common.js';
 
@@ -20,7 +21,7 @@ export const execCommand = defineCommand<Args>({
     const rest = a['--'] ?? a._.slice(1).map(String);
     const cmd = [...(argv.cmd ?? []), ...rest].map(String);
     // no command: the user's shell, whose network is the namespace (ip netns identify $$ prints NAME)
-    if (!cmd.length) cmd.push(process.env.SHELL || (await import('node:os')).userInfo().shell || '/bin/sh');
+    if (!cmd.length) cmd.push(process.env.SHELL || userInfo().shell || '/bin/sh');
     return runAttached(['ip', 'netns', 'exec', argv.name, ...cmd]);
   },
 });

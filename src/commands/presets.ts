@@ -1,10 +1,10 @@
+import { existsSync } from 'node:fs';
 import { defineCommand, out, type GlobalArgs } from './common.js';
 
 export const presetsCommand = defineCommand<GlobalArgs>({
   command: 'presets',
   describe: 'list the service presets (preset = NAME in a [service.X] section) and what each fills in',
   handler: async () => {
-    const { existsSync } = await import('node:fs');
     const { PRESETS } = await import('../profile/presets.js');
     const { DEFAULT_RUNTIME_DIR } = await import('../state/layout.js');
     for (const p of Object.values(PRESETS)) {

@@ -75,6 +75,8 @@ export const demoStateFile = (paths: Paths) => path.join(paths.runtimeDir, 'demo
 // What `oob enable` writes into systemd's and the network managers' directories.
 export const unitName = (profile: string) => `oob@${profile}.service`;
 export const templatePath = '/etc/systemd/system/oob@.service';
+/** The template the Debian package ships; where it exists, enable writes only drop-ins. */
+export const packagedTemplatePath = '/usr/lib/systemd/system/oob@.service';
 export const unitDir = '/etc/systemd/system';
 export const dropInDirPattern = /^oob@.+\.service\.d$/;
 export const dropInPath = (profile: string) => `/etc/systemd/system/oob@${profile}.service.d/10-oob.conf`;

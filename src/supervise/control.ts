@@ -5,6 +5,7 @@ import { ExitCode, OobError, type ExitCodeName } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { SYSTEMD_PRIVATE_ENV } from './notify.js';
 import { startDetached } from '../sys/run.js';
+import { selfCli } from '../sys/self.js';
 import { allPids, cmdline, cwdOf, environ, sameProcess, startTime } from '../sys/proc.js';
 import { terminate, type Target } from '../sys/terminate.js';
 import { until } from '../sys/until.js';
@@ -12,7 +13,8 @@ import { resolvePaths, runtimePaths } from '../state/layout.js';
 import { readState } from '../state/supervisor.js';
 import { loadProfile } from '../profile/load.js';
 
-const CLI = new URL('../cli.js', import.meta.url).pathname;
+// the supervisor is this same oob: tsc's cli.js, or the bundle itself
+const CLI = selfCli();
 
 /** The running supervisor of a profile, as its state file names it. */
 async function running(io: Io, name: string) {

@@ -1,6 +1,7 @@
 // Everything that touches the system goes through an Io, passed in as an argument.
 // Tests build their own (a recording or failing runner, temp directories) instead of mocking modules.
 import type { Runner } from './run.js';
+import { stderrIsJournal, withPriority } from './journal.js';
 
 export interface Logger {
   info(msg: string): void;
@@ -39,6 +40,6 @@ export interface Io {
 }
 
 export const stderrLogger: Logger = {
-  info: (m) => process.stderr.write(m + '\n'),
-  warn: (m) => process.stderr.write('warning: ' + m + '\n'),
+  info: (m) => process.stderr.write(withPriority(stderrIsJournal(), 'info', m) + '\n'),
+  warn: (m) => process.stderr.write(withPriority(stderrIsJournal(), 'warning', 'warning: ' + m) + '\n'),
 };

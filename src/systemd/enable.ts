@@ -1,10 +1,10 @@
 // `oob enable`, `oob disable`, `oob units`: make a profile come back at every boot through systemd.
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OobError } from '../errors.js';
 import { readFileOr, writeFileAtomic } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
+import { packageDir } from '../sys/self.js';
 import { observeHost, observeProfile } from '../observe/observe.js';
 import { lockoutReasons } from '../plan/guard.js';
 import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, nicMatches } from '../observe/nic.js';
@@ -16,8 +16,9 @@ import { withServices } from '../profile/services.js';
 import { resolveFromUnits } from '../profile/units.js';
 import type { Profile } from '../profile/types.js';
 import { CommandError, firstLine } from '../sys/run.js';
-import { dropInDirPattern, dropInPath, networkdRulePath, nmRulePath, profileFile as profileFileOf, templatePath, unitDir, unitName } from '../state/layout.js';
-import { GENERATED, unitFiles, type FileOut, type UnitContext } from './render.js';
+import { dropInDirPattern, dropInPath, networkdRulePath, nmRulePath, packagedTemplatePath, profileFile as profileFileOf, templatePath, unitDir, unitName } from '../state/layout.js';
+import { GENERATED, PACKAGED_EXEC, unitFiles, type FileOut, type UnitContext } from './render.js';
+import { stableExec } from './stable.js';
 
 export interface EnableOptions {
   nic?: string;
@@ -30,14 +31,6 @@ export interface EnableOptions {
   services?: string[];
 }
 
-/** The package's own directory (dist/… or build/src/… below it). */
-function packageDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (dir !== '/' && !existsSync(path.join(dir, 'units', 'oob@.service'))) dir = path.dirname(dir);
-  return dir;
-}
-
-export const cliPath = () => path.join(packageDir(), 'dist', 'cli.js');
 const at = (root: string | undefined, p: string) => (root ? path.join(root, p) : p);
 
 export function requireSystemd(root: string | undefined, what: string): void {
@@ -81,9 +74,11 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
   text = withServices(text, o.services);
   let profile = parseOrThrow(name, profileFile, text);
   const notes: string[] = [];
+  // The package's template runs /usr/bin/oob: then only drop-ins are written. Else the template
+  // goes to /etc, naming this oob, which must be somewhere that lasts (refused before anything).
+  const packaged = existsSync(at(o.root, packagedTemplatePath));
   const ctx: UnitContext = {
-    node: process.execPath,
-    cli: cliPath(),
+    exec: packaged ? PACKAGED_EXEC : await stableExec(),
     profileDir: io.paths.profileDir,
     force: o.force,
     networkManager: existsSync(at(o.root, '/usr/sbin/NetworkManager')),
@@ -126,8 +121,14 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
   }
 
   await resolveFromUnits(profile, o.root, 'nothing was written');
-  const template = await fsp.readFile(path.join(packageDir(), 'units', 'oob@.service'), 'utf8');
+  const template = packaged ? undefined : await readTemplate();
   return { profile, profileFile, profileText: text, profileChanged: text !== before, files: unitFiles(profile, template, ctx), notes };
+}
+
+async function readTemplate(): Promise<string> {
+  const dir = packageDir();
+  if (!dir) throw new OobError('precondition', `neither ${packagedTemplatePath} (the package's) nor units/oob@.service next to oob was found: reinstall oob; nothing was written`);
+  return fsp.readFile(path.join(dir, 'units', 'oob@.service'), 'utf8');
 }
 
 /** Files of ours may be replaced; an admin's own file of the same name is not clobbered. */

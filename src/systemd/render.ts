@@ -14,8 +14,8 @@ export interface FileOut {
 }
 
 export interface UnitContext {
-  node: string;
-  cli: string;
+  /** What runs oob in ExecStart=: /usr/bin/oob (the package), else "NODE CLI" of a stable install. */
+  exec: string;
   profileDir: string;
   /** The NIC's MAC, when known: rules match by MAC, which survives renames. */
   mac?: string;
@@ -42,8 +42,11 @@ export function escapePath(p: string): string {
 
 export const deviceUnit = (ifname: string) => `${escapePath(`/sys/subsystem/net/devices/${ifname}`)}.device`;
 
-export function renderTemplate(template: string, ctx: Pick<UnitContext, 'node' | 'cli'>): string {
-  return template.replaceAll('@NODE@', ctx.node).replaceAll('@CLI@', ctx.cli).replaceAll('@NO_RESTART@', NO_RESTART_CODES.join(' '));
+/** The command units/oob@.service names: the package's. */
+export const PACKAGED_EXEC = '/usr/bin/oob';
+
+export function renderTemplate(template: string, ctx: Pick<UnitContext, 'exec'>): string {
+  return template.replaceAll(`ExecStart=${PACKAGED_EXEC} `, `ExecStart=${ctx.exec} `).replaceAll('@NO_RESTART@', NO_RESTART_CODES.join(' '));
 }
 
 export function renderDropIn(p: Profile, ctx: UnitContext): string {
@@ -72,9 +75,10 @@ export function renderNetworkdRule(p: Profile, ctx: UnitContext): string {
 }
 
 /** Every file `oob enable` writes for a profile (the profile itself aside). */
-export function unitFiles(p: Profile, template: string, ctx: UnitContext): FileOut[] {
+export function unitFiles(p: Profile, template: string | undefined, ctx: UnitContext): FileOut[] {
+  // no template when the package's is installed: then only the drop-in is oob enable's
   const files: FileOut[] = [
-    { path: templatePath, content: renderTemplate(template, ctx), mode: 0o644 },
+    ...(template === undefined ? [] : [{ path: templatePath, content: renderTemplate(template, ctx), mode: 0o644 }]),
     { path: dropInPath(p.name), content: renderDropIn(p, ctx), mode: 0o644 },
   ];
   if (ctx.networkManager) files.push({ path: nmRulePath(p.name), content: renderNmRule(p, ctx), mode: 0o644 });

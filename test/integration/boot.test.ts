@@ -37,6 +37,10 @@ describe('integration: persistence with a real systemd booted in a container', f
     await ct.mustExec(['systemctl', 'disable', '--now', ...units]);
     await ct.mustExec(['systemctl', 'mask', ...units]);
     await ct.mustExec(['rm', '-rf', '/run/sshd']);
+    // oob gets in as an admin installs it: the package built from this checkout, dpkg -i inside
+    const deb = await Container.buildPackage(ct.dir);
+    const inst = await ct.installPackage(deb);
+    if (inst.code !== 0) throw new Error(`dpkg -i in the container failed: ${inst.stderr}${inst.stdout}`);
   });
   after(async () => {
     const t0 = Date.now();
@@ -59,7 +63,10 @@ describe('integration: persistence with a real systemd booted in a container', f
     expect(mac).to.match(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
     const r = await ct.oob(['enable', 'mgmt', '--nic', 'host0', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20']);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
-    expect(r.stdout).to.match(/wrote \/etc\/systemd\/system\/oob@\.service/);
+    // the package's template runs /usr/bin/oob; enable adds only the drop-in
+    expect(r.stdout).not.to.match(/wrote \/etc\/systemd\/system\/oob@\.service/);
+    expect(await ct.mustExec(['realpath', await show('FragmentPath')])).to.equal('/usr/lib/systemd/system/oob@.service\n');
+    expect(await show('ExecStart')).to.match(/^\{ path=\/usr\/bin\/oob ; argv\[\]=\/usr\/bin\/oob run mgmt ;/);
     expect(r.stdout).to.match(/wrote \/etc\/systemd\/system\/oob@mgmt\.service\.d\/10-oob\.conf/);
     expect(r.stdout).to.match(/wrote \/etc\/systemd\/network\/05-oob-mgmt\.network/);
     expect(r.stdout).to.match(/oob@mgmt\.service enabled; active/);
@@ -140,7 +147,7 @@ describe('integration: persistence with a real systemd booted in a container', f
     expect((await ct.exec(['ip', 'link', 'show', 'host0'])).code).to.equal(0);
     expect((await ct.mustExec(['ip', 'netns', 'list'])).trim()).to.equal('');
     expect((await ct.exec(['systemctl', 'is-enabled', 'oob@mgmt.service'])).stdout.trim()).not.to.equal('enabled');
-    expect((await ct.mustExec(['sh', '-c', 'ls /etc/systemd/system/oob@* /etc/systemd/system/*/oob@* /etc/systemd/network/*oob* /run/oob 2>/dev/null; true'])).trim()).to.equal('');
+    expect((await ct.mustExec(['sh', '-c', 'ls /etc/systemd/system/oob@* /etc/systemd/system/*/oob@* /etc/systemd/network/*oob* /run/oob/* 2>/dev/null; true'])).trim()).to.equal('');
     expect(await ct.mustExec(['cat', '/etc/oob/profiles/mgmt.ini'])).to.match(/^nic = host0$/m); // the profile stays
   });
 });

@@ -99,9 +99,23 @@ export class Container {
     return r.stdout;
   }
 
-  /** oob inside the container, from the repository bound into it. */
+  /** oob inside the container: the one the package installed there (installPackage). */
   oob(args: string[]): Promise<Result> {
-    return this.exec(['/usr/bin/node', `${REPO}/dist/cli.js`, ...args]);
+    return this.exec(['/usr/bin/oob', ...args]);
+  }
+
+  /** Build oob_VERSION_all.deb from this checkout (npm run package) into DIR; returns its path. */
+  static async buildPackage(dir: string, version?: string): Promise<string> {
+    const r = await sh([process.execPath, `${REPO}/scripts/package.mjs`, '--out', dir, ...(version ? ['--version', version] : [])]);
+    if (r.code !== 0) throw new Error(`scripts/package.mjs failed (${r.code}): ${r.stderr}`);
+    return r.stdout.trim().split('\n').pop()!;
+  }
+
+  /** dpkg -i inside the running container: into its overlay, never onto this machine. */
+  async installPackage(deb: string): Promise<Result> {
+    const inside = `/var/tmp/${path.basename(deb)}`;
+    await fsp.copyFile(deb, path.join(this.merged, inside));
+    return this.exec(['dpkg', '-i', inside]);
   }
 
   private async waitExit(ms: number): Promise<boolean> {

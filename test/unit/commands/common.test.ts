@@ -60,3 +60,14 @@ describe('commands/common: numeric flags and names are checked before anything r
     }
   });
 });
+
+describe('cli: a reader that goes away (oob presets | true)', () => {
+  it('ends quietly with exit 0: no EPIPE stack on stderr', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    // `true` exits at once, long before node has started: every write of oob's meets EPIPE
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" presets | true`], { encoding: 'utf8', env, timeout: 20_000 });
+    expect(r.stderr).to.equal('');
+    expect(r.status).to.equal(0);
+  });
+});

@@ -9,7 +9,7 @@ import { profile } from '../helpers.js';
 
 const template = readFileSync(new URL('../../../../units/oob@.service', import.meta.url), 'utf8');
 const p = profile('[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n');
-const ctx: UnitContext = { node: process.execPath, cli: '/usr/lib/node_modules/oob/dist/cli.js', profileDir: '/etc/oob/profiles', mac: '52:54:00:aa:bb:19', nicName: 'ens19', force: false, networkManager: true, networkd: true };
+const ctx: UnitContext = { exec: `${process.execPath} /usr/lib/node_modules/oob/dist/cli.js`, profileDir: '/etc/oob/profiles', mac: '52:54:00:aa:bb:19', nicName: 'ens19', force: false, networkManager: true, networkd: true };
 
 describe('units/render', () => {
   it('escapes device paths exactly as systemd-escape --path does', function () {
@@ -53,7 +53,7 @@ describe('units/render', () => {
   it('every generated unit file passes systemd-analyze verify, without a single warning', function () {
     const dir = mkdtempSync(join(tmpdir(), 'oob-verify-'));
     try {
-      for (const f of unitFiles(p, template, { ...ctx, cli: new URL('../../../src/cli.js', import.meta.url).pathname }).filter((x) => x.path.startsWith('/etc/systemd/system/'))) {
+      for (const f of unitFiles(p, template, { ...ctx, exec: `${process.execPath} ${new URL('../../../src/cli.js', import.meta.url).pathname}` }).filter((x) => x.path.startsWith('/etc/systemd/system/'))) {
         const out = join(dir, f.path.slice('/etc/systemd/system/'.length));
         mkdirSync(join(out, '..'), { recursive: true });
         writeFileSync(out, f.content);
