@@ -262,7 +262,7 @@ function parseService(sec: Section, bad: Bad): ServiceConfig | undefined {
   }
   if (!ok) return undefined;
   return {
-    name, exec, env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs,
+    name, exec, prestart: [], env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs,
     ...(pf ? { pidfile: pf.value } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}),
   };
 }

@@ -23,6 +23,8 @@ export type RestartPolicy = 'always' | 'on-failure' | 'no';
 export interface ServiceConfig {
   name: string;
   exec: string[];
+  /** Commands run in the namespace, in order, before each start (a config check): one failing fails the service, without restarts. */
+  prestart: string[][];
   pidfile?: string;
   user?: string;
   group?: string;
