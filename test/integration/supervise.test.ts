@@ -343,7 +343,7 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     await must(['ip', 'netns', 'del', lab.profile]);
     const code = await exited(s, 10_000);
     expect(s.log).to.match(new RegExp(`the namespace ${lab.profile} was deleted while the supervisor ran .*: stopping; to bring it back: oob start ${lab.profile}`));
-    expect(code, s.log).to.not.equal(0);
+    expect(code, s.log).to.equal(7);
     expect(s.log.match(/started sleeper/g)).to.have.length(1);
     expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
   });
