@@ -255,6 +255,12 @@ export class Service {
     });
   }
 
+  /** No start from now on (a pending restart is cancelled); stop() then ends what runs. */
+  hold(): void {
+    this.stopping = true;
+    this.clearTimer();
+  }
+
   /** Stop it and keep it stopped. Resolves when the process is gone. */
   async stop(): Promise<void> {
     this.stopping = true;

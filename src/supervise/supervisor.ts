@@ -247,6 +247,7 @@ class Supervisor {
       this.send({ READY: '1', STATUS: this.lastStatus });
       return;
     }
+    if (this.shuttingDown) return;
     this.profile = next;
     const plan = planReload([...this.services.values()], next.services);
     const work: Promise<void>[] = [];
@@ -256,7 +257,7 @@ class Supervisor {
     }
     for (const def of plan.restart) {
       this.log(`${def.name}: its definition changed: restarting it`);
-      work.push(this.services.get(def.name)!.stop().then(() => this.newService(def).start()));
+      work.push(this.services.get(def.name)!.stop().then(() => void (this.shuttingDown || this.newService(def).start())));
     }
     for (const n of plan.retry) {
       this.log(`${n}: its pre-start check failed before: trying again`);
@@ -277,6 +278,8 @@ class Supervisor {
       return;
     }
     this.shuttingDown = true;
+    // nothing starts from here on: no restart after its back-off, no start of a reload
+    for (const s of this.services.values()) s.hold();
     this.send({ STOPPING: '1', STATUS: `${this.name}: stopping` });
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.nsWatch) clearInterval(this.nsWatch);

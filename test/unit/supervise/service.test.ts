@@ -148,6 +148,19 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     expect(svc.state.phase).to.equal('stopped');
   });
 
+  it('hold (the supervisor stopping): the pending restart never comes, and stop() then ends it', async () => {
+    const { host, svc } = make(def());
+    svc.start();
+    await flush();
+    host.last.die(1);
+    await flush();
+    svc.hold();
+    await host.clock.advance(60_000);
+    expect(host.procs).to.have.length(1);
+    await svc.stop();
+    expect(svc.state.phase).to.equal('stopped');
+  });
+
   it('ready = tcp: starting until the port listens in the namespace, then running', async () => {
     const { host, svc } = make(def({ ready: { kind: 'tcp', port: 22 } }));
     svc.start();
