@@ -126,13 +126,13 @@ export class Service {
     const child = this.host.spawn(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], env, (l) => this.deps.output(d.name, l));
     this.child = child;
     const pid = child.pid;
+    this.deps.log(`started ${d.name} (pid ${pid})`);
     const pidStart = pid ? await this.host.startTime(pid) : undefined;
     const now = this.iso();
     const noReady = d.ready.kind === 'none';
     this.enter('starting', { pid, pidStart, followed: 'child', startedAt: now, ready: noReady, readyAt: undefined, error: undefined, nextStartAt: undefined });
     if (noReady) this.enterRunning(run, now);
     else if (d.ready.kind === 'tcp' && pid) void this.waitListening(run, pid, d.ready.port);
-    this.deps.log(`started ${d.name} (pid ${pid})`);
     const r = await child.exit;
     if (run !== this.runId) return;
     this.child = undefined;
