@@ -33,6 +33,8 @@ export interface FromUnit {
 export interface ServiceConfig {
   name: string;
   exec: string[];
+  /** Commands run in the namespace, in order, before each start (a config check): one failing fails the service, without restarts. */
+  prestart: string[][];
   pidfile?: string;
   user?: string;
   group?: string;
@@ -43,8 +45,6 @@ export interface ServiceConfig {
   restartDelayMaxMs: number;
   stopSignal: string;
   stopTimeoutMs: number;
-  /** Commands run inside the namespace before each start; one failing stops the service (no restart loop). */
-  prestart: string[][];
   /** `preset = NAME`: the preset whose defaults filled this section in (profile/presets.ts). */
   preset?: string;
   /** `from = UNIT.service`: copy that installed systemd unit (profile/units.ts fills exec and the rest in). */

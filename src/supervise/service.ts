@@ -1,42 +1,55 @@
-// One service copy inside the namespace: start it through `ip netns exec` (so /etc/netns/NAME
-// applies; ip execs the command, so the child's pid is the service's), wait until it is ready, follow it (our child: its exit is an event; a daemon that
-// forks: the pid in its pidfile, checked every 500 ms, as Node has no pidfd), restart it by its
-// policy with a growing back-off, and stop it (stop-signal, SIGKILL after stop-timeout).
-import { promises as fsp } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+// One service copy inside the namespace, as a state machine. Its phase has one writer, enter();
+// each transition is one method (systemd's service_set_state() and service_enter_*() are the
+// model):
+//
+//   stopped/backoff/failed --enterStart--> (pre-start checks) --> starting --enterRunning--> running
+//   starting/running --enterExited--> backoff (restart after a delay) | stopped | failed
+//   starting/running --enterStopping--> stopping --> stopped
+//   pre-start check fails --> failed (no restart until a reload or the next supervisor)
+//
+// It is started through `ip netns exec` (so /etc/netns/NAME applies; ip execs the command, so the
+// child's pid is the service's) and followed: our child by its exit (not the end of its output), a
+// daemon that forks by the pid in its pidfile, checked every 500 ms (Node has no pidfd). When to
+// start it again is decided by backoff.ts; everything it asks of the system goes through a
+// ServiceHost, so the whole machine runs in unit tests with a fake spawner and a fake clock.
 import type { ServiceConfig } from '../profile/types.js';
-import { firstLine, spawnRunner, startLongRunning, type LongRunning } from '../sys/run.js';
-import { listeningPortsOf, netnsOf, readPidFile, resolveUser, sameProcess, startTime } from '../sys/proc.js';
-import type { ServiceState } from '../state/supervisor.js';
+import type { ServicePhase, ServiceState } from '../state/supervisor.js';
+import { until } from '../sys/until.js';
+import { afterExit, noHistory, LOOP_WINDOW_MS, type ExitHistory } from './backoff.js';
+import type { ExitInfo, ServiceHost } from './host.js';
 
 export interface ServiceDeps {
   ns: string;
   /** The namespace's id as /proc/PID/ns/net shows it: a pid is only trusted once it is in there. */
   nsId: string;
   env: NodeJS.ProcessEnv;
+  host: ServiceHost;
   log(msg: string): void;
   output(service: string, line: string): void;
   changed(): void;
+  /** Is the namespace still the one we started in? Asked before each start. */
+  namespaceAlive?(): Promise<boolean>;
+  /** The namespace is gone: the supervisor decides what happens next. */
+  namespaceGone?(): void;
 }
 
 export const FOLLOW_INTERVAL_MS = 500;
 const READY_POLL_MS = 20;
-const STABLE_MS = 10_000;
-const LOOP_WINDOW_MS = 60_000;
-const LOOP_EXITS = 5;
 
-type Sub = LongRunning;
+type Exit = { code: number | null; signal: string | null; reason: string };
 
 export class Service {
   state: ServiceState = { phase: 'stopped', ready: false, restarts: 0 };
-  private sub: Sub | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopping = false;
-  private failures = 0;
-  private exits: number[] = [];
+  private history: ExitHistory = noHistory();
+  /** Each start (and stop) gets a new run id: events of an older run are ignored. */
   private runId = 0;
-  private stopped: (() => void) | undefined;
+  private stopping = false;
+  /** Our child, while it runs. */
+  private child: { pid: number | undefined; exit: Promise<ExitInfo> } | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private stoppedWaiter: (() => void) | undefined;
+  /** A pre-start check failed: the service waits for a reload. */
+  prestartFailed = false;
 
   constructor(
     public def: ServiceConfig,
@@ -47,188 +60,224 @@ export class Service {
     return this.def.name;
   }
 
-  private set(patch: Partial<ServiceState>) {
-    this.state = { ...this.state, ...patch };
+  private get host() {
+    return this.deps.host;
+  }
+
+  private iso(ms = this.host.clock.now()) {
+    return new Date(ms).toISOString();
+  }
+
+  /** The one writer of the phase (and of every field with it). */
+  private enter(phase: ServicePhase, patch: Partial<Omit<ServiceState, 'phase'>> = {}): void {
+    this.state = { ...this.state, ...patch, phase };
     this.deps.changed();
   }
 
-  /** Start the service (first start, or after a restart delay). */
-  start(): void {
-    this.stopping = false;
-    void this.launch();
+  /** Fields that do not change the phase. */
+  private update(patch: Partial<Omit<ServiceState, 'phase'>>): void {
+    this.enter(this.state.phase, patch);
   }
 
-  private async launch(): Promise<void> {
-    const run = ++this.runId;
-    this.timer = undefined;
+  private clearTimer(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+  }
+
+  private current(run: number): boolean {
+    return run === this.runId && !this.stopping;
+  }
+
+  /** Start the service (first start, after a reload, or after its restart delay). */
+  start(): void {
+    this.stopping = false;
+    this.prestartFailed = false;
+    void this.enterStart(++this.runId);
+  }
+
+  private async enterStart(run: number): Promise<void> {
+    this.clearTimer();
     const d = this.def;
+    if (this.deps.namespaceAlive && !(await this.deps.namespaceAlive())) {
+      if (!this.current(run)) return;
+      this.enterFailed(`the namespace ${this.deps.ns} is gone`);
+      this.deps.namespaceGone?.();
+      return;
+    }
     let prefix: string[] = [];
     if (d.user !== undefined || d.group !== undefined) {
-      const ids = await resolveUser(d.user ?? 'root', d.group);
-      if (typeof ids === 'string') return this.failed(run, ids);
+      const ids = await this.host.resolveUser(d.user ?? 'root', d.group);
+      if (!this.current(run)) return;
+      if (typeof ids === 'string') {
+        this.deps.log(`${d.name}: cannot start: ${ids}`);
+        this.update({ error: ids });
+        return this.enterExited(run, { code: null, signal: null, reason: `cannot start: ${ids}` }, true);
+      }
       prefix = ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, ...(d.user !== undefined ? ['--init-groups'] : ['--clear-groups']), '--'];
     }
-    if (d.pidfile) await fsp.rm(d.pidfile, { force: true }); // a stale pidfile would name someone else
-    if (this.stopping || run !== this.runId) return;
-    // pre-start commands (a preset's checks, a copied unit's ExecStartPre): one failing is a
-    // configuration error, which no restart can fix: failed, until the profile is reloaded
+    const env = { ...this.deps.env, ...d.env };
     for (const cmd of d.prestart ?? []) {
-      const r = await spawnRunner(['ip', 'netns', 'exec', this.deps.ns, ...cmd], { allowFail: true, env: this.deps.env }).catch((e: Error) => ({ code: 127, stdout: '', stderr: e.message }));
-      if (this.stopping || run !== this.runId) return;
-      if (r.code !== 0) {
-        const error = `pre-start check failed: ${cmd.join(' ')}: ${firstLine(r.stderr) || firstLine(r.stdout) || `exit ${r.code}`}`;
-        this.deps.log(`${d.name}: ${error}; not restarted (fix it, then: systemctl reload, or kill -HUP the supervisor)`);
-        this.set({ phase: 'failed', ready: false, pid: undefined, pidStart: undefined, error, lastExit: { code: r.code, signal: null, reason: error, at: new Date().toISOString() } });
-        return;
-      }
+      const r = await this.host.run(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...cmd], env);
+      if (!this.current(run)) return;
+      if (r.code !== 0) return this.enterPrestartFailed(cmd, r);
     }
-    const sub = startLongRunning(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], { ...this.deps.env, ...d.env });
-    const { child } = sub;
-    this.sub = sub;
-    for (const stream of [child.stdout, child.stderr] as Readable[]) createInterface({ input: stream }).on('line', (l) => this.deps.output(d.name, l));
+    if (d.pidfile) await this.host.removeFile(d.pidfile); // a stale pidfile would name someone else
+    if (!this.current(run)) return;
+    const child = this.host.spawn(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], env, (l) => this.deps.output(d.name, l));
+    this.child = child;
     const pid = child.pid;
-    const now = new Date().toISOString();
-    this.set({ phase: 'starting', pid, pidStart: pid ? await startTime(pid) : undefined, followed: 'child', startedAt: now, ready: d.ready.kind === 'none', readyAt: undefined, error: undefined, nextStartAt: undefined });
-    if (d.ready.kind === 'none') this.set({ phase: 'running', readyAt: now });
-    else if (d.ready.kind === 'tcp' && pid) void this.waitListening(run, pid, d.ready.port);
     this.deps.log(`started ${d.name} (pid ${pid})`);
-    const r = await sub.exit;
+    const pidStart = pid ? await this.host.startTime(pid) : undefined;
+    const now = this.iso();
+    const noReady = d.ready.kind === 'none';
+    this.enter('starting', { pid, pidStart, followed: 'child', startedAt: now, ready: noReady, readyAt: undefined, error: undefined, nextStartAt: undefined });
+    if (noReady) this.enterRunning(run, now);
+    else if (d.ready.kind === 'tcp' && pid) void this.waitListening(run, pid, d.ready.port);
+    const r = await child.exit;
     if (run !== this.runId) return;
-    this.sub = undefined;
+    this.child = undefined;
     if (d.pidfile && r.code === 0 && !this.stopping) return this.followPidFile(run);
     const { code, signal } = r;
     const reason = this.stopping ? 'stopped by oob' : r.error ? `cannot start: ${r.error.message}` : signal ? `killed by ${signal}` : `exited with status ${code}`;
-    this.exited(run, { code, signal, reason }, !!signal || code !== 0);
+    this.enterExited(run, { code, signal, reason }, !!signal || code !== 0);
+  }
+
+  private enterPrestartFailed(cmd: string[], r: { code: number; message: string }): void {
+    const reason = `pre-start check failed: ${cmd.join(' ')}: ${r.message || `exit ${r.code}`}`;
+    this.deps.log(`${this.def.name}: ${reason}; not restarting it until a reload (SIGHUP) or the next start`);
+    this.prestartFailed = true;
+    this.enter('failed', { ready: false, pid: undefined, pidStart: undefined, error: reason, nextStartAt: undefined, lastExit: { code: r.code, signal: null, at: this.iso(), reason } });
+  }
+
+  private enterFailed(reason: string): void {
+    this.deps.log(`${this.def.name}: ${reason}`);
+    this.enter('failed', { ready: false, pid: undefined, pidStart: undefined, error: reason, nextStartAt: undefined, lastExit: { code: null, signal: null, at: this.iso(), reason } });
+  }
+
+  private enterRunning(run: number, at = this.iso()): void {
+    if (run !== this.runId) return;
+    this.enter('running', { ready: true, readyAt: at });
   }
 
   /** A daemon that forked: follow the pid its pidfile names. */
   private async followPidFile(run: number): Promise<void> {
     const file = this.def.pidfile!;
-    const deadline = Date.now() + Math.max(10_000, this.def.stopTimeoutMs);
-    let pid: number | undefined;
-    while (Date.now() < deadline && run === this.runId && !this.stopping) {
-      pid = await readPidFile(file);
-      if (pid && (await netnsOf(pid)) === this.deps.nsId) break;
-      pid = undefined;
-      await new Promise((r) => setTimeout(r, READY_POLL_MS));
-    }
-    if (run !== this.runId || this.stopping) return;
-    if (!pid) return this.exited(run, { code: 0, signal: null, reason: `its starter exited but ${file} never named a live process in the namespace` }, true);
-    this.follow(run, pid, await startTime(pid));
+    const clock = this.host.clock;
+    const pid = await until(
+      async () => {
+        if (!this.current(run)) return true as const;
+        const p = await this.host.readPidFile(file);
+        return p && (await this.host.netnsOf(p)) === this.deps.nsId ? p : undefined;
+      },
+      { intervalMs: READY_POLL_MS, timeoutMs: Math.max(10_000, this.def.stopTimeoutMs), now: clock.now, sleep: clock.sleep },
+    );
+    if (!this.current(run)) return;
+    if (typeof pid !== 'number') return this.enterExited(run, { code: 0, signal: null, reason: `its starter exited but ${file} never named a live process in the namespace` }, true);
+    this.enterFollow(run, pid, await this.host.startTime(pid));
   }
 
   /** Follow a process that is not our child (a forked daemon, or one adopted after a crash). */
-  follow(run: number, pid: number, pidStart: number | undefined): void {
+  private enterFollow(run: number, pid: number, pidStart: number | undefined): void {
     const tcp = this.def.ready.kind === 'tcp';
-    this.set({ phase: tcp ? 'starting' : 'running', pid, pidStart, followed: 'pidfile', ready: !tcp, ...(tcp ? {} : { readyAt: new Date().toISOString() }), startedAt: this.state.startedAt ?? new Date().toISOString() });
+    const now = this.iso();
+    this.enter(tcp ? 'starting' : 'running', { pid, pidStart, followed: 'pidfile', ready: !tcp, ...(tcp ? {} : { readyAt: now }), startedAt: this.state.startedAt ?? now });
     if (this.def.ready.kind === 'tcp') void this.waitListening(run, pid, this.def.ready.port);
     const check = async () => {
       if (run !== this.runId) return;
-      if (await sameProcess(pid, pidStart)) {
-        this.timer = setTimeout(check, FOLLOW_INTERVAL_MS);
+      const t = await this.host.startTime(pid);
+      if (run !== this.runId) return;
+      if (t !== undefined && (pidStart === undefined || t === pidStart)) {
+        this.cancelTimer = this.host.clock.after(FOLLOW_INTERVAL_MS, () => void check());
         return;
       }
-      this.exited(run, { code: null, signal: null, reason: this.stopping ? 'stopped by oob' : `pid ${pid} (from ${this.def.pidfile ?? 'the previous supervisor'}) is gone` }, true);
+      this.enterExited(run, { code: null, signal: null, reason: this.stopping ? 'stopped by oob' : `pid ${pid} (from ${this.def.pidfile ?? 'the previous supervisor'}) is gone` }, true);
     };
-    this.timer = setTimeout(check, FOLLOW_INTERVAL_MS);
+    this.cancelTimer = this.host.clock.after(FOLLOW_INTERVAL_MS, () => void check());
   }
 
   /** Take over a copy left running by a previous supervisor. */
   adopt(pid: number, pidStart: number | undefined, since: string | undefined, restarts: number): void {
     const run = ++this.runId;
     this.stopping = false;
-    this.state = { ...this.state, restarts, ...(since ? { startedAt: since } : {}) };
-    this.follow(run, pid, pidStart);
+    this.update({ restarts, ...(since ? { startedAt: since } : {}) });
+    this.enterFollow(run, pid, pidStart);
   }
 
   private async waitListening(run: number, pid: number, port: number): Promise<void> {
-    while (run === this.runId && !this.stopping) {
+    const clock = this.host.clock;
+    while (this.current(run)) {
       // only trust /proc/PID/net once the process is inside the namespace
-      if ((await netnsOf(pid)) === this.deps.nsId) {
-        const ports = await listeningPortsOf(pid);
+      if ((await this.host.netnsOf(pid)) === this.deps.nsId) {
+        const ports = await this.host.listeningPorts(pid);
         if (ports === undefined) return; // gone: the exit path takes over
         if (ports.includes(port)) {
-          if (run === this.runId) this.set({ phase: 'running', ready: true, readyAt: new Date().toISOString() });
+          // the exit may have come while /proc was read: a dead pid is never reported ready
+          if (this.current(run) && this.state.pid === pid && (await this.host.startTime(pid)) !== undefined) this.enterRunning(run);
           return;
         }
-      } else if (!(await startTime(pid))) return;
-      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+      } else if (!(await this.host.startTime(pid))) return;
+      await clock.sleep(READY_POLL_MS);
     }
   }
 
-  private failed(run: number, error: string): void {
-    this.deps.log(`${this.def.name}: cannot start: ${error}`);
-    this.set({ error });
-    this.exited(run, { code: null, signal: null, reason: `cannot start: ${error}` }, true);
-  }
-
-  private exited(run: number, exit: { code: number | null; signal: string | null; reason: string }, failure: boolean): void {
+  /** The process ended: stopped (we asked), or what backoff.ts says: stop, fail, or restart later. */
+  private enterExited(run: number, exit: Exit, failure: boolean): void {
     if (run !== this.runId) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const now = Date.now();
-    const lastExit = { ...exit, at: new Date(now).toISOString() };
+    this.clearTimer();
+    this.child = undefined;
+    const now = this.host.clock.now();
+    const lastExit = { ...exit, at: this.iso(now) };
+    const gone = { ready: false, pid: undefined, pidStart: undefined, lastExit };
     if (this.stopping) {
-      this.set({ phase: 'stopped', ready: false, pid: undefined, pidStart: undefined, lastExit });
-      this.stopped?.();
+      this.enter('stopped', gone);
+      this.stoppedWaiter?.();
       return;
     }
     const ranFor = this.state.startedAt ? now - Date.parse(this.state.startedAt) : 0;
     this.deps.log(`${this.def.name} ${exit.reason}${ranFor ? ` after ${(ranFor / 1000).toFixed(1)} s` : ''}`);
-    const policy = this.def.restart;
-    if (policy === 'no' || (policy === 'on-failure' && !failure)) {
-      this.set({ phase: failure ? 'failed' : 'stopped', ready: false, pid: undefined, pidStart: undefined, lastExit });
-      return;
-    }
-    this.failures = ranFor >= STABLE_MS ? 1 : this.failures + 1;
-    this.exits = [...this.exits.filter((t) => now - t < LOOP_WINDOW_MS), now];
-    const delay = Math.min(this.def.restartDelayMs * 2 ** (this.failures - 1), this.def.restartDelayMaxMs);
-    let crashLoop = this.state.crashLoop;
-    if (this.exits.length >= LOOP_EXITS) {
-      if (!crashLoop) this.deps.log(`${this.def.name}: crash loop: ${this.exits.length} exits in ${LOOP_WINDOW_MS / 1000} s; retrying with a growing delay (now ${delay} ms, at most ${this.def.restartDelayMaxMs} ms)`);
-      crashLoop = { exits: this.exits.length, windowSec: LOOP_WINDOW_MS / 1000, since: crashLoop?.since ?? new Date(now).toISOString() };
-    } else if (ranFor >= STABLE_MS) crashLoop = undefined;
-    this.set({ phase: 'backoff', ready: false, pid: undefined, pidStart: undefined, lastExit, nextStartAt: new Date(now + delay).toISOString(), ...(crashLoop ? { crashLoop } : { crashLoop: undefined }) });
-    this.timer = setTimeout(() => {
-      this.set({ restarts: this.state.restarts + 1 });
-      void this.launch();
-    }, delay);
+    const next = afterExit(this.history, this.def, { failure, ranForMs: ranFor }, now);
+    if (next.action === 'stop') return this.enter('stopped', gone);
+    if (next.action === 'fail') return this.enter('failed', gone);
+    this.enterBackoff(run, next.delayMs, next.history, next.crashLoopBegan, gone);
+  }
+
+  private enterBackoff(run: number, delay: number, history: ExitHistory, loopBegan: boolean, gone: Partial<ServiceState>): void {
+    this.history = history;
+    const crashLoop = history.crashLoop;
+    if (loopBegan) this.deps.log(`${this.def.name}: crash loop: ${crashLoop!.exits} exits in ${LOOP_WINDOW_MS / 1000} s; retrying with a growing delay (now ${delay} ms, at most ${this.def.restartDelayMaxMs} ms)`);
+    const now = this.host.clock.now();
+    this.enter('backoff', { ...gone, nextStartAt: this.iso(now + delay), crashLoop });
+    this.cancelTimer = this.host.clock.after(delay, () => {
+      this.cancelTimer = undefined;
+      if (run !== this.runId || this.stopping) return;
+      this.update({ restarts: this.state.restarts + 1 });
+      void this.enterStart(run);
+    });
+  }
+
+  /** No start from now on (a pending restart is cancelled); stop() then ends what runs. */
+  hold(): void {
+    this.stopping = true;
+    this.clearTimer();
   }
 
   /** Stop it and keep it stopped. Resolves when the process is gone. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const { pid, followed } = this.state;
-    if (this.sub) {
-      const done = new Promise<void>((r) => (this.stopped = r));
-      this.set({ phase: 'stopping' });
-      const { child } = this.sub;
-      child.kill(this.def.stopSignal as NodeJS.Signals);
-      const force = setTimeout(() => child.kill('SIGKILL'), this.def.stopTimeoutMs);
-      await done;
-      clearTimeout(force);
+    this.clearTimer();
+    const { pid, pidStart, followed } = this.state;
+    if (this.child) {
+      const exited = new Promise<void>((r) => (this.stoppedWaiter = r));
+      this.enter('stopping');
+      if (this.child.pid) await this.host.terminate(this.child.pid, pidStart, this.def.stopSignal, this.def.stopTimeoutMs);
+      await exited;
       return;
     }
     if (pid && followed === 'pidfile') {
-      this.set({ phase: 'stopping' });
-      await stopPid(pid, this.state.pidStart, this.def.stopSignal, this.def.stopTimeoutMs);
+      this.enter('stopping');
+      await this.host.terminate(pid, pidStart, this.def.stopSignal, this.def.stopTimeoutMs);
     }
     this.runId++;
-    this.set({ phase: 'stopped', ready: false, pid: undefined, pidStart: undefined });
+    this.enter('stopped', { ready: false, pid: undefined, pidStart: undefined });
   }
-}
-
-/** Signal a process that is not our child and wait until it is gone; SIGKILL after the timeout. */
-export async function stopPid(pid: number, pidStart: number | undefined, signal: string, timeoutMs: number): Promise<void> {
-  if (!(await sameProcess(pid, pidStart))) return;
-  try { process.kill(pid, signal as NodeJS.Signals); } catch { return; }
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await sameProcess(pid, pidStart))) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  try { process.kill(pid, 'SIGKILL'); } catch { return; }
-  for (let i = 0; i < 100 && (await sameProcess(pid, pidStart)); i++) await new Promise((r) => setTimeout(r, 20));
 }

@@ -4,17 +4,24 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { killNsPids, nsPids } from '../engine/apply.js';
-import { exitCodeOf, OobError } from '../errors.js';
+import { ExitCode, exitCodeOf, OobError } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from '../engine/lock.js';
 import { createNotifier, SYSTEMD_PRIVATE_ENV, type Notifier } from './notify.js';
 import { downProfile, upProfile } from '../engine/ops.js';
 import { loadProfile } from '../profile/load.js';
 import type { Profile, ServiceConfig } from '../profile/types.js';
-import { cmdline, netnsId, netnsOf, readPidFile, sameProcess, startTime } from '../sys/proc.js';
-import { Service, stopPid } from './service.js';
+import { cmdline, netnsId, netnsOf, readPidFile, startTime } from '../sys/proc.js';
+import { terminate } from '../sys/terminate.js';
+import { Service } from './service.js';
+import { realHost, type ServiceHost } from './host.js';
+import { fdIsFile, logWriter, survivePipes } from './logsink.js';
+import { reconcileOrphans } from './orphans.js';
+import { planReload } from './reload.js';
 import { runtimePaths } from '../state/layout.js';
 import { readState, writeState, type SupervisorState } from '../state/supervisor.js';
+
+const NS_WATCH_MS = 1000;
 
 export interface SupervisorOptions {
   /** Where log lines go (stderr by default). */
@@ -22,8 +29,12 @@ export interface SupervisorOptions {
 }
 
 export async function runSupervisor(io: Io, name: string, opts: SupervisorOptions = {}): Promise<number> {
-  const write = opts.write ?? ((l: string) => process.stderr.write(l + '\n'));
+  survivePipes();
+  const logFile = runtimePaths(io.paths, name).logFile;
+  const write = opts.write ?? logWriter(fdIsFile(2, logFile) ? { rotate: { fd: 2, file: logFile } } : {});
   const log = (m: string) => write(`oob[${name}]: ${m}`);
+  // SIGTERM from here on ends in a clean stop, even while the lock is being taken
+  const sup = new Supervisor(io, name, log, write, createNotifier(io.env, { warn: log }));
   let runLock: Lock;
   try {
     // the lock's socket also keeps the event loop alive when no service runs (all stopped by
@@ -36,7 +47,6 @@ export async function runSupervisor(io: Io, name: string, opts: SupervisorOption
     }
     throw e;
   }
-  const sup = new Supervisor(io, name, log, write, createNotifier(io.env, { warn: log }));
   try {
     return await sup.run();
   } finally {
@@ -57,7 +67,13 @@ class Supervisor {
   private shuttingDown = false;
   private reloading: Promise<void> = Promise.resolve();
   private watchdog: NodeJS.Timeout | undefined;
+  private nsWatch: NodeJS.Timeout | undefined;
   private finish!: (code: number) => void;
+  private done: Promise<number>;
+  /** The start-up in flight; undefined until run() (a signal before that is kept in stopRequested). */
+  private startup: Promise<void> | undefined;
+  private stopRequested: string | undefined;
+  private host: ServiceHost = realHost();
 
   constructor(
     private io: Io,
@@ -66,7 +82,18 @@ class Supervisor {
     private write: (l: string) => void,
     private notify: Notifier,
   ) {
-    this.childEnv = Object.fromEntries(Object.entries(io.env).filter(([k]) => !SYSTEMD_PRIVATE_ENV.includes(k) && !k.startsWith('OOB_TEST_')));
+    this.childEnv = Object.fromEntries(Object.entries(io.env).filter(([k]) => !SYSTEMD_PRIVATE_ENV.includes(k)));
+    this.done = new Promise<number>((r) => (this.finish = r));
+    const onTerm = (sig: string) => () => {
+      if (this.startup) void this.shutdown(sig);
+      else this.stopRequested ??= sig;
+    };
+    process.on('SIGTERM', onTerm('SIGTERM'));
+    process.on('SIGINT', onTerm('SIGINT'));
+    process.on('SIGHUP', () => {
+      // a reload waits for the start-up: it must not start a second copy of what start-up starts
+      if (this.startup) this.reloading = this.reloading.then(() => this.startup).then(() => this.reload(), () => {});
+    });
   }
 
   private send(fields: Record<string, string>) {
@@ -74,15 +101,22 @@ class Supervisor {
   }
 
   async run(): Promise<number> {
-    const done = new Promise<number>((r) => (this.finish = r));
-    const onTerm = (sig: string) => () => void this.shutdown(sig);
-    process.on('SIGTERM', onTerm('SIGTERM'));
-    process.on('SIGINT', onTerm('SIGINT'));
-    process.on('SIGHUP', () => {
-      this.reloading = this.reloading.then(() => this.reload());
+    this.startup = this.startUp().catch((e) => {
+      // a start-up that fails because we are stopping (the rollback undid it) is a clean stop
+      if (!this.shuttingDown) throw e;
+      this.log(`start-up ended by the stop: ${(e as Error).message}`);
     });
+    if (this.stopRequested) void this.shutdown(this.stopRequested);
+    await this.startup;
+    return this.done;
+  }
 
-    this.profile = await loadProfile(this.io.paths.profileDir, this.name);
+  /** Load, bring the network up, reconcile, start the services: each step first asks whether a stop began. */
+  private async startUp(): Promise<void> {
+    const stop = () => this.shuttingDown;
+    const profile = await loadProfile(this.io.paths.profileDir, this.name);
+    if (stop()) return;
+    this.profile = profile;
     const pidStart = await startTime(process.pid);
     this.state = {
       version: 1,
@@ -94,6 +128,7 @@ class Supervisor {
       updatedAt: '',
     };
     const previous = await readState(this.io.paths, this.name);
+    if (stop()) return;
     this.send({ STATUS: `${this.name}: bringing the network up` });
     try {
       const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' });
@@ -103,11 +138,23 @@ class Supervisor {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
       throw e;
     }
-    this.nsId = (await netnsId(path.join(this.io.paths.netnsRunDir, this.name))) ?? '';
+    if (stop()) return;
+    this.nsId = (await netnsId(this.nsPath())) ?? '';
     this.state.network = 'up';
     await this.persist();
+    if (stop()) return;
 
-    const adopted = await this.dealWithLeftovers(previous);
+    const adopted = await reconcileOrphans(this.profile.services, previous, {
+      nsId: this.nsId,
+      startTime,
+      netnsOf,
+      cmdline,
+      readPidFile,
+      nsPids: () => nsPids(this.io, this.name),
+      stop: async (pid, start, def) => void (await terminate([{ pid, start }], { signal: def.stopSignal as NodeJS.Signals, graceMs: def.stopTimeoutMs })),
+      log: this.log,
+    });
+    if (stop()) return;
     for (const def of this.profile.services) {
       const svc = this.newService(def);
       const a = adopted.get(def.name);
@@ -116,8 +163,23 @@ class Supervisor {
     }
     this.changed();
     if (this.notify.watchdogIntervalMs) this.watchdog = setInterval(() => this.send({ WATCHDOG: '1' }), this.notify.watchdogIntervalMs);
+    // `oob down` or `ip netns del` under us: noticed here (and before each start), not retried forever
+    this.nsWatch = setInterval(() => void this.namespaceAlive().then((ok) => ok || this.namespaceGone()), NS_WATCH_MS);
     if (!this.profile.services.length) this.log('the profile has no [service.NAME] sections: only the network is kept');
-    return done;
+  }
+
+  private nsPath(): string {
+    return path.join(this.io.paths.netnsRunDir, this.name);
+  }
+
+  private async namespaceAlive(): Promise<boolean> {
+    return (await netnsId(this.nsPath())) === this.nsId;
+  }
+
+  private namespaceGone(): void {
+    if (this.shuttingDown) return;
+    this.log(`the namespace ${this.name} was deleted while the supervisor ran (oob down, or ip netns del): stopping; to bring it back: oob start ${this.name} (or systemctl restart the profile's unit)`);
+    void this.shutdown('namespace gone', ExitCode.precondition);
   }
 
   private newService(def: ServiceConfig): Service {
@@ -125,53 +187,15 @@ class Supervisor {
       ns: this.name,
       nsId: this.nsId,
       env: this.childEnv,
+      host: this.host,
+      namespaceAlive: () => this.namespaceAlive(),
+      namespaceGone: () => this.namespaceGone(),
       log: this.log,
       output: (service, line) => this.write(`${this.name}/${service}: ${line}`),
       changed: () => this.changed(),
     });
     this.services.set(def.name, svc);
     return svc;
-  }
-
-  /**
-   * Copies left running by a supervisor that died (SIGKILL, a crash): a daemon followed through its
-   * pidfile is adopted (its output never went to us); a copy that was our child is stopped, since
-   * its output pipes died with the old supervisor, and started afresh. Either way: one copy.
-   */
-  private async dealWithLeftovers(previous: SupervisorState | undefined) {
-    const adopted = new Map<string, { pid: number; pidStart: number | undefined; since: string | undefined; restarts: number }>();
-    const handled = new Set<number>();
-    const inNs = async (pid: number) => (await netnsOf(pid)) === this.nsId;
-    for (const def of this.profile.services) {
-      const old = previous?.services[def.name];
-      const candidates: Array<{ pid: number; start: number | undefined; followed: string }> = [];
-      if (old?.pid) candidates.push({ pid: old.pid, start: old.pidStart, followed: old.followed ?? 'child' });
-      if (def.pidfile) {
-        const p = await readPidFile(def.pidfile);
-        if (p && p !== old?.pid) candidates.push({ pid: p, start: await startTime(p), followed: 'pidfile' });
-      }
-      for (const c of candidates) {
-        if (handled.has(c.pid) || !(await sameProcess(c.pid, c.start)) || !(await inNs(c.pid))) continue;
-        handled.add(c.pid);
-        if (c.followed === 'pidfile' && def.pidfile && !adopted.has(def.name)) {
-          adopted.set(def.name, { pid: c.pid, pidStart: c.start ?? (await startTime(c.pid)), since: old?.startedAt, restarts: old?.restarts ?? 0 });
-          this.log(`adopted ${def.name} (pid ${c.pid}), left running by the previous supervisor`);
-        } else {
-          this.log(`stopping ${def.name} (pid ${c.pid}), left running by the previous supervisor, to start it afresh`);
-          await stopPid(c.pid, c.start, def.stopSignal, def.stopTimeoutMs);
-        }
-      }
-    }
-    // a copy the state file did not know about (the old supervisor died before writing it)
-    for (const pid of await nsPids(this.io, this.name)) {
-      if (handled.has(pid)) continue;
-      const argv = await cmdline(pid);
-      const def = this.profile.services.find((d) => argv && argv.join('\0') === d.exec.join('\0'));
-      if (!def || adopted.has(def.name)) continue;
-      this.log(`stopping a leftover copy of ${def.name} (pid ${pid})`);
-      await stopPid(pid, await startTime(pid), def.stopSignal, def.stopTimeoutMs);
-    }
-    return adopted;
   }
 
   /** Something changed: write the state file (coalesced) and tell systemd. */
@@ -229,21 +253,24 @@ class Supervisor {
       this.send({ READY: '1', STATUS: this.lastStatus });
       return;
     }
+    if (this.shuttingDown) return;
     this.profile = next;
-    const wanted = new Map(next.services.map((d) => [d.name, d]));
+    const plan = planReload([...this.services.values()], next.services);
     const work: Promise<void>[] = [];
-    for (const [n, svc] of this.services) {
-      const def = wanted.get(n);
-      if (!def) {
-        this.log(`${n}: no longer in the profile: stopping it`);
-        work.push(svc.stop().then(() => void this.services.delete(n)));
-      } else if (JSON.stringify(def) !== JSON.stringify(svc.def)) {
-        this.log(`${n}: its definition changed: restarting it`);
-        work.push(svc.stop().then(() => this.newService(def).start()));
-      }
+    for (const n of plan.stop) {
+      this.log(`${n}: no longer in the profile: stopping it`);
+      work.push(this.services.get(n)!.stop().then(() => void this.services.delete(n)));
     }
-    for (const [n, def] of wanted) if (!this.services.has(n)) {
-      this.log(`${n}: new in the profile: starting it`);
+    for (const def of plan.restart) {
+      this.log(`${def.name}: its definition changed: restarting it`);
+      work.push(this.services.get(def.name)!.stop().then(() => void (this.shuttingDown || this.newService(def).start())));
+    }
+    for (const n of plan.retry) {
+      this.log(`${n}: its pre-start check failed before: trying again`);
+      this.services.get(n)!.start();
+    }
+    for (const def of plan.start) {
+      this.log(`${def.name}: new in the profile: starting it`);
       this.newService(def).start();
     }
     await Promise.all(work);
@@ -251,17 +278,22 @@ class Supervisor {
     this.send({ READY: '1', STATUS: this.lastStatus });
   }
 
-  private async shutdown(signal: string): Promise<void> {
+  private async shutdown(signal: string, exitCode = 0): Promise<void> {
     if (this.shuttingDown) {
       this.log(`${signal} again: already stopping`);
       return;
     }
     this.shuttingDown = true;
-    this.log(`${signal}: stopping ${this.services.size} service(s)`);
+    // nothing starts from here on: no restart after its back-off, no start of a reload
+    for (const s of this.services.values()) s.hold();
     this.send({ STOPPING: '1', STATUS: `${this.name}: stopping` });
     if (this.watchdog) clearInterval(this.watchdog);
-    let code = 0;
+    if (this.nsWatch) clearInterval(this.nsWatch);
+    let code = exitCode;
     try {
+      // a start-up in flight first reaches its next step (it starts nothing after this point)
+      await this.startup;
+      this.log(`${signal}: stopping ${this.services.size} service(s)`);
       await this.reloading;
       if (this.state) this.state.network = 'stopping';
       await Promise.all([...this.services.values()].map((s) => s.stop()));
@@ -276,7 +308,7 @@ class Supervisor {
     }
     await this.writing;
     const rt = runtimePaths(this.io.paths, this.name);
-    await fsp.rm(rt.stateFile, { force: true });
+    if (this.state) await fsp.rm(rt.stateFile, { force: true });
     await fsp.rmdir(rt.dir).catch(() => {});
     this.finish(code);
   }

@@ -19,7 +19,12 @@ export interface RunOptions {
   /** Resolve with a non-zero code instead of throwing. */
   allowFail?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Kill the command and reject after this long (default DEFAULT_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/** Every command oob runs ends within this, unless its caller says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
 
@@ -31,6 +36,15 @@ export class CommandError extends Error {
   ) {
     super(`${argv.join(' ')}: exit ${result.code}: ${firstLine(result.stderr) || '(no message)'}`);
     this.name = 'CommandError';
+  }
+}
+
+/** A command that did not end in time: it was killed (SIGKILL); code 124, as timeout(1) says. */
+export class CommandTimeout extends CommandError {
+  constructor(argv: readonly string[], readonly timeoutMs: number, partial: { stdout: string; stderr: string }) {
+    super(argv, { code: 124, ...partial });
+    this.message = `${argv.join(' ')}: no result after ${timeoutMs / 1000} s: killed`;
+    this.name = 'CommandTimeout';
   }
 }
 
@@ -51,12 +65,23 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       if (e.code === 'ENOENT') reject(new OobError('missingTool', `${file} is not installed (or not on PATH): install it (Debian: apt-get install ${packageOf(file)})`));
       else reject(e);
     });
     child.stdin.on('error', () => {}); // the child may exit before reading its input
     child.stdin.end(opts.input ?? '');
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // after the kill, do not wait for the pipes: a child of the command may hold them open
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.stdout.destroy();
+      child.stderr.destroy();
+      if (TRACE) trace(argv, t0, 124);
+      reject(new CommandTimeout(argv, timeoutMs, { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    }, timeoutMs);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const result = { code: code ?? 128 + signalNumber(signal), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
       if (TRACE) trace(argv, t0, result.code);
       if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
@@ -95,11 +120,16 @@ export interface LongRunning {
   exit: Promise<{ code: number | null; signal: string | null; error?: Error }>;
 }
 
+/**
+ * Its end is the process's exit ('exit'), not the end of its output ('close'): children of a
+ * daemon (sshd's sessions) may hold its stdout/stderr open long after it died. The caller keeps
+ * reading the streams until they close.
+ */
 export function startLongRunning(argv: readonly string[], env: NodeJS.ProcessEnv): LongRunning {
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = new Promise<{ code: number | null; signal: string | null; error?: Error }>((resolve) => {
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   return { child, exit };
 }

@@ -31,6 +31,9 @@ export interface EnableOptions {
   services?: string[];
 }
 
+/** systemctl restart/stop wait for the unit's job: TimeoutStartSec=120 plus TimeoutStopSec=90 in units/oob@.service. */
+const UNIT_JOB_MS = 240_000;
+
 const at = (root: string | undefined, p: string) => (root ? path.join(root, p) : p);
 
 export function requireSystemd(root: string | undefined, what: string): void {
@@ -183,9 +186,9 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
     await io.run(['systemctl', 'enable', unit]);
     if (o.now) {
       try {
-        await io.run(['systemctl', 'restart', unit]);
+        await io.run(['systemctl', 'restart', unit], { timeoutMs: UNIT_JOB_MS });
       } catch (e) {
-        await io.run(['systemctl', 'disable', '--now', unit], { allowFail: true });
+        await io.run(['systemctl', 'disable', '--now', unit], { allowFail: true, timeoutMs: UNIT_JOB_MS });
         throw e;
       }
     }
@@ -223,7 +226,7 @@ export async function disable(io: Io, name: string, o: { now: boolean; root?: st
   if (nameErr) throw new OobError('usage', nameErr);
   requireSystemd(o.root, 'disabled');
   const unit = unitName(name);
-  const systemctl = (args: string[]) => io.run(['systemctl', ...(o.root ? [`--root=${o.root}`] : []), ...args], { allowFail: true });
+  const systemctl = (args: string[]) => io.run(['systemctl', ...(o.root ? [`--root=${o.root}`] : []), ...args], { allowFail: true, timeoutMs: UNIT_JOB_MS });
   if (o.now && !o.root) await systemctl(['stop', unit]);
   await systemctl(['disable', unit]);
   const removed: string[] = [];

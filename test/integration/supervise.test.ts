@@ -1,10 +1,15 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fsp } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { cmdline, startTime } from '../../src/sys/proc.js';
+import { cmdline, netnsId, startTime } from '../../src/sys/proc.js';
+import { Service } from '../../src/supervise/service.js';
+import { realHost } from '../../src/supervise/host.js';
+import { LOG_CAP_BYTES } from '../../src/supervise/logsink.js';
+import { MAX_LINE, TRUNCATED } from '../../src/supervise/lines.js';
+import type { ServiceConfig } from '../../src/profile/types.js';
 import type { SupervisorState } from '../../src/state/supervisor.js';
-import { banner, CLI, Lab, snapshot, waitFor, needSshd } from './lab.js';
+import { banner, CLI, Lab, must, snapshot, waitFor, needSshd } from './lab.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** A supervisor (`oob run`) in the lab's host namespace, in the foreground, its log collected. */
@@ -12,7 +17,7 @@ class Sup {
   log = '';
   exit: Promise<number>;
   constructor(readonly p: ChildProcess) {
-    p.stderr!.on('data', (d) => (this.log += d));
+    p.stderr?.on('data', (d) => (this.log += d));
     p.stdout!.on('data', (d) => (this.log += d));
     this.exit = new Promise((r) => p.on('close', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : 128))));
   }
@@ -56,8 +61,8 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
       return undefined;
     }
   };
-  function run(env: NodeJS.ProcessEnv = {}): Sup {
-    const p = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'run', lab.profile], { env: lab.env(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  function run(env: NodeJS.ProcessEnv = {}, stderr?: number): Sup {
+    const p = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'run', lab.profile], { env: lab.env(env), stdio: ['ignore', 'pipe', stderr ?? 'pipe'] });
     const s = new Sup(p);
     sups.push(s);
     return s;
@@ -239,5 +244,190 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     } finally {
       rx.close();
     }
+  });
+  // --- issue 8 items 6, 7, 8; issue 16 item 3 ---
+
+  /** Resolves with the exit code once the supervisor has exited, or fails after ms. */
+  const exited = (s: Sup, ms: number) => waitFor('the supervisor to exit', async () => (s.p.exitCode !== null ? { code: s.p.exitCode } : s.p.signalCode ? { code: 128 } : undefined), ms).then((r) => r.code);
+  /**
+   * Has the supervisor installed its signal handlers? Node itself catches SIGTERM from its first
+   * instruction (to restore the terminal), so the sign is SIGHUP (SigCgt bit 1), which only the
+   * supervisor catches, in the same place as its SIGTERM handler.
+   */
+  const handlesSignals = async (pid: number) => {
+    const m = /SigCgt:\s+([0-9a-f]+)/.exec(await fsp.readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
+    return !!m && (BigInt(`0x${m[1]}`) & 1n) !== 0n;
+  };
+  /** Processes whose parent is pid. */
+  async function childrenOf(pid: number): Promise<number[]> {
+    const out: number[] = [];
+    for (const d of (await fsp.readdir('/proc')).filter((x) => /^\d+$/.test(x))) {
+      const stat = await fsp.readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d));
+    }
+    return out;
+  }
+  const hwmMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  /** A sleep of this lab's own, to find its processes by their command line. */
+  const sleepArg = () => String(10_000_000 + parseInt(lab.id, 16));
+  async function countCmd(words: string): Promise<number> {
+    let n = 0;
+    for (const pid of (await fsp.readdir('/proc')).filter((d) => /^\d+$/.test(d))) if ((await cmdline(Number(pid)))?.join(' ') === words) n++;
+    return n;
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('restarts a service the moment its main process dies, though a child of it holds its output open; SIGTERM then does not wait for that child', async () => {
+    await lab.writeProfile(profile(`[service.holder]\nexec = /bin/sh -c 'sleep ${sleepArg()} & exec sleep 1000'\nrestart-delay = 200ms\nstop-timeout = 30s\n`));
+    const s = run();
+    const before = (await ready(s)).services.holder!;
+    await waitFor('the background child to run', async () => (await countCmd(`sleep ${sleepArg()}`)) === 1);
+    process.kill(before.pid!, 'SIGKILL');
+    const after = await waitFor('the service to come back with a new pid', async () => {
+      const sv = (await state())?.services.holder;
+      return sv?.phase === 'running' && sv.pid !== before.pid ? sv : undefined;
+    }, 5000);
+    expect(after.lastExit).to.include({ signal: 'SIGKILL', reason: 'killed by SIGKILL' });
+    expect(after.restarts).to.equal(1);
+    s.p.kill('SIGTERM');
+    expect(await exited(s, 10_000), s.log).to.equal(0);
+    expect(await countCmd(`sleep ${sleepArg()}`), 'the children that held the output are gone too').to.equal(0);
+  });
+
+  it('restarts sshd killed while a connection of it (a child holding its stderr) is open, and never shows the dead pid ready', async () => {
+    await lab.writeProfile(profile(SSHD()));
+    const s = run();
+    const before = (await ready(s)).services.sshd!;
+    const code = `require('net').connect(22,'10.20.30.1');setTimeout(()=>{},60000)`;
+    const client = spawn('nsenter', [`--net=/run/netns/${lab.router}`, '--', process.execPath, '-e', code], { stdio: 'ignore' });
+    try {
+      await waitFor('sshd to fork a child for the connection', async () => (await childrenOf(before.pid!)).length === 1);
+      process.kill(before.pid!, 'SIGKILL');
+      const seen: Array<{ pid?: number | undefined; ready: boolean }> = [];
+      const after = await waitFor('sshd to come back with a new pid', async () => {
+        const sv = (await state())?.services.sshd;
+        if (sv) seen.push({ pid: sv.pid, ready: sv.ready });
+        return sv?.ready && sv.pid !== before.pid ? sv : undefined;
+      }, 5000);
+      expect(seen.filter((x) => x.ready && x.pid === before.pid).length, 'state files after the kill that showed the dead pid ready').to.be.below(2);
+      expect(after.lastExit).to.include({ signal: 'SIGKILL' });
+      expect(await banner(lab.router, '10.20.30.1', 22)).to.match(/^SSH-2\.0/);
+    } finally {
+      client.kill('SIGKILL');
+    }
+  });
+
+  for (const delay of [0, 50, 150, 300]) {
+    it(`SIGTERM ${delay} ms after the supervisor takes the signal: a clean stop, exit 0, nothing started after it, nothing left`, async () => {
+      await lab.writeProfile(profile(`${SSHD()}[service.sleeper]\nexec = /bin/sleep ${sleepArg()}\n`));
+      const s = run();
+      await waitFor('the supervisor to handle SIGTERM', () => handlesSignals(s.pid), 10_000);
+      await sleep(delay);
+      s.p.kill('SIGTERM');
+      expect(await exited(s, 30_000), s.log).to.equal(0);
+      const stopAt = s.log.search(/SIGTERM: stopping/);
+      expect(stopAt, s.log).to.be.greaterThan(-1);
+      expect(s.log.slice(stopAt), 'a service started after the stop began').not.to.match(/started \w+ \(pid/);
+      expect(await lab.namespaces()).not.to.include(lab.profile);
+      expect((await snapshot(lab.host)).links.map((l) => l.ifname)).to.include(lab.nic);
+      expect(await sshdCount()).to.equal(0);
+      expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
+      expect(existsSync(path.join(lab.runtimeDir, lab.profile, 'state.json'))).to.equal(false);
+    });
+  }
+
+  it('notices its namespace deleted under it (ip netns del) and stops with one line, instead of a crash loop', async () => {
+    await lab.writeProfile(profile(`[service.sleeper]\nexec = /bin/sleep ${sleepArg()}\nrestart-delay = 50ms\n`));
+    const s = run();
+    await ready(s);
+    await must(['ip', 'netns', 'del', lab.profile]);
+    const code = await exited(s, 10_000);
+    expect(s.log).to.match(new RegExp(`the namespace ${lab.profile} was deleted while the supervisor ran .*: stopping; to bring it back: oob start ${lab.profile}`));
+    expect(code, s.log).to.equal(7);
+    expect(s.log.match(/started sleeper/g)).to.have.length(1);
+    expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
+  });
+
+  it('notices `oob down` run under it: the NIC back in the host, the supervisor stopped, no crash loop', async () => {
+    // a restart delay longer than the down: `oob down` itself kills what runs in the namespace
+    await lab.writeProfile(profile(`[service.sleeper]\nexec = /bin/sleep ${sleepArg()}\nrestart-delay = 3s\n`));
+    const s = run();
+    await ready(s);
+    const down = await lab.oob(['down', lab.profile]);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(await exited(s, 10_000), s.log).to.equal(7);
+    expect(s.log).to.match(/was deleted while the supervisor ran/);
+    expect(s.log.match(/started sleeper/g)!.length).to.be.below(4);
+    expect((await snapshot(lab.host)).links.map((l) => l.ifname)).to.include(lab.nic);
+    expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
+  });
+
+  it('keeps running and restarting services with its stderr on /dev/full', async () => {
+    await fsp.writeFile(path.join(lab.dir, 'blip.sh'), '#!/bin/sh\necho hello\necho oops >&2\nsleep 0.1\nexit 1\n', { mode: 0o755 });
+    await lab.writeProfile(profile(`[service.blip]\nexec = ${lab.dir}/blip.sh\nrestart-delay = 50ms\nrestart-delay-max = 100ms\n`));
+    const full = openSync('/dev/full', 'w');
+    let s: Sup;
+    try {
+      s = run({}, full);
+    } finally {
+      closeSync(full);
+    }
+    const st = await waitFor('three restarts', async () => {
+      const x = await state();
+      return (x?.services.blip?.restarts ?? 0) >= 3 ? x : undefined;
+    });
+    expect(st.supervisor.pid).to.equal(s.pid);
+    expect(s.p.exitCode).to.equal(null);
+    s.p.kill('SIGTERM');
+    expect(await exited(s, 10_000)).to.equal(0);
+  });
+
+  it('reads a flood of output and a 50 MB line without a newline with bounded memory, and caps supervisor.log', async () => {
+    await fsp.writeFile(path.join(lab.dir, 'flood.sh'), '#!/bin/sh\ntimeout 2 yes\necho flood over\nexec sleep 1000\n', { mode: 0o755 });
+    await fsp.writeFile(path.join(lab.dir, 'line.sh'), "#!/bin/sh\nhead -c 50000000 /dev/zero | tr '\\0' x\necho\necho after the long line\nexec sleep 1000\n", { mode: 0o755 });
+    await lab.writeProfile(profile(`[service.flood]\nexec = ${lab.dir}/flood.sh\n[service.line]\nexec = ${lab.dir}/line.sh\n`));
+    const r = await lab.oob(['start', lab.profile]);
+    expect(r.code, r.stderr).to.equal(0);
+    const pid = (await state())!.supervisor.pid;
+    const logFile = path.join(lab.runtimeDir, lab.profile, 'supervisor.log');
+    const logs = async () => (await fsp.readFile(`${logFile}.1`, 'utf8').catch(() => '')) + (await fsp.readFile(logFile, 'utf8'));
+    await waitFor('both outputs to be read', async () => {
+      const l = await logs();
+      return /flood: flood over/.test(l) && /line: after the long line/.test(l);
+    }, 60_000);
+    expect(hwmMb(pid), 'peak resident memory of the supervisor, MB').to.be.below(150);
+    expect((await fsp.stat(logFile)).size).to.be.at.most(LOG_CAP_BYTES + 64 * 1024);
+    const text = await logs();
+    const long = text.split('\n').filter((l) => l.includes('/line: xxx'));
+    expect(long).to.have.length(1);
+    expect(long[0]!.endsWith(TRUNCATED)).to.equal(true);
+    expect(long[0]!.length).to.be.at.most(MAX_LINE + TRUNCATED.length + 40);
+    expect(await startTime(pid), 'the supervisor is alive').to.not.equal(undefined);
+    expect((await lab.oob(['stop', lab.profile])).code).to.equal(0);
+  });
+
+  it('pre-start commands run inside the namespace; one that fails leaves the service failed with its first line, and not restarted', async () => {
+    const ns = await lab.addNs('p');
+    const nsId = (await netnsId(`/run/netns/${ns}`))!;
+    const seen = path.join(lab.dir, 'prestart-ns');
+    const base: ServiceConfig = {
+      name: 'chk', exec: ['/bin/sleep', sleepArg()], env: {}, ready: { kind: 'none' }, restart: 'always', restartDelayMs: 50, restartDelayMaxMs: 100, stopSignal: 'SIGTERM', stopTimeoutMs: 2000,
+      prestart: [['/bin/sh', '-c', `readlink /proc/self/ns/net > ${seen}`], ['/bin/sh', '-c', 'echo "bad config: line 3" >&2; echo more >&2; exit 3']],
+    };
+    const svc = new Service(base, { ns, nsId, env: { PATH: process.env.PATH }, host: realHost(), log: () => {}, output: () => {}, changed: () => {} });
+    svc.start();
+    await waitFor('the pre-start check to fail', async () => svc.state.phase === 'failed');
+    expect((await fsp.readFile(seen, 'utf8')).trim()).to.equal(nsId);
+    const reason = `pre-start check failed: /bin/sh -c echo "bad config: line 3" >&2; echo more >&2; exit 3: bad config: line 3`;
+    expect(svc.state).to.include({ phase: 'failed', error: reason, pid: undefined, restarts: 0 });
+    await sleep(500);
+    expect(svc.state).to.include({ phase: 'failed', restarts: 0 });
+    expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
+    svc.def = { ...base, prestart: [base.prestart[0]!] };
+    svc.start();
+    await waitFor('the service to run', async () => svc.state.phase === 'running');
+    expect(await netnsId(`/proc/${svc.state.pid}/ns/net`)).to.equal(nsId);
+    await svc.stop();
+    expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
   });
 });
