@@ -304,7 +304,9 @@ class Supervisor {
       } else this.log('keep-on-stop: the network stays up');
     } catch (e) {
       this.log(`stopping failed: ${(e as Error).message}`);
-      code = exitCodeOf(e);
+      // a stop with a cause of its own (the namespace vanished) keeps that cause as its exit code;
+      // what down could not finish is in the line above and in the kept record
+      if (!exitCode) code = exitCodeOf(e);
     }
     await this.writing;
     const rt = runtimePaths(this.io.paths, this.name);

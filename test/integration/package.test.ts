@@ -109,7 +109,7 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
       words oob st; words oob up m; words oob enable --n; OOB_PROFILE_DIR=/nonexistent words oob up m`;
     const r = await sh(['bash', '-c', script, 'bash', path.join(tree, 'usr/share/bash-completion/completions/oob')], { env: { ...process.env, OOB_PROFILE_DIR: profiles } });
     expect(r.stderr).to.equal('');
-    expect(r.stdout.split('\n')).to.deep.equal(['complete -F _oob oob', 'start status stop', 'mgmt', '--nic --now --no-now', '', '']);
+    expect(r.stdout.split('\n')).to.deep.equal(['complete -F _oob oob', 'start status stop', 'mgmt', '--nic --no-services --now --no-now', '', '']);
   });
 
   it('zsh completion: valid zsh, with every command and the profile names', async () => {
