@@ -6,7 +6,11 @@ export const id = randomBytes(2).toString('hex');
 export const CLI = new URL('../dist/oob.cjs', import.meta.url).pathname; // the bundle, as the package installs it
 
 export function run(argv, opts = {}) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', input: opts.input ?? '', env: opts.env ?? process.env });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    env: opts.env ?? process.env,
+  });
   if (r.status !== 0 && !opts.allowFail) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r;
 }
@@ -31,9 +35,17 @@ export async function withHostNs(name, fn) {
   try {
     return await fn(name);
   } finally {
-    for (const ns of run(['ip', 'netns', 'list'], { allowFail: true }).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n && n.includes(id))) {
+    for (const ns of run(['ip', 'netns', 'list'], { allowFail: true })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0])
+      .filter((n) => n && n.includes(id))) {
       const pids = run(['ip', 'netns', 'pids', ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean);
-      for (const p of pids) try { process.kill(Number(p), 'SIGKILL'); } catch { /* already gone */ }
+      for (const p of pids)
+        try {
+          process.kill(Number(p), 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       run(['ip', 'netns', 'del', ns], { allowFail: true });
     }
   }

@@ -29,7 +29,8 @@ export async function benchStartup({ reps = 10 } = {}) {
   try {
     for (const argv of Object.values(cases)) timed(argv, { env, allowFail: true }); // warm the page cache
     // interleaved, so that a slow moment of the machine hits every case alike
-    for (let i = 0; i < reps; i++) for (const [k, argv] of Object.entries(cases)) times[k].push(timed(argv, { env, allowFail: true }));
+    for (let i = 0; i < reps; i++)
+      for (const [k, argv] of Object.entries(cases)) times[k].push(timed(argv, { env, allowFail: true }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -39,8 +40,13 @@ export async function benchStartup({ reps = 10 } = {}) {
 export function printStartup(r) {
   console.log(`\n## start-up against bare node -e 0 (medians of ${r.reps}, interleaved; NODE_EXTRA_CA_CERTS unset)`);
   const bare = r.rows[0].ms;
-  const target = (name) => (name.includes('--version') ? '  (target <= 1.5)' : name.includes('status') ? '  (1 profile up: target <= 2.0)' : '');
-  for (const row of r.rows) console.log(`${row.name.padEnd(48)} ${fmt(row.ms).padStart(9)}   ratio ${(row.ms / bare).toFixed(2)}${row.name.startsWith('node') ? '' : target(row.name)}`);
+  const target = (name) =>
+    name.includes('--version') ? '  (target <= 1.5)' : name.includes('status') ? '  (1 profile up: target <= 2.0)' : '';
+  for (const row of r.rows)
+    console.log(
+      `${row.name.padEnd(48)} ${fmt(row.ms).padStart(9)}   ratio ${(row.ms / bare).toFixed(2)}${row.name.startsWith('node') ? '' : target(row.name)}`,
+    );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) printStartup(await benchStartup({ reps: Number(process.env.BENCH_REPS ?? 20) }));
+if (import.meta.url === `file://${process.argv[1]}`)
+  printStartup(await benchStartup({ reps: Number(process.env.BENCH_REPS ?? 20) }));

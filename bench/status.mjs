@@ -16,13 +16,21 @@ export async function benchStatus({ reps = 10, counts = [1, 50] } = {}) {
     const names = Array.from({ length: n }, (_, i) => `b${id}q${i}`);
     try {
       await withHostNs(`oobb-${id}-q${n}`, (host) => {
-        run(['ip', '-n', host, '-batch', '-'], { input: names.map((nm) => `link add ${nm}n type veth peer name ${nm}p\nlink set ${nm}p up\n`).join('') });
-        for (const nm of names) writeFileSync(join(profiles, `${nm}.ini`), `[interface]\nnic = ${nm}n\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n`, { mode: 0o600 });
+        run(['ip', '-n', host, '-batch', '-'], {
+          input: names.map((nm) => `link add ${nm}n type veth peer name ${nm}p\nlink set ${nm}p up\n`).join(''),
+        });
+        for (const nm of names)
+          writeFileSync(
+            join(profiles, `${nm}.ini`),
+            `[interface]\nnic = ${nm}n\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n`,
+            { mode: 0o600 },
+          );
         run(inNs(host, [CLI, 'up', ...names]), { env });
         const status = () => timed(inNs(host, [CLI, 'status', '--json']), { env, allowFail: true });
         const bare = () => timed(inNs(host, ['node', '-e', '0']), { env: { ...env, NODE_EXTRA_CA_CERTS: '' } });
         status();
-        const s = [], b = [];
+        const s = [],
+          b = [];
         for (let i = 0; i < reps; i++) {
           b.push(bare());
           s.push(status());
@@ -42,6 +50,8 @@ export function printStatus(r) {
   console.log(`\n## oob status --json against bare node -e 0 (medians of ${r.reps}; profiles up without supervisors)`);
   for (const row of r.rows) {
     const target = row.n === 1 ? 2.5 : 4;
-    console.log(`${String(row.n).padStart(2)} profile(s): status ${fmt(row.status).padStart(9)}   node -e 0 ${fmt(row.bare).padStart(8)}   ratio ${(row.status / row.bare).toFixed(2)}  (target <= ${target})`);
+    console.log(
+      `${String(row.n).padStart(2)} profile(s): status ${fmt(row.status).padStart(9)}   node -e 0 ${fmt(row.bare).padStart(8)}   ratio ${(row.status / row.bare).toFixed(2)}  (target <= ${target})`,
+    );
   }
 }

@@ -35,22 +35,32 @@ export async function benchUpDown({ reps = 10, many = 20 } = {}) {
   mkdirSync(profiles, { mode: 0o700 });
   const env = { ...process.env, OOB_PROFILE_DIR: profiles, OOB_RUNTIME_DIR: join(dir, 'run') };
   delete env.SSH_CONNECTION;
-  const scriptUp = join(dir, 'up.sh'), scriptDown = join(dir, 'down.sh');
+  const scriptUp = join(dir, 'up.sh'),
+    scriptDown = join(dir, 'down.sh');
   writeFileSync(scriptUp, SCRIPT_UP);
   writeFileSync(scriptDown, SCRIPT_DOWN);
   const names = Array.from({ length: many }, (_, i) => ({ ns: `b${id}p${i}`, nic: `b${id}n${i}` }));
   const results = {};
   try {
     await withHostNs(`oobb-${id}-h`, (host) => {
-      const input = names.map(({ nic }) => `link add ${nic} type veth peer name ${nic}p\nlink set ${nic}p up\n`).join('');
+      const input = names
+        .map(({ nic }) => `link add ${nic} type veth peer name ${nic}p\nlink set ${nic}p up\n`)
+        .join('');
       run(['ip', '-n', host, '-batch', '-'], { input });
       for (const { ns, nic } of names)
-        writeFileSync(join(profiles, `${ns}.ini`), `[interface]\nnic = ${nic}\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n`, { mode: 0o600 });
+        writeFileSync(
+          join(profiles, `${ns}.ini`),
+          `[interface]\nnic = ${nic}\naddress = 10.20.30.1/24\ngateway = 10.20.30.20\n[dns]\nnameserver = 10.20.30.53\n`,
+          { mode: 0o600 },
+        );
       const oob = (args) => timed(inNs(host, [CLI, ...args]), { env });
       const sh = (file, ns, nic) => timed(inNs(host, ['bash', file, ns, nic]));
-      const node0 = [], one = { oob: [], script: [] }, all = { oob: [], script: [] };
+      const node0 = [],
+        one = { oob: [], script: [] },
+        all = { oob: [], script: [] };
       const [{ ns, nic }] = names;
-      oob(['up', ns]); oob(['down', ns]); // warm the page cache
+      oob(['up', ns]);
+      oob(['down', ns]); // warm the page cache
       for (let i = 0; i < reps; i++) {
         node0.push(timed(['node', '-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } }));
         one.script.push(sh(scriptUp, ns, nic) + sh(scriptDown, ns, nic));
@@ -78,6 +88,10 @@ export async function benchUpDown({ reps = 10, many = 20 } = {}) {
 export function printUpDown(r) {
   console.log(`\n## up + down: oob against a shell script with one ip call per step (medians)`);
   console.log(`bare node -e 0 (reference):            ${fmt(r.node0)}`);
-  console.log(`1 profile   script ${fmt(r.one.script).padStart(10)}   oob ${fmt(r.one.oob).padStart(10)}   oob/script ${(r.one.oob / r.one.script).toFixed(2)}  (target <= 2.0, ${r.one.reps} runs)`);
-  console.log(`${r.all.n} profiles script ${fmt(r.all.script).padStart(10)}   oob ${fmt(r.all.oob).padStart(10)}   oob/script ${(r.all.oob / r.all.script).toFixed(2)}  (target <= 1.0, ${r.all.reps} runs; oob up/down take all ${r.all.n} names in one call)`);
+  console.log(
+    `1 profile   script ${fmt(r.one.script).padStart(10)}   oob ${fmt(r.one.oob).padStart(10)}   oob/script ${(r.one.oob / r.one.script).toFixed(2)}  (target <= 2.0, ${r.one.reps} runs)`,
+  );
+  console.log(
+    `${r.all.n} profiles script ${fmt(r.all.script).padStart(10)}   oob ${fmt(r.all.oob).padStart(10)}   oob/script ${(r.all.oob / r.all.script).toFixed(2)}  (target <= 1.0, ${r.all.reps} runs; oob up/down take all ${r.all.n} names in one call)`,
+  );
 }

@@ -24,7 +24,10 @@ const plainRequire = {
       // the loader runs the bundle through vm.Script, where import() has no module loader: what
       // esbuild bundles becomes a require, but Node's own modules stay external and would fail
       const dynamic = /(?<!typeof\s)\bimport\(\s*['"](node:[^'"]+)['"]/.exec(text);
-      if (dynamic) throw new Error(`${path.relative(root, args.path)}: import('${dynamic[1]}') cannot run in the bundle: import it statically`);
+      if (dynamic)
+        throw new Error(
+          `${path.relative(root, args.path)}: import('${dynamic[1]}') cannot run in the bundle: import it statically`,
+        );
       return { contents: text.replaceAll('createRequire(import.meta.url)(', 'require('), loader: 'ts' };
     });
   },

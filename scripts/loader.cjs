@@ -19,8 +19,12 @@ if (process.env.OOB_DEBUG) {
 }
 const st = fs.statSync(file);
 // the package's cache lives in /var/cache/oob (the FHS keeps /usr read-only); a checkout's, in dist/
-const dir = process.env.OOB_CODE_CACHE_DIR || (file.startsWith('/usr/') ? '/var/cache/oob' : path.join(__dirname, '.cache'));
-const cacheFile = path.join(dir, `oob-${process.version}-${process.arch}-${st.ino}-${st.size}-${Math.trunc(st.mtimeMs)}.v8`);
+const dir =
+  process.env.OOB_CODE_CACHE_DIR || (file.startsWith('/usr/') ? '/var/cache/oob' : path.join(__dirname, '.cache'));
+const cacheFile = path.join(
+  dir,
+  `oob-${process.version}-${process.arch}-${st.ino}-${st.size}-${Math.trunc(st.mtimeMs)}.v8`,
+);
 let cached;
 try {
   // a cache is code: only one written by root or by this user is used
@@ -32,7 +36,10 @@ try {
   // no cache yet
 }
 const source = fs.readFileSync(file, 'utf8');
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData: cached });
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: file,
+  cachedData: cached,
+});
 if (!cached || script.cachedDataRejected) {
   // written at exit, so that it holds the functions this run compiled too
   process.once('exit', () => {

@@ -27,18 +27,32 @@ const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) 
 /** yargs renders the whole help text after every command's handler starts, in case the handler
  * asks for it (~15 ms a run); oob's handlers never do, and --help still renders it fresh. */
 function noHelpCache(y: Argv): Argv {
-  (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+  (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+    .getInternalMethods()
+    .getUsageInstance().cacheHelpMessage = () => {};
   return y;
 }
 
 function report(e: unknown): number {
   const known = asOobError(e);
   if (known) {
-    process.stderr.write(withPriority(stderrIsJournal(), 'error', [`oob: ${known.message}`, ...known.details.map((d) => `  ${d}`)].join('\n')) + '\n');
+    process.stderr.write(
+      withPriority(
+        stderrIsJournal(),
+        'error',
+        [`oob: ${known.message}`, ...known.details.map((d) => `  ${d}`)].join('\n'),
+      ) + '\n',
+    );
     return known.exitCode;
   }
   const err = e as Error;
-  process.stderr.write(withPriority(stderrIsJournal(), 'error', `oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)`) + '\n');
+  process.stderr.write(
+    withPriority(
+      stderrIsJournal(),
+      'error',
+      `oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)`,
+    ) + '\n',
+  );
   if (process.env.OOB_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   return ExitCode.internal;
 }
@@ -51,7 +65,23 @@ export async function main(args: string[]): Promise<number> {
       .scriptName('oob')
       .usage(`$0 <command> [options]\n\n${SUMMARY}`)
       .options(GLOBAL_OPTIONS)
-      .command([statusCommand, doctorCommand, upCommand, downCommand, planCommand, execCommand, runCommand, startCommand, stopCommand, enableCommand, disableCommand, unitsCommand, checkCommand, demoCommand, presetsCommand] as never)
+      .command([
+        statusCommand,
+        doctorCommand,
+        upCommand,
+        downCommand,
+        planCommand,
+        execCommand,
+        runCommand,
+        startCommand,
+        stopCommand,
+        enableCommand,
+        disableCommand,
+        unitsCommand,
+        checkCommand,
+        demoCommand,
+        presetsCommand,
+      ] as never)
       .demandCommand(1, 'give a command: oob --help lists them')
       .strict()
       .recommendCommands()

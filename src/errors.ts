@@ -54,7 +54,9 @@ export interface SystemError extends Error {
 /** Decided by the error's typed fields (errno, code, syscall), never by its message. */
 export function isSystemError(e: unknown): e is SystemError {
   const x = e as Partial<SystemError> | null;
-  return e instanceof Error && typeof x!.errno === 'number' && typeof x!.code === 'string' && typeof x!.syscall === 'string';
+  return (
+    e instanceof Error && typeof x!.errno === 'number' && typeof x!.code === 'string' && typeof x!.syscall === 'string'
+  );
 }
 
 /**

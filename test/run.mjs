@@ -6,10 +6,21 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('../build/test/', import.meta.url).pathname;
-const walk = (d) => { try { statSync(d); } catch { return []; } return readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)])); };
+const walk = (d) => {
+  try {
+    statSync(d);
+  } catch {
+    return [];
+  }
+  return readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+};
 const only = process.argv.slice(2);
 const files = ['unit', 'integration']
-  .flatMap((sub) => walk(join(root, sub)).filter((f) => f.endsWith('.test.js')).sort())
+  .flatMap((sub) =>
+    walk(join(root, sub))
+      .filter((f) => f.endsWith('.test.js'))
+      .sort(),
+  )
   .filter((f) => !only.length || only.some((o) => f.includes(o)));
 
 const { mochaHooks } = await import(join(root, 'integration', 'hooks.js'));

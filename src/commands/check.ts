@@ -21,7 +21,9 @@ export const checkCommand = defineCommand<Args>({
       try {
         const p = await loadProfile(io.paths.profileDir, n);
         loaded.push(p);
-        out(`${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`);
+        out(
+          `${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`,
+        );
       } catch (e) {
         if (!(e instanceof OobError)) throw e;
         first ??= e;
@@ -31,7 +33,11 @@ export const checkCommand = defineCommand<Args>({
     const shared = await (await import('../observe/observe.js')).sharedNicsNow(io, loaded);
     for (const l of shared) process.stderr.write(l + '\n');
     if (shared.length) first ??= new OobError('badProfile', shared[0]!);
-    if (first) throw new OobError(first.code, `${names.length > 1 ? 'some profiles are' : 'the profile is'} not valid (see above)`);
+    if (first)
+      throw new OobError(
+        first.code,
+        `${names.length > 1 ? 'some profiles are' : 'the profile is'} not valid (see above)`,
+      );
     return 0;
   },
 });

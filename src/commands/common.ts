@@ -72,7 +72,11 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Comma
 export const out = (line: string) => process.stdout.write(line + '\n');
 
 export function nameArgs<T>(y: Argv<T>) {
-  return y.positional('names', { type: 'string', array: true, describe: 'profile name(s): NAME.ini in the profile directory' });
+  return y.positional('names', {
+    type: 'string',
+    array: true,
+    describe: 'profile name(s): NAME.ini in the profile directory',
+  });
 }
 
 /**
@@ -81,15 +85,26 @@ export function nameArgs<T>(y: Argv<T>) {
  */
 export function secondsOption<T>(y: Argv<T>, name: string, dflt: number, describe: string) {
   // a check, not a coerce: yargs hands a check's own error to fail() (a coerce's becomes a plain message)
-  return y.option(name, { type: 'number', default: dflt, describe }).check((argv) => checkSeconds(name, argv[name]) >= 0);
+  return y
+    .option(name, { type: 'number', default: dflt, describe })
+    .check((argv) => checkSeconds(name, argv[name]) >= 0);
 }
 
 export const MAX_SECONDS = 1_000_000;
 
 export function checkSeconds(flag: string, v: unknown): number {
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_SECONDS) return v;
-  const why = Array.isArray(v) ? `; it was given ${v.length} times` : v === undefined ? '; it was given none' : typeof v === 'number' && !Number.isNaN(v) ? `, not ${v}` : '';
-  throw new OobError('usage', `--${flag} takes a number of seconds from 0 to ${MAX_SECONDS}, without a unit (e.g. --${flag} 30)${why}`);
+  const why = Array.isArray(v)
+    ? `; it was given ${v.length} times`
+    : v === undefined
+      ? '; it was given none'
+      : typeof v === 'number' && !Number.isNaN(v)
+        ? `, not ${v}`
+        : '';
+  throw new OobError(
+    'usage',
+    `--${flag} takes a number of seconds from 0 to ${MAX_SECONDS}, without a unit (e.g. --${flag} 30)${why}`,
+  );
 }
 
 export function waitOption<T>(y: Argv<T>) {

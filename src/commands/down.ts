@@ -9,7 +9,12 @@ interface Args extends GlobalArgs {
 export const downCommand = defineCommand<Args>({
   command: 'down <names..>',
   describe: 'stop what runs in the namespace, return the NIC to the host as it was, delete the namespace (idempotent)',
-  builder: (y) => waitOption(nameArgs(y)).option('force', { type: 'boolean', default: false, describe: 'return the NIC here even if it came from another network namespace' }) as never,
+  builder: (y) =>
+    waitOption(nameArgs(y)).option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'return the NIC here even if it came from another network namespace',
+    }) as never,
   needsRoot: true,
   profileName: 'names',
   handler: async (argv, io) => {

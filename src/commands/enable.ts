@@ -17,11 +17,27 @@ function profileFlags<T>(y: Argv<T>) {
   return y
     .positional('name', { type: 'string', demandOption: true })
     .option('nic', { type: 'string', describe: 'the NIC: a name, or mac:52:54:00:12:34:56' })
-    .option('address', { type: 'string', array: true, describe: 'an address with prefix (repeat for several); left out: adopt the NIC\'s' })
+    .option('address', {
+      type: 'string',
+      array: true,
+      describe: "an address with prefix (repeat for several); left out: adopt the NIC's",
+    })
     .option('gateway', { type: 'string', describe: 'the default gateway inside the namespace' })
-    .option('root', { type: 'string', describe: 'write into the image at DIR instead of the running system (like systemctl --root)' })
-    .option('service', { type: 'string', array: true, describe: 'for a profile without services: a preset (oob presets) or an installed UNIT.service to copy; repeat for several (default: sshd)' })
-    .option('services', { type: 'boolean', default: true, describe: '--no-services: add no service to a profile without services (the network only)' });
+    .option('root', {
+      type: 'string',
+      describe: 'write into the image at DIR instead of the running system (like systemctl --root)',
+    })
+    .option('service', {
+      type: 'string',
+      array: true,
+      describe:
+        'for a profile without services: a preset (oob presets) or an installed UNIT.service to copy; repeat for several (default: sshd)',
+    })
+    .option('services', {
+      type: 'boolean',
+      default: true,
+      describe: '--no-services: add no service to a profile without services (the network only)',
+    });
 }
 
 const enableOptions = (argv: ProfileFlags, o: { now: boolean; force: boolean }): EnableOptions => ({
@@ -41,11 +57,16 @@ interface EnableArgs extends ProfileFlags {
 
 export const enableCommand = defineCommand<EnableArgs>({
   command: 'enable <name>',
-  describe: 'write or update the profile, install the systemd unit and its drop-in, keep network managers off the NIC, enable (and start) it',
+  describe:
+    'write or update the profile, install the systemd unit and its drop-in, keep network managers off the NIC, enable (and start) it',
   builder: (y) =>
     profileFlags(y)
       .option('now', { type: 'boolean', default: true, describe: 'start it now too (--no-now: only at the next boot)' })
-      .option('force', { type: 'boolean', default: false, describe: 'override the lock-out guard, now and at every start' }) as never,
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'override the lock-out guard, now and at every start',
+      }) as never,
   needsRoot: true,
   profileName: 'name',
   handler: async (argv, io) => {
@@ -53,7 +74,9 @@ export const enableCommand = defineCommand<EnableArgs>({
     const r = await enable(io, argv.name, enableOptions(argv, argv));
     for (const n of r.notes) io.log.info(`${argv.name}: note: ${n}`);
     for (const f of r.written) out(`wrote ${f}`);
-    out(`${argv.name}: oob@${argv.name}.service enabled${argv.root ? ` in ${argv.root}` : ''}${r.active ? `; ${r.active}` : argv.now && !argv.root ? '' : '; it starts at the next boot'}`);
+    out(
+      `${argv.name}: oob@${argv.name}.service enabled${argv.root ? ` in ${argv.root}` : ''}${r.active ? `; ${r.active}` : argv.now && !argv.root ? '' : '; it starts at the next boot'}`,
+    );
     return 0;
   },
 });
@@ -66,11 +89,16 @@ interface DisableArgs extends GlobalArgs {
 
 export const disableCommand = defineCommand<DisableArgs>({
   command: 'disable <name>',
-  describe: 'disable the unit and remove what enable generated (the profile stays); --now also stops it and returns the NIC',
+  describe:
+    'disable the unit and remove what enable generated (the profile stays); --now also stops it and returns the NIC',
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true })
-      .option('now', { type: 'boolean', default: false, describe: 'stop it now: the NIC goes back to the host with its recorded configuration' })
+      .option('now', {
+        type: 'boolean',
+        default: false,
+        describe: 'stop it now: the NIC goes back to the host with its recorded configuration',
+      })
       .option('root', { type: 'string', describe: 'act on the image at DIR' }) as never,
   needsRoot: true,
   profileName: 'name',

@@ -5,6 +5,10 @@ import type { Options } from 'yargs';
 export const SUMMARY = 'An out-of-band management plane: a spare NIC in its own network namespace.';
 
 export const GLOBAL_OPTIONS: Record<string, Options> = {
-  'profile-dir': { type: 'string', describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)', global: true },
+  'profile-dir': {
+    type: 'string',
+    describe: 'profile directory (default $OOB_PROFILE_DIR or /etc/oob/profiles)',
+    global: true,
+  },
   quiet: { alias: 'q', type: 'boolean', describe: 'print only results and errors', global: true },
 };

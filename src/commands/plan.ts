@@ -9,7 +9,9 @@ export const planCommand = defineCommand<Args>({
   command: 'plan <name>',
   describe: 'print the exact commands "up" would run now, changing nothing',
   builder: (y) =>
-    y.positional('name', { type: 'string', demandOption: true }).option('force', { type: 'boolean', default: false, describe: 'plan as "up --force" would' }) as never,
+    y
+      .positional('name', { type: 'string', demandOption: true })
+      .option('force', { type: 'boolean', default: false, describe: 'plan as "up --force" would' }) as never,
   needsRoot: true,
   profileName: 'name',
   handler: async (argv, io) => {

@@ -15,9 +15,15 @@ export const presetsCommand = defineCommand<GlobalArgs>({
       out(`  ready = ${v.ready.kind === 'tcp' ? `tcp:${v.ready.port}` : v.ready.kind}`);
       for (const c of v.prestart) out(`  before each start: ${c.join(' ')}`);
     }
-    out('from = UNIT.service: a copy of an installed systemd service: its ExecStart (EnvironmentFile= and Environment= expanded), ExecStartPre, User, Group, RuntimeDirectory, PIDFile and Type;');
-    out('  refused, with the setting named: Type=dbus/oneshot, socket activation, prefixes + ! @ -, specifiers other than %n %N %p %t %%, sandboxing and any other setting a copy cannot honour');
-    out('Keys written in the section (exec, pidfile, ready, user, env...) win over the preset\'s or the unit\'s; args = appends arguments.');
+    out(
+      'from = UNIT.service: a copy of an installed systemd service: its ExecStart (EnvironmentFile= and Environment= expanded), ExecStartPre, User, Group, RuntimeDirectory, PIDFile and Type;',
+    );
+    out(
+      '  refused, with the setting named: Type=dbus/oneshot, socket activation, prefixes + ! @ -, specifiers other than %n %N %p %t %%, sandboxing and any other setting a copy cannot honour',
+    );
+    out(
+      "Keys written in the section (exec, pidfile, ready, user, env...) win over the preset's or the unit's; args = appends arguments.",
+    );
     return 0;
   },
 });

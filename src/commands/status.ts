@@ -14,8 +14,15 @@ const colorOn = (argv: { color?: boolean }) => argv.color ?? (process.stdout.isT
 /** The flags status and doctor share. */
 function lookFlags<T>(y: Argv<T>) {
   return y
-    .option('probe', { type: 'boolean', default: false, describe: 'send an ARP/ND probe to each gateway first (nothing else leaves)' })
-    .option('color', { type: 'boolean', describe: 'force colours on or off (default: on a terminal, unless NO_COLOR)' });
+    .option('probe', {
+      type: 'boolean',
+      default: false,
+      describe: 'send an ARP/ND probe to each gateway first (nothing else leaves)',
+    })
+    .option('color', {
+      type: 'boolean',
+      describe: 'force colours on or off (default: on a terminal, unless NO_COLOR)',
+    });
 }
 
 /** Why status and doctor need root (ip -n). */
@@ -32,7 +39,12 @@ async function look(io: Io, argv: { probe: boolean }, names: string[] | undefine
 export const statusCommand = defineCommand<StatusArgs>({
   command: 'status [names..]',
   describe: 'is the way in working? every profile without a name; exit 0 ok, 20 degraded, 21 down',
-  builder: (y) => lookFlags(y.positional('names', { type: 'string', array: true }).option('json', { type: 'boolean', default: false, describe: 'the stable JSON (schema in the README)' })) as never,
+  builder: (y) =>
+    lookFlags(
+      y
+        .positional('names', { type: 'string', array: true })
+        .option('json', { type: 'boolean', default: false, describe: 'the stable JSON (schema in the README)' }),
+    ) as never,
   needsRoot: LOOK_NEEDS_ROOT,
   profileName: 'names',
   handler: async (argv, io) => {

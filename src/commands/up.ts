@@ -10,7 +10,11 @@ export const upCommand = defineCommand<Args>({
   command: 'up <names..>',
   describe: 'move the NIC into the namespace and configure it (idempotent)',
   builder: (y) =>
-    waitOption(nameArgs(y)).option('force', { type: 'boolean', default: false, describe: 'move the NIC even if it carries the default route or your SSH session' }) as never,
+    waitOption(nameArgs(y)).option('force', {
+      type: 'boolean',
+      default: false,
+      describe: 'move the NIC even if it carries the default route or your SSH session',
+    }) as never,
   needsRoot: true,
   profileName: 'names',
   handler: async (argv, io) => {
@@ -20,7 +24,11 @@ export const upCommand = defineCommand<Args>({
       const p = r.profile;
       for (const n of r.notes) io.log.info(`${p.name}: note: ${n}`);
       const what = `${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''}`;
-      out(r.steps.length ? `${p.name}: up: ${what} (${r.steps.length} steps)` : `${p.name}: already up, nothing to do: ${what}`);
+      out(
+        r.steps.length
+          ? `${p.name}: up: ${what} (${r.steps.length} steps)`
+          : `${p.name}: already up, nothing to do: ${what}`,
+      );
     }
     return 0;
   },

@@ -23,7 +23,14 @@ import { listeningPorts } from '../sys/proc.js';
 import { terminate } from '../sys/terminate.js';
 import { until } from '../sys/until.js';
 
-export const DEMO = { profile: 'oobdemo', lan: 'oobdemo-lan', data: 'oobdemo-data', nic: 'oobdemo0', dataNic: 'oobdemo-d0', port: 7007 } as const;
+export const DEMO = {
+  profile: 'oobdemo',
+  lan: 'oobdemo-lan',
+  data: 'oobdemo-data',
+  nic: 'oobdemo0',
+  dataNic: 'oobdemo-d0',
+  port: 7007,
+} as const;
 const CANDIDATE_SUBNETS = ['10.20.30', '198.18.30', '198.19.30'];
 
 interface DemoState {
@@ -32,7 +39,6 @@ interface DemoState {
   /** sshd's /run/sshd did not exist before: the demo's copy made it, the cleanup removes it. */
   madePrivsep?: boolean;
 }
-
 
 const listener = (text: string, port: number) =>
   `require('net').createServer(s=>{s.end(${JSON.stringify(text)}+' (you came from '+s.remoteAddress.replace('::ffff:','')+')\\n')}).listen(${port},()=>{})`;
@@ -45,11 +51,16 @@ async function capture(io: Io, argv: string[]): Promise<string> {
 }
 
 async function waitListening(io: Io, ns: string, port: number): Promise<void> {
-  const seen = await until(async () => {
-    const r = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], { allowFail: true });
-    if (r.code !== 0 && !r.stdout) return 'gone' as const; // the namespace is gone
-    return listeningPorts(r.stdout).includes(port) ? ('listening' as const) : undefined;
-  }, { intervalMs: 50, timeoutMs: 5000 });
+  const seen = await until(
+    async () => {
+      const r = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], {
+        allowFail: true,
+      });
+      if (r.code !== 0 && !r.stdout) return 'gone' as const; // the namespace is gone
+      return listeningPorts(r.stdout).includes(port) ? ('listening' as const) : undefined;
+    },
+    { intervalMs: 50, timeoutMs: 5000 },
+  );
   if (seen !== 'listening') throw new OobError('internal', `the demo's listener in ${ns} did not start`);
 }
 
@@ -58,17 +69,26 @@ export async function demoCleanup(io: Io): Promise<string[]> {
   const saved = await readFileOr(demoStateFile(io.paths), undefined);
   const st = saved ? (JSON.parse(saved) as DemoState) : undefined;
   // the supervisor (and its sshd copy) first: stopping it brings the network down
-  const stoppedSupervisor = await stopDemoSupervisor({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile);
+  const stoppedSupervisor = await stopDemoSupervisor(
+    { ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } },
+    DEMO.profile,
+  );
   if (stoppedSupervisor) done.push(`brought ${DEMO.profile} down`);
   const nss = await listNamespaces(io);
   if (!stoppedSupervisor && (nss.includes(DEMO.profile) || st)) {
-    const r = await downProfile({ ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } }, DEMO.profile).catch((e: Error) => ({ steps: [], err: e.message }));
+    const r = await downProfile(
+      { ...io, paths: { ...io.paths, profileDir: st?.profileDir ?? io.paths.profileDir } },
+      DEMO.profile,
+    ).catch((e: Error) => ({ steps: [], err: e.message }));
     if ('err' in r) io.log.warn(`demo cleanup: ${r.err}`);
     else if (r.steps.length) done.push(`brought ${DEMO.profile} down`);
   }
   for (const ns of [DEMO.lan, DEMO.data]) {
     if (!nss.includes(ns)) continue;
-    const pids = (await io.run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
+    const pids = (await io.run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     await terminate(pids, { signal: 'SIGKILL', graceMs: 0 });
     await io.run(['ip', 'netns', 'del', ns], { allowFail: true });
     done.push(`deleted namespace ${ns}`);
@@ -91,24 +111,39 @@ export async function demoCleanup(io: Io): Promise<string[]> {
 export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string) => void): Promise<void> {
   const nss = await listNamespaces(io);
   const host = await observeNs(io, null);
-  if ([DEMO.profile, DEMO.lan, DEMO.data].some((n) => nss.includes(n)) || host.links.some((l) => l.ifname === DEMO.nic || l.ifname === DEMO.dataNic))
+  if (
+    [DEMO.profile, DEMO.lan, DEMO.data].some((n) => nss.includes(n)) ||
+    host.links.some((l) => l.ifname === DEMO.nic || l.ifname === DEMO.dataNic)
+  )
     throw new OobError('precondition', 'a previous demo is still set up: remove it with: oob demo --cleanup');
 
   // A subnet the host does not use, so the demo's data LAN cannot shadow a real route.
-  const used = host.routes.filter((r) => r.dst !== 'default' && r.family === 4).map((r) => parseCidr(r.dst.includes('/') ? r.dst : r.dst + '/32')).filter((c): c is Cidr => typeof c !== 'string');
+  const used = host.routes
+    .filter((r) => r.dst !== 'default' && r.family === 4)
+    .map((r) => parseCidr(r.dst.includes('/') ? r.dst : r.dst + '/32'))
+    .filter((c): c is Cidr => typeof c !== 'string');
   const prefix = CANDIDATE_SUBNETS.find((p) => !used.some((u) => overlaps(u, parseCidr(`${p}.0/24`) as Cidr)));
-  if (!prefix) throw new OobError('precondition', `the host already routes ${CANDIDATE_SUBNETS.map((p) => p + '.0/24').join(', ')}: the demo needs one of them free`);
-  const me = `${prefix}.1`, gw = `${prefix}.20`;
+  if (!prefix)
+    throw new OobError(
+      'precondition',
+      `the host already routes ${CANDIDATE_SUBNETS.map((p) => p + '.0/24').join(', ')}: the demo needs one of them free`,
+    );
+  const me = `${prefix}.1`,
+    gw = `${prefix}.20`;
 
   const profileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-demo-'));
-  await writeFileAtomic(demoStateFile(io.paths), JSON.stringify({ profileDir, prefix, madePrivsep: !existsSync(PRIVSEP_DIR) } satisfies DemoState) + '\n');
+  await writeFileAtomic(
+    demoStateFile(io.paths),
+    JSON.stringify({ profileDir, prefix, madePrivsep: !existsSync(PRIVSEP_DIR) } satisfies DemoState) + '\n',
+  );
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
   // Ctrl-C or a kill: the step under way finishes (every step is bounded), the next one is not
   // taken, and the cleanup below removes everything, the supervisor included
   let interrupted: NodeJS.Signals | undefined;
   const say = (line: string) => {
-    if (interrupted) throw new OobError('rolledBack', `interrupted by ${interrupted}: everything the demo set up was removed`);
+    if (interrupted)
+      throw new OobError('rolledBack', `interrupted by ${interrupted}: everything the demo set up was removed`);
     print(line);
   };
   const onSignal = (sig: NodeJS.Signals) => {
@@ -118,27 +153,63 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    say(`==> the stage: a veth pair plays the spare NIC: ${DEMO.nic} here, its peer in namespace ${DEMO.lan} (the management LAN, gateway ${gw})`);
-    say(`    and the host's data side gets the same subnet: ${DEMO.dataNic} = ${me}/24, with another ${gw} behind it (namespace ${DEMO.data})`);
+    say(
+      `==> the stage: a veth pair plays the spare NIC: ${DEMO.nic} here, its peer in namespace ${DEMO.lan} (the management LAN, gateway ${gw})`,
+    );
+    say(
+      `    and the host's data side gets the same subnet: ${DEMO.dataNic} = ${me}/24, with another ${gw} behind it (namespace ${DEMO.data})`,
+    );
     await io.run(['ip', '-batch', '-'], {
-      input: [
-        `netns add ${DEMO.lan}`, `netns add ${DEMO.data}`,
-        `link add ${DEMO.nic} type veth peer name lan0 netns ${DEMO.lan}`,
-        `link add ${DEMO.dataNic} type veth peer name data0 netns ${DEMO.data}`,
-        `addr add ${me}/24 dev ${DEMO.dataNic}`, `link set ${DEMO.dataNic} up`, `link set ${DEMO.nic} up`,
-      ].join('\n') + '\n',
+      input:
+        [
+          `netns add ${DEMO.lan}`,
+          `netns add ${DEMO.data}`,
+          `link add ${DEMO.nic} type veth peer name lan0 netns ${DEMO.lan}`,
+          `link add ${DEMO.dataNic} type veth peer name data0 netns ${DEMO.data}`,
+          `addr add ${me}/24 dev ${DEMO.dataNic}`,
+          `link set ${DEMO.dataNic} up`,
+          `link set ${DEMO.nic} up`,
+        ].join('\n') + '\n',
     });
-    for (const [ns, dev] of [[DEMO.lan, 'lan0'], [DEMO.data, 'data0']] as const)
-      await io.run(['ip', '-n', ns, '-batch', '-'], { input: `link set lo up\naddr add ${gw}/24 dev ${dev}\nlink set ${dev} up\n` });
-    startDetached(['ip', 'netns', 'exec', DEMO.lan, process.execPath, '-e', listener('hello from the MANAGEMENT LAN', DEMO.port)]);
-    startDetached(['ip', 'netns', 'exec', DEMO.data, process.execPath, '-e', listener('hello from the DATA LAN', DEMO.port)]);
+    for (const [ns, dev] of [
+      [DEMO.lan, 'lan0'],
+      [DEMO.data, 'data0'],
+    ] as const)
+      await io.run(['ip', '-n', ns, '-batch', '-'], {
+        input: `link set lo up\naddr add ${gw}/24 dev ${dev}\nlink set ${dev} up\n`,
+      });
+    startDetached([
+      'ip',
+      'netns',
+      'exec',
+      DEMO.lan,
+      process.execPath,
+      '-e',
+      listener('hello from the MANAGEMENT LAN', DEMO.port),
+    ]);
+    startDetached([
+      'ip',
+      'netns',
+      'exec',
+      DEMO.data,
+      process.execPath,
+      '-e',
+      listener('hello from the DATA LAN', DEMO.port),
+    ]);
     await Promise.all([waitListening(io, DEMO.lan, DEMO.port), waitListening(io, DEMO.data, DEMO.port)]);
 
     const login = await loginPart.prepare(io, profileDir, say);
     const profileText = [
       `# demo profile, written to ${profileFile(profileDir, DEMO.profile)}`,
-      '[interface]', `nic = ${DEMO.nic}`, `address = ${me}/24`, `gateway = ${gw}`, '',
-      '[dns]', `nameserver = ${gw}`, 'search = mgmt.example', '',
+      '[interface]',
+      `nic = ${DEMO.nic}`,
+      `address = ${me}/24`,
+      `gateway = ${gw}`,
+      '',
+      '[dns]',
+      `nameserver = ${gw}`,
+      'search = mgmt.example',
+      '',
       ...(login ? login.profileLines : []),
     ].join('\n');
     await fsp.writeFile(profileFile(profileDir, DEMO.profile), profileText, { mode: 0o600 });
@@ -155,14 +226,23 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
     say(`\n==> inside namespace ${DEMO.profile}`);
     say((await capture(io, ['ip', '-n', DEMO.profile, '-br', 'addr'])).replace(/^/gm, '    '));
     say((await capture(io, ['ip', '-n', DEMO.profile, 'route'])).replace(/^/gm, '    '));
-    say(`    /etc/netns/${DEMO.profile}/resolv.conf: ${(await readFileOr(`/etc/netns/${DEMO.profile}/resolv.conf`, '')).split('\n').filter((l) => l && !l.startsWith('#')).join('; ')}`);
+    say(
+      `    /etc/netns/${DEMO.profile}/resolv.conf: ${(await readFileOr(`/etc/netns/${DEMO.profile}/resolv.conf`, ''))
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .join('; ')}`,
+    );
 
     say(`\n==> one address, two worlds: TCP to ${gw}:${DEMO.port}`);
-    say(`    from namespace ${DEMO.profile}: ${await capture(io, ['ip', 'netns', 'exec', DEMO.profile, process.execPath, '-e', client(gw, DEMO.port)])}`);
+    say(
+      `    from namespace ${DEMO.profile}: ${await capture(io, ['ip', 'netns', 'exec', DEMO.profile, process.execPath, '-e', client(gw, DEMO.port)])}`,
+    );
     say(`    from the host:        ${await capture(io, [process.execPath, '-e', client(gw, DEMO.port)])}`);
 
     const again = await upProfile(dio, profile);
-    say(`\n==> oob up ${DEMO.profile} again: ${again.steps.length ? `${again.steps.length} steps (unexpected)` : 'nothing to do (idempotent)'}`);
+    say(
+      `\n==> oob up ${DEMO.profile} again: ${again.steps.length ? `${again.steps.length} steps (unexpected)` : 'nothing to do (idempotent)'}`,
+    );
     if (login) await loginPart.run(dio, login, { ns: DEMO.profile, lan: DEMO.lan, address: me }, say);
     ok = true;
   } finally {
@@ -172,14 +252,19 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
       const done = await demoCleanup(io);
       print(`\n==> ${ok ? 'oob down and cleanup' : 'cleanup after the failure'}: ${done.join(', ') || 'nothing left'}`);
       const back = (await observeNs(io, null)).links.some((l) => l.ifname === DEMO.nic);
-      if (ok) print(`    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`);
+      if (ok)
+        print(
+          `    (${DEMO.nic} was returned to the host by oob down, then deleted with its veth peer${back ? ' — but it is still here!' : ''})`,
+        );
     } else {
       print(`\n==> kept for exploring. Try:`);
       print(`    OOB_PROFILE_DIR=${profileDir} oob plan ${DEMO.profile}      # nothing to do`);
       print(`    oob exec ${DEMO.profile} -- ip addr`);
       print(`    oob exec ${DEMO.profile}                                   # a shell in the management plane`);
       print(`    OOB_PROFILE_DIR=${profileDir} oob status ${DEMO.profile}`);
-      print(`    ip netns exec ${DEMO.lan} ssh -i ${profileDir}/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@${me}`);
+      print(
+        `    ip netns exec ${DEMO.lan} ssh -i ${profileDir}/client_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@${me}`,
+      );
       print(`    OOB_PROFILE_DIR=${profileDir} oob down ${DEMO.profile}`);
       print(`    oob demo --cleanup                                  # removes everything`);
     }

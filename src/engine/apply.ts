@@ -93,7 +93,11 @@ async function runSingle(io: Io, s: Step): Promise<void> {
 
 export async function nsPids(io: Io, ns: string): Promise<number[]> {
   const r = await io.run(['ip', 'netns', 'pids', ns], { allowFail: true });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => n > 0 && n !== process.pid);
+  return r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => n > 0 && n !== process.pid);
 }
 
 /** Stop every process in the namespace: SIGTERM, SIGKILL after the grace time, and check that none is left. */
@@ -119,7 +123,11 @@ const messageOf = (e: unknown) => (e instanceof CommandError ? firstLine(e.resul
  * stopOnFailure: stop at the first failure (atomic mode); otherwise run everything (-force),
  * except the steps that need a step that failed or was not run.
  */
-async function runGroups(io: Io, steps: Step[], stopOnFailure: boolean): Promise<{ done: Step[]; failures: Failure[] }> {
+async function runGroups(
+  io: Io,
+  steps: Step[],
+  stopOnFailure: boolean,
+): Promise<{ done: Step[]; failures: Failure[] }> {
   const done: Step[] = [];
   const failures: Failure[] = [];
   const broken = new Map<string, string>(); // id of a failed or skipped step -> its title
@@ -153,7 +161,10 @@ async function runGroups(io: Io, steps: Step[], stopOnFailure: boolean): Promise
     }
     if (!run.length) continue;
     const argv = ['ip', ...(g.ns ? ['-n', g.ns] : []), ...(stopOnFailure ? [] : ['-force']), '-batch', '-'];
-    const r = await io.run(argv, { input: run.map((s) => s.args.map(quoteBatchArg).join(' ')).join('\n') + '\n', allowFail: true });
+    const r = await io.run(argv, {
+      input: run.map((s) => s.args.map(quoteBatchArg).join(' ')).join('\n') + '\n',
+      allowFail: true,
+    });
     if (r.code === 0) {
       done.push(...run);
       continue;
@@ -195,11 +206,18 @@ export async function rollBack(io: Io, done: Step[], what: string): Promise<OobE
   const undo = [...done].reverse().flatMap((s) => s.undo);
   const u = await runGroups(io, undo, false);
   if (!u.failures.length)
-    return new OobError('rolledBack', `${what}; rolled back the ${done.length} step(s) already done: the system is as before`);
-  return new OobError('rollbackIncomplete', `${what}; the rollback did not finish: ${u.failures.length} undo step(s) failed, the system is partly changed`, [
-    ...u.failures.map((f) => `still to undo: ${stepCommand(f.step)}   (${f.message})`),
-    'run the commands above by hand, or "oob down" for this profile, to finish the cleanup',
-  ]);
+    return new OobError(
+      'rolledBack',
+      `${what}; rolled back the ${done.length} step(s) already done: the system is as before`,
+    );
+  return new OobError(
+    'rollbackIncomplete',
+    `${what}; the rollback did not finish: ${u.failures.length} undo step(s) failed, the system is partly changed`,
+    [
+      ...u.failures.map((f) => `still to undo: ${stepCommand(f.step)}   (${f.message})`),
+      'run the commands above by hand, or "oob down" for this profile, to finish the cleanup',
+    ],
+  );
 }
 
 /** Do everything possible and report what could not be done (for `down`, the way back). */

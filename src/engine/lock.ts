@@ -40,10 +40,22 @@ const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
 async function checkOwnDir(dir: string, euid: number, strict: boolean): Promise<void> {
   const st = await fsp.lstat(dir);
   const who = euid === 0 ? 'root' : `uid ${euid}`;
-  if (!st.isDirectory()) throw new OobError('permission', `${dir}: not a directory (${st.isSymbolicLink() ? 'a symbolic link' : 'another kind of file'}): oob keeps its locks there; remove it (oob makes it again)`);
-  if (st.uid !== euid) throw new OobError('permission', `${dir}: owned by uid ${st.uid}, not ${who}: that user could take or block oob's locks; remove it (oob makes it again)`);
+  if (!st.isDirectory())
+    throw new OobError(
+      'permission',
+      `${dir}: not a directory (${st.isSymbolicLink() ? 'a symbolic link' : 'another kind of file'}): oob keeps its locks there; remove it (oob makes it again)`,
+    );
+  if (st.uid !== euid)
+    throw new OobError(
+      'permission',
+      `${dir}: owned by uid ${st.uid}, not ${who}: that user could take or block oob's locks; remove it (oob makes it again)`,
+    );
   const open = strict ? st.mode & 0o077 : st.mode & 0o022 && !(st.mode & 0o1000);
-  if (open) throw new OobError('permission', `${dir}: mode ${(st.mode & 0o7777).toString(8)}: other users could take or block oob's locks; fix with: chmod ${strict ? '700' : 'go-w'} ${dir}`);
+  if (open)
+    throw new OobError(
+      'permission',
+      `${dir}: mode ${(st.mode & 0o7777).toString(8)}: other users could take or block oob's locks; fix with: chmod ${strict ? '700' : 'go-w'} ${dir}`,
+    );
 }
 
 /** RUNTIME_DIR/locks, made if missing (mode 0700) and checked: a directory of ours that no one else can enter. */
@@ -134,13 +146,21 @@ async function tryOnce(dir: string, prefix: string, keepAlive: boolean): Promise
   };
 }
 
-export async function acquireLock(runtimeDir: string, name: string, waitMs: number, opts: LockOptions = {}): Promise<Lock> {
+export async function acquireLock(
+  runtimeDir: string,
+  name: string,
+  waitMs: number,
+  opts: LockOptions = {},
+): Promise<Lock> {
   const kind = opts.kind ?? 'profile';
   const dir = await ensureLockDir(runtimeDir);
   const prefix = lockPrefix(kind, name);
   const longest = path.join(dir, `${prefix}${'0'.repeat(22)}`);
   if (Buffer.byteLength(longest) > MAX_SOCKET_PATH)
-    throw new OobError('precondition', `${runtimeDir}: too long for oob's lock sockets (${Buffer.byteLength(longest)} bytes with the lock's name; unix sockets take ${MAX_SOCKET_PATH}): set OOB_RUNTIME_DIR to a shorter directory`);
+    throw new OobError(
+      'precondition',
+      `${runtimeDir}: too long for oob's lock sockets (${Buffer.byteLength(longest)} bytes with the lock's name; unix sockets take ${MAX_SOCKET_PATH}): set OOB_RUNTIME_DIR to a shorter directory`,
+    );
   const deadline = Date.now() + waitMs;
   let delay = 10;
   for (;;) {
@@ -148,7 +168,10 @@ export async function acquireLock(runtimeDir: string, name: string, waitMs: numb
     if (lock) return lock;
     if (Date.now() >= deadline) {
       if (kind === 'supervisor') throw new OobError('busy', `a supervisor for ${name} is already running`);
-      throw new OobError('busy', `profile ${name} is busy: another oob is changing it right now; try again when it has finished (waited ${Math.round(waitMs / 1000)} s)`);
+      throw new OobError(
+        'busy',
+        `profile ${name} is busy: another oob is changing it right now; try again when it has finished (waited ${Math.round(waitMs / 1000)} s)`,
+      );
     }
     // random, so that two that keep meeting part
     await sleep(Math.min(delay / 2 + Math.random() * delay, Math.max(0, deadline - Date.now())));
@@ -156,7 +179,13 @@ export async function acquireLock(runtimeDir: string, name: string, waitMs: numb
   }
 }
 
-export async function withLock<T>(runtimeDir: string, name: string, waitMs: number, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withLock<T>(
+  runtimeDir: string,
+  name: string,
+  waitMs: number,
+  fn: () => Promise<T>,
+  opts: LockOptions = {},
+): Promise<T> {
   const lock = await acquireLock(runtimeDir, name, waitMs, opts);
   try {
     return await fn();

@@ -27,7 +27,6 @@ export interface UpResult extends UpPlan {
   profile: Profile;
 }
 
-
 /** Hold the locks of every named profile (in a fixed order, so two calls cannot deadlock). */
 export async function withLocks<T>(io: Io, names: string[], waitMs: number, fn: () => Promise<T>): Promise<T> {
   const held: Lock[] = [];
@@ -44,7 +43,11 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
   const seen = new Map<string, string>();
   for (const p of profiles) {
     const key = JSON.stringify(p.iface.nic);
-    if (seen.has(key)) throw new OobError('usage', `${p.name} and ${seen.get(key)} select the same NIC (${describeNic(p.iface.nic)}): a NIC can serve one profile`);
+    if (seen.has(key))
+      throw new OobError(
+        'usage',
+        `${p.name} and ${seen.get(key)} select the same NIC (${describeNic(p.iface.nic)}): a NIC can serve one profile`,
+      );
     seen.set(key, p.name);
   }
   const base = await observeHost(io);
@@ -54,11 +57,18 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
   const out: UpResult[] = [];
   for (const [i, profile] of profiles.entries()) {
     try {
-      out.push({ profile, ...planUp(profile, states[i]!, runtimePaths(io.paths, profile.name), { force, hostPid: io.hostPid, now }) });
+      out.push({
+        profile,
+        ...planUp(profile, states[i]!, runtimePaths(io.paths, profile.name), { force, hostPid: io.hostPid, now }),
+      });
     } catch (e) {
       if (e instanceof PlanRefusal && e.reason === 'nicNotInHost') {
         const where = await findNicElsewhere(io, (l) => nicMatches(profile.iface.nic, l), profile.name);
-        if (where) throw new OobError('precondition', `${describeNic(profile.iface.nic)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`);
+        if (where)
+          throw new OobError(
+            'precondition',
+            `${describeNic(profile.iface.nic)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`,
+          );
       }
       throw e;
     }
@@ -66,7 +76,8 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
   return out;
 }
 
-export const planProfileUp = async (io: Io, profile: Profile, force: boolean) => (await planProfilesUp(io, [profile], force))[0]!;
+export const planProfileUp = async (io: Io, profile: Profile, force: boolean) =>
+  (await planProfilesUp(io, [profile], force))[0]!;
 
 /** Bring profiles up: all of them, or (on any failure) none. */
 export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {}): Promise<UpResult[]> {
@@ -74,14 +85,24 @@ export async function upProfiles(io: Io, profiles: Profile[], opts: UpOpts = {})
   return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
     await removeLeftovers(io, names);
     const plans = await planProfilesUp(io, profiles, opts.force ?? false);
-    const steps = mergePlans(plans.map((p) => p.steps), upRank);
+    const steps = mergePlans(
+      plans.map((p) => p.steps),
+      upRank,
+    );
     if (!steps.length) return plans;
     try {
       const { done } = await applyAtomic(io, steps);
       // Converged, or rolled back: what the kernel did besides (an address that took others with
       // it, a route that went with an address) shows up as steps still to do.
-      const left = (await planProfilesUp(io, profiles, opts.force ?? false)).flatMap((p) => p.steps.map((s) => `${p.profile.name}: ${s.title}`));
-      if (left.length) throw await rollBack(io, done, `the ${steps.length} step(s) ran but the result is not the profile's (still to do: ${left.join('; ')})`);
+      const left = (await planProfilesUp(io, profiles, opts.force ?? false)).flatMap((p) =>
+        p.steps.map((s) => `${p.profile.name}: ${s.title}`),
+      );
+      if (left.length)
+        throw await rollBack(
+          io,
+          done,
+          `the ${steps.length} step(s) ran but the result is not the profile's (still to do: ${left.join('; ')})`,
+        );
     } catch (e) {
       await removeEmptyRuntimeDirs(io, names);
       throw e;
@@ -103,7 +124,9 @@ const pidAlive = (pid: number) => {
 async function removeLeftovers(io: Io, names: string[]): Promise<void> {
   for (const n of names) {
     const p = runtimePaths(io.paths, n);
-    for (const dir of [p.dir, p.dnsDir]) for (const f of await removeStaleTempFiles(dir, pidAlive)) io.log.info(`${n}: removed ${f}, left in ${dir} by an oob that was killed while writing it`);
+    for (const dir of [p.dir, p.dnsDir])
+      for (const f of await removeStaleTempFiles(dir, pidAlive))
+        io.log.info(`${n}: removed ${f}, left in ${dir} by an oob that was killed while writing it`);
   }
 }
 
@@ -112,7 +135,8 @@ async function removeEmptyRuntimeDirs(io: Io, names: string[]): Promise<void> {
   await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
 }
 
-export const upProfile = async (io: Io, profile: Profile, opts: UpOpts = {}) => (await upProfiles(io, [profile], opts))[0]!;
+export const upProfile = async (io: Io, profile: Profile, opts: UpOpts = {}) =>
+  (await upProfiles(io, [profile], opts))[0]!;
 
 /** Validate every named profile before touching anything: a bad one stops them all. */
 export async function loadAll(io: Io, names: string[]): Promise<Profile[]> {
@@ -129,7 +153,11 @@ export interface DownResult {
 }
 
 /** Take profiles down from their records (the profiles themselves are not needed). Best effort: down is the way back. */
-export async function downProfiles(io: Io, names: string[], opts: { waitMs?: number; force?: boolean } = {}): Promise<DownResult[]> {
+export async function downProfiles(
+  io: Io,
+  names: string[],
+  opts: { waitMs?: number; force?: boolean } = {},
+): Promise<DownResult[]> {
   return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
     await removeLeftovers(io, names);
     const base = await observeHost(io);
@@ -137,22 +165,34 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
     const plans = names.map((name, i) => {
       const state = states[i]!;
       if (state.record && state.record.hostNetns !== state.hostNetns && !opts.force)
-        throw new OobError('precondition', `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`);
+        throw new OobError(
+          'precondition',
+          `${name}'s NIC came from another network namespace (${state.record.hostNetns}) than the one oob runs in now (${state.hostNetns}): run oob down from there, or --force to bring it here`,
+        );
       return { name, ...planDown(name, state, runtimePaths(io.paths, name), { hostPid: io.hostPid }) };
     });
     for (const p of plans)
       if (p.lost) {
         const mac = p.lost.mac;
-        p.left.push(lostLine(p.name, p.lost, await findNicElsewhere(io, (l) => l.mac === mac || l.permaddr === mac, p.name)));
+        p.left.push(
+          lostLine(p.name, p.lost, await findNicElsewhere(io, (l) => l.mac === mac || l.permaddr === mac, p.name)),
+        );
       }
-    const steps = mergePlans(plans.map((p) => p.steps), downRank);
+    const steps = mergePlans(
+      plans.map((p) => p.steps),
+      downRank,
+    );
     const failures = await applyBestEffort(io, steps);
     await removeEmptyRuntimeDirs(io, names);
     const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));
     const failed = failures.filter((f) => !f.skipped);
     if (left.length || failures.length) {
-      const kept = failures.filter((f) => f.step.id?.endsWith(`:${FORGET}`)).map((f) => f.step.id!.slice(0, -FORGET.length - 1));
-      const first = left[0] ?? `${names.join(', ')}: down did not finish: ${failed.length} of ${steps.length} step(s) failed${failures.length > failed.length ? `, ${failures.length - failed.length} not run because they need one of those` : ''}${kept.length ? `; the record of ${kept.join(', ')} is kept until the NIC is back and restored` : ''}`;
+      const kept = failures
+        .filter((f) => f.step.id?.endsWith(`:${FORGET}`))
+        .map((f) => f.step.id!.slice(0, -FORGET.length - 1));
+      const first =
+        left[0] ??
+        `${names.join(', ')}: down did not finish: ${failed.length} of ${steps.length} step(s) failed${failures.length > failed.length ? `, ${failures.length - failed.length} not run because they need one of those` : ''}${kept.length ? `; the record of ${kept.join(', ')} is kept until the NIC is back and restored` : ''}`;
       throw new OobError('rollbackIncomplete', first, [
         ...left.slice(1),
         ...failures.map((f) => `${f.skipped ? 'not run' : 'failed'}: ${stepCommand(f.step)}   (${f.message})`),
@@ -163,4 +203,5 @@ export async function downProfiles(io: Io, names: string[], opts: { waitMs?: num
   });
 }
 
-export const downProfile = async (io: Io, name: string, opts: { waitMs?: number; force?: boolean } = {}) => (await downProfiles(io, [name], opts))[0]!;
+export const downProfile = async (io: Io, name: string, opts: { waitMs?: number; force?: boolean } = {}) =>
+  (await downProfiles(io, [name], opts))[0]!;

@@ -152,7 +152,11 @@ const prefixOf = (addr: unknown, len: unknown, family: 4 | 6): string | undefine
   return n === 0 ? undefined : `${canonicalIp(addr)}/${n}`;
 };
 const rangeOf = (r: Json, key: string): [number, number] | undefined =>
-  typeof r[key] === 'number' ? [r[key] as number, r[key] as number] : typeof r[`${key}_start`] === 'number' ? [r[`${key}_start`] as number, Number(r[`${key}_end`])] : undefined;
+  typeof r[key] === 'number'
+    ? [r[key] as number, r[key] as number]
+    : typeof r[`${key}_start`] === 'number'
+      ? [r[`${key}_start`] as number, Number(r[`${key}_end`])]
+      : undefined;
 
 /** `ip -j rule show` prints one family (IPv4 unless `ip -6`): say which. */
 export function parseRules(json: string, family: 4 | 6): Rule[] {
@@ -163,7 +167,14 @@ export function parseRules(json: string, family: 4 | 6): Rule[] {
     const uid = typeof r.uid_start === 'number' ? ([r.uid_start, Number(r.uid_end)] as [number, number]) : undefined;
     const sport = rangeOf(r, 'sport');
     const dport = rangeOf(r, 'dport');
-    const action: Rule['action'] = typeof r.goto === 'number' ? 'goto' : 'nop' in r ? 'nop' : r.action === 'blackhole' || r.action === 'unreachable' || r.action === 'prohibit' ? r.action : 'lookup';
+    const action: Rule['action'] =
+      typeof r.goto === 'number'
+        ? 'goto'
+        : 'nop' in r
+          ? 'nop'
+          : r.action === 'blackhole' || r.action === 'unreachable' || r.action === 'prohibit'
+            ? r.action
+            : 'lookup';
     return {
       priority: Number(r.priority ?? 0),
       family,
@@ -172,7 +183,9 @@ export function parseRules(json: string, family: 4 | 6): Rule[] {
       ...(dst ? { dst } : {}),
       ...(typeof r.iif === 'string' ? { iif: r.iif } : {}),
       ...(typeof r.oif === 'string' ? { oif: r.oif } : {}),
-      ...(r.fwmark !== undefined ? { fwmark: Number(r.fwmark), fwmask: r.fwmask !== undefined ? Number(r.fwmask) : 0xffffffff } : {}),
+      ...(r.fwmark !== undefined
+        ? { fwmark: Number(r.fwmark), fwmask: r.fwmask !== undefined ? Number(r.fwmask) : 0xffffffff }
+        : {}),
       ...(uid ? { uid } : {}),
       ...(typeof r.ipproto === 'string' ? { ipproto: r.ipproto } : {}),
       ...(sport ? { sport } : {}),
@@ -212,12 +225,20 @@ export interface NsFull {
 
 /** `ip -j -batch` prints one JSON array per command, each on its own line. */
 export function splitBatchJson(out: string): string[] {
-  return out.split('\n').map((s) => s.trim()).filter((s) => s.startsWith('['));
+  return out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('['));
 }
 
 /** Routes worth restoring when a NIC comes back: not the kernel's own (they return with the addresses). */
 export function restorableRoutes(routes: Route[], dev: string): Route[] {
   return routes.filter(
-    (r) => r.dev === dev && r.type === 'unicast' && r.protocol !== 'kernel' && !(r.family === 6 && r.dst.startsWith('fe80:')) && r.protocol !== 'ra',
+    (r) =>
+      r.dev === dev &&
+      r.type === 'unicast' &&
+      r.protocol !== 'kernel' &&
+      !(r.family === 6 && r.dst.startsWith('fe80:')) &&
+      r.protocol !== 'ra',
   );
 }

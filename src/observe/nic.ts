@@ -9,7 +9,8 @@ export const MARK = 'oob:';
 /** The alias oob gives a NIC it moves: the profile and the NIC's name in the host. */
 export const markFor = (profile: string, origName: string) => `${MARK}${profile}:${origName}`;
 /** Does this link carry oob's mark for this profile? */
-export const isMarkedFor = (profile: string) => (l: Pick<Link, 'alias'>) => l.alias?.startsWith(`${MARK}${profile}:`) ?? false;
+export const isMarkedFor = (profile: string) => (l: Pick<Link, 'alias'>) =>
+  l.alias?.startsWith(`${MARK}${profile}:`) ?? false;
 
 /** Does this link match the profile's `nic =` (a name, or a MAC: the current or the permanent one)? */
 export function nicMatches(sel: NicSelector, l: Pick<Link, 'ifname' | 'mac' | 'permaddr'>): boolean {
@@ -19,8 +20,14 @@ export function nicMatches(sel: NicSelector, l: Pick<Link, 'ifname' | 'mac' | 'p
 export const describeNic = (sel: NicSelector) => (sel.kind === 'name' ? sel.name : `the NIC with MAC ${sel.mac}`);
 
 /** The profile's NIC inside its namespace: by oob's mark, else by the selector. */
-export function findNicInNamespace(profile: string, sel: NicSelector | undefined, links: Link[] | undefined): Link | undefined {
-  return links?.find(isMarkedFor(profile)) ?? (sel ? links?.find((l) => l.ifname !== 'lo' && nicMatches(sel, l)) : undefined);
+export function findNicInNamespace(
+  profile: string,
+  sel: NicSelector | undefined,
+  links: Link[] | undefined,
+): Link | undefined {
+  return (
+    links?.find(isMarkedFor(profile)) ?? (sel ? links?.find((l) => l.ifname !== 'lo' && nicMatches(sel, l)) : undefined)
+  );
 }
 
 /** The profile's NIC in the host: marked (it came back), or selected. */
@@ -29,27 +36,44 @@ export function findNicInHost(profile: string, sel: NicSelector | undefined, lin
 }
 
 /** The NIC's global addresses as CIDR text, which oob adopts when a profile gives none. */
-export const adoptableAddresses = (l: Link) => l.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+export const adoptableAddresses = (l: Link) =>
+  l.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
 
 /** The gateways of the main table's default routes through the NIC, which oob adopts with its addresses. */
-export const adoptableGateways = (routes: Route[], dev: string) =>
-  [...new Set(routes.filter((r) => r.dev === dev && r.dst === 'default' && r.gateway && r.table === 'main').map((r) => r.gateway!))];
+export const adoptableGateways = (routes: Route[], dev: string) => [
+  ...new Set(
+    routes
+      .filter((r) => r.dev === dev && r.dst === 'default' && r.gateway && r.table === 'main')
+      .map((r) => r.gateway!),
+  ),
+];
 
 /**
  * Profiles that select the same NIC: the same name, the same MAC, or a name and a MAC that are one
  * link of `links` (a NIC can serve one profile). One line per pair; empty when all are apart. Pure.
  */
-export function sharedNics(profiles: Array<{ name: string; file: string; iface: { nic: NicSelector } }>, links: Array<Pick<Link, 'ifname' | 'mac' | 'permaddr'>>): string[] {
+export function sharedNics(
+  profiles: Array<{ name: string; file: string; iface: { nic: NicSelector } }>,
+  links: Array<Pick<Link, 'ifname' | 'mac' | 'permaddr'>>,
+): string[] {
   const out: string[] = [];
   const sel = (s: NicSelector) => (s.kind === 'name' ? `nic = ${s.name}` : `nic = mac:${s.mac}`);
   profiles.forEach((a, i) => {
     for (const b of profiles.slice(i + 1)) {
-      const x = a.iface.nic, y = b.iface.nic;
-      const same = x.kind === y.kind ? (x.kind === 'name' ? x.name === (y as typeof x).name : x.mac === (y as typeof x).mac) : false;
+      const x = a.iface.nic,
+        y = b.iface.nic;
+      const same =
+        x.kind === y.kind
+          ? x.kind === 'name'
+            ? x.name === (y as typeof x).name
+            : x.mac === (y as typeof x).mac
+          : false;
       const link = links.find((l) => nicMatches(x, l) && nicMatches(y, l));
       if (!same && !link) continue;
       const what = link ? `${link.ifname}, MAC ${link.permaddr ?? link.mac}` : describeNic(x);
-      out.push(`${b.file}: [interface] nic: ${b.name} (${sel(y)}) and ${a.name} (${sel(x)}) select the same NIC (${what}): a NIC can serve one profile; change nic = in one of them`);
+      out.push(
+        `${b.file}: [interface] nic: ${b.name} (${sel(y)}) and ${a.name} (${sel(x)}) select the same NIC (${what}): a NIC can serve one profile; change nic = in one of them`,
+      );
     }
   });
   return out;

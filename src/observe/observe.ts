@@ -2,7 +2,15 @@
 // (one `ip -j -batch` process per namespace, run side by side), the record and the DNS file.
 import { promises as fsp } from 'node:fs';
 import { OobError } from '../errors.js';
-import { parseLinks, parseNeigh, parseRoutes, parseRules, splitBatchJson, type Link, type NsFull } from '../net/ipjson.js';
+import {
+  parseLinks,
+  parseNeigh,
+  parseRoutes,
+  parseRules,
+  splitBatchJson,
+  type Link,
+  type NsFull,
+} from '../net/ipjson.js';
 import { runtimePaths } from '../state/layout.js';
 import { readRecord } from '../state/record.js';
 import { readFileOr } from '../sys/files.js';
@@ -24,16 +32,27 @@ export async function observeNs(io: Io, ns: string | null, opts: { neigh?: boole
   let out: string;
   try {
     // the host's policy rules too (IPv4: a batch reads one family), for the lock-out guard
-    out = (await io.run(argv, { input: `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}${ns === null ? 'rule show\n' : ''}` })).stdout;
+    out = (
+      await io.run(argv, {
+        input: `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}${ns === null ? 'rule show\n' : ''}`,
+      })
+    ).stdout;
   } catch (e) {
     if (e instanceof CommandError)
-      throw new OobError('precondition', `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(e.result.stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`);
+      throw new OobError(
+        'precondition',
+        `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(e.result.stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`,
+      );
     throw e;
   }
   const parts = splitBatchJson(out);
   if (!opts.neigh) parts.splice(2, 0, '[]'); // no neigh show: the rules come third
   const [links, routes, neigh, rules] = parts;
-  const view: NsView = { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]'), ...(ns === null ? { rules: parseRules(rules ?? '[]', 4) } : {}) };
+  const view: NsView = {
+    links: parseLinks(links ?? '[]'),
+    routes: parseRoutes(routes ?? '[]'),
+    ...(ns === null ? { rules: parseRules(rules ?? '[]', 4) } : {}),
+  };
   return opts.neigh ? { ...view, neigh: parseNeigh(neigh ?? '[]') } : view;
 }
 
@@ -46,7 +65,12 @@ export async function listNamespaces(io: Io): Promise<string[]> {
 }
 
 export async function observeHost(io: Io): Promise<HostObservation> {
-  const [namespaces, host, hostNetns, ssh] = await Promise.all([listNamespaces(io), observeNs(io, null).then((h) => withIpv6Rules(io, h)), fsp.readlink('/proc/self/ns/net').catch(() => 'unknown'), observeSession(io.env)]);
+  const [namespaces, host, hostNetns, ssh] = await Promise.all([
+    listNamespaces(io),
+    observeNs(io, null).then((h) => withIpv6Rules(io, h)),
+    fsp.readlink('/proc/self/ns/net').catch(() => 'unknown'),
+    observeSession(io.env),
+  ]);
   return { host, hostNetns, namespaces, ...(ssh ? { ssh } : {}) };
 }
 
@@ -94,10 +118,22 @@ export async function findNicElsewhere(io: Io, match: (l: Link) => boolean, skip
 /** The links a NIC selector can match now: the host's, and those in the namespaces given that can be entered (profiles that are up). */
 export async function visibleLinks(io: Io, namespaces: string[]): Promise<Link[]> {
   const present = new Set(await listNamespaces(io));
-  const views = await Promise.all([observeNs(io, null), ...namespaces.filter((n) => present.has(n)).map((n) => observeNs(io, n))].map((v) => v.catch(() => undefined)));
+  const views = await Promise.all(
+    [observeNs(io, null), ...namespaces.filter((n) => present.has(n)).map((n) => observeNs(io, n))].map((v) =>
+      v.catch(() => undefined),
+    ),
+  );
   return views.flatMap((v) => v?.links ?? []);
 }
 
 /** `oob check`: the profiles (two or more) that select one NIC, against the links as they are now (sharedNics). */
 export const sharedNicsNow = async (io: Io, profiles: Profile[]): Promise<string[]> =>
-  profiles.length > 1 ? sharedNics(profiles, await visibleLinks(io, profiles.map((p) => p.name))) : [];
+  profiles.length > 1
+    ? sharedNics(
+        profiles,
+        await visibleLinks(
+          io,
+          profiles.map((p) => p.name),
+        ),
+      )
+    : [];

@@ -12,13 +12,21 @@ export function parseSshConnection(v: string | undefined): SshSession | undefine
   const parts = (v ?? '').trim().split(/\s+/);
   if (parts.length !== 4 || !familyOf(parts[0]!) || !familyOf(parts[2]!)) return undefined;
   const port = (p: string) => (/^\d{1,5}$/.test(p) ? { n: Number(p) } : undefined);
-  const cp = port(parts[1]!), lp = port(parts[3]!);
-  return { client: plainIp(parts[0]!), local: plainIp(parts[2]!), ...(lp ? { localPort: lp.n } : {}), ...(cp ? { clientPort: cp.n } : {}), found: { by: 'SSH_CONNECTION' } };
+  const cp = port(parts[1]!),
+    lp = port(parts[3]!);
+  return {
+    client: plainIp(parts[0]!),
+    local: plainIp(parts[2]!),
+    ...(lp ? { localPort: lp.n } : {}),
+    ...(cp ? { clientPort: cp.n } : {}),
+    found: { by: 'SSH_CONNECTION' },
+  };
 }
 
 /** /proc/PID/stat: the command name (what the kernel calls comm) and the parent's pid. Pure. */
 export function parseProcStat(text: string): { comm: string; ppid: number } | undefined {
-  const open = text.indexOf('('), close = text.lastIndexOf(')');
+  const open = text.indexOf('('),
+    close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   const ppid = Number(text.slice(close + 2).split(' ')[1]);
   return Number.isInteger(ppid) ? { comm: text.slice(open + 1, close), ppid } : undefined;
@@ -56,8 +64,10 @@ export function establishedRows(text: string, littleEndian: boolean): TcpConnect
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length <= 9 || f[3] !== '01') continue;
-    const [la, lp] = f[1]!.split(':'), [ra, rp] = f[2]!.split(':');
-    const local = procAddr(la ?? '', littleEndian), remote = procAddr(ra ?? '', littleEndian);
+    const [la, lp] = f[1]!.split(':'),
+      [ra, rp] = f[2]!.split(':');
+    const local = procAddr(la ?? '', littleEndian),
+      remote = procAddr(ra ?? '', littleEndian);
     if (!local || !remote) continue;
     out.push({ local, localPort: parseInt(lp!, 16), remote, remotePort: parseInt(rp!, 16), inode: f[9]! });
   }
@@ -78,7 +88,10 @@ const link = (f: string) => attempt(() => readlinkSync(f));
 
 /** The socket inodes a process holds, lowest descriptor first. */
 function socketInodes(proc: string, pid: number): string[] {
-  const fds = (attempt(() => readdirSync(`${proc}/${pid}/fd`)) ?? []).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
+  const fds = (attempt(() => readdirSync(`${proc}/${pid}/fd`)) ?? [])
+    .map(Number)
+    .filter(Number.isInteger)
+    .sort((a, b) => a - b);
   const out: string[] = [];
   for (const fd of fds) {
     const m = /^socket:\[(\d+)\]$/.exec(link(`${proc}/${pid}/fd/${fd}`) ?? '');
@@ -92,7 +105,9 @@ function socketInodes(proc: string, pid: number): string[] {
  * connection (its lowest descriptor's, when it holds several), and whether that sshd lives in the
  * network namespace of `pid` (if not, nothing moved here can cut it). Undefined when there is none.
  */
-export async function sessionFromProcessTree(opts: { pid?: number; proc?: string; littleEndian?: boolean } = {}): Promise<{ session: SshSession; sameNetns: boolean } | undefined> {
+export async function sessionFromProcessTree(
+  opts: { pid?: number; proc?: string; littleEndian?: boolean } = {},
+): Promise<{ session: SshSession; sameNetns: boolean } | undefined> {
   const proc = opts.proc ?? '/proc';
   const start = opts.pid ?? process.pid;
   const le = opts.littleEndian ?? os.endianness() === 'LE';
@@ -103,11 +118,20 @@ export async function sessionFromProcessTree(opts: { pid?: number; proc?: string
     if (isSshServer(st.comm)) {
       const inodes = socketInodes(proc, pid);
       if (inodes.length) {
-        const rows = [...establishedRows(read(`${proc}/${pid}/net/tcp`) ?? '', le), ...establishedRows(read(`${proc}/${pid}/net/tcp6`) ?? '', le)];
+        const rows = [
+          ...establishedRows(read(`${proc}/${pid}/net/tcp`) ?? '', le),
+          ...establishedRows(read(`${proc}/${pid}/net/tcp6`) ?? '', le),
+        ];
         const conn = inodes.map((i) => rows.find((r) => r.inode === i)).find((r) => r !== undefined);
         if (conn) {
           const [mine, theirs] = [link(`${proc}/${start}/ns/net`), link(`${proc}/${pid}/ns/net`)];
-          const session: SshSession = { local: conn.local, localPort: conn.localPort, client: conn.remote, clientPort: conn.remotePort, found: { by: 'sshd', pid } };
+          const session: SshSession = {
+            local: conn.local,
+            localPort: conn.localPort,
+            client: conn.remote,
+            clientPort: conn.remotePort,
+            found: { by: 'sshd', pid },
+          };
           return { session, sameNetns: mine !== undefined && mine === theirs };
         }
       }
@@ -122,7 +146,10 @@ export async function sessionFromProcessTree(opts: { pid?: number; proc?: string
  * SSH_CONNECTION; none when the tree's session runs in another network namespace (the variable
  * would describe that same session).
  */
-export async function observeSession(env: NodeJS.ProcessEnv, opts: { pid?: number; proc?: string } = {}): Promise<SshSession | undefined> {
+export async function observeSession(
+  env: NodeJS.ProcessEnv,
+  opts: { pid?: number; proc?: string } = {},
+): Promise<SshSession | undefined> {
   const tree = await sessionFromProcessTree(opts);
   if (tree) return tree.sameNetns ? tree.session : undefined;
   return parseSshConnection(env.SSH_CONNECTION);

@@ -8,9 +8,18 @@ import type { Link, Route, Rule } from '../net/ipjson.js';
 import type { NsView, SshSession } from '../observe/types.js';
 
 const metricOf = (r: Route) => r.metric ?? (r.family === 6 ? 1024 : 0);
-const usesAny = (r: Route, devs: Set<string>) => (r.dev !== undefined && devs.has(r.dev)) || (r.nexthopDevs?.some((d) => devs.has(d)) ?? false);
+const usesAny = (r: Route, devs: Set<string>) =>
+  (r.dev !== undefined && devs.has(r.dev)) || (r.nexthopDevs?.some((d) => devs.has(d)) ?? false);
 const cidrOf = (text: string, fam: 4 | 6): Cidr | undefined => {
-  const c = parseCidr(text === 'default' ? (fam === 4 ? '0.0.0.0/0' : '::/0') : text.includes('/') ? text : `${text}/${fam === 4 ? 32 : 128}`);
+  const c = parseCidr(
+    text === 'default'
+      ? fam === 4
+        ? '0.0.0.0/0'
+        : '::/0'
+      : text.includes('/')
+        ? text
+        : `${text}/${fam === 4 ? 32 : 128}`,
+  );
   return typeof c === 'string' ? undefined : c;
 };
 
@@ -37,16 +46,25 @@ export function nicStack(nic: Link, links: Link[]): Map<string, string> {
     if (master) {
       add(master, `${chain} is a port of ${master.kind ?? 'master'} ${master.ifname}`);
       if (master.kind === 'openvswitch')
-        for (const o of links) if (o.master === master.ifname) add(o, `${chain} is a port of the Open vSwitch datapath of ${o.ifname}`);
+        for (const o of links)
+          if (o.master === master.ifname) add(o, `${chain} is a port of the Open vSwitch datapath of ${o.ifname}`);
     }
-    for (const u of links) if (u.parent === l.ifname && u.kind !== undefined && STACKED.has(u.kind)) add(u, `${chain} is the lower device of ${u.kind} ${u.ifname}`);
+    for (const u of links)
+      if (u.parent === l.ifname && u.kind !== undefined && STACKED.has(u.kind))
+        add(u, `${chain} is the lower device of ${u.kind} ${u.ifname}`);
   }
   return how;
 }
 
 /** The kernel's rules when none were observed: local, main, default. */
 const defaultRules = (family: 4 | 6): Rule[] =>
-  ([[0, 'local'], [32766, 'main'], [32767, 'default']] as const).map(([priority, table]) => ({ priority, family, not: false, l3mdev: false, action: 'lookup', table }));
+  (
+    [
+      [0, 'local'],
+      [32766, 'main'],
+      [32767, 'default'],
+    ] as const
+  ).map(([priority, table]) => ({ priority, family, not: false, l3mdev: false, action: 'lookup', table }));
 const rulesOf = (rules: Rule[] | undefined, fam: 4 | 6) => {
   const mine = (rules ?? []).filter((r) => r.family === fam);
   return mine.length ? mine : defaultRules(fam);
@@ -62,7 +80,8 @@ function lookupIn(routes: Route[], table: string, ip: string, suppress?: number)
     if (r.table !== table || r.family !== fam) continue;
     const c = cidrOf(r.dst, r.family);
     if (!c || !contains(c, ip) || (suppress !== undefined && c.prefixlen <= suppress)) continue;
-    if (!best || c.prefixlen > best.len || (c.prefixlen === best.len && metricOf(r) < metricOf(best.r))) best = { r, len: c.prefixlen };
+    if (!best || c.prefixlen > best.len || (c.prefixlen === best.len && metricOf(r) < metricOf(best.r)))
+      best = { r, len: c.prefixlen };
   }
   return best?.r;
 }
@@ -80,18 +99,30 @@ interface Flow {
  * socket is not bound to a device), no firewall mark, uid 0 (sshd's), no TOS, no VRF.
  */
 function selects(r: Rule, f: Flow): boolean {
-  const inRange = (range: [number, number] | undefined, v: number | undefined) => !range || (v !== undefined && v >= range[0] && v <= range[1]);
-  const prefix = (p: string | undefined, ip: string) => !p || (cidrOf(p, r.family) ? contains(cidrOf(p, r.family)!, ip) : false);
+  const inRange = (range: [number, number] | undefined, v: number | undefined) =>
+    !range || (v !== undefined && v >= range[0] && v <= range[1]);
+  const prefix = (p: string | undefined, ip: string) =>
+    !p || (cidrOf(p, r.family) ? contains(cidrOf(p, r.family)!, ip) : false);
   const m =
-    prefix(r.src, f.src) && prefix(r.dst, f.dst) && (r.iif === undefined || r.iif === 'lo') && r.oif === undefined &&
-    (r.fwmark === undefined || (r.fwmark & (r.fwmask ?? 0xffffffff)) === 0) && inRange(r.uid, 0) &&
-    (r.ipproto === undefined || r.ipproto === 'tcp' || r.ipproto === '6') && inRange(r.sport, f.sport) && inRange(r.dport, f.dport) &&
-    r.tos === undefined && !r.l3mdev;
+    prefix(r.src, f.src) &&
+    prefix(r.dst, f.dst) &&
+    (r.iif === undefined || r.iif === 'lo') &&
+    r.oif === undefined &&
+    (r.fwmark === undefined || (r.fwmark & (r.fwmask ?? 0xffffffff)) === 0) &&
+    inRange(r.uid, 0) &&
+    (r.ipproto === undefined || r.ipproto === 'tcp' || r.ipproto === '6') &&
+    inRange(r.sport, f.sport) &&
+    inRange(r.dport, f.dport) &&
+    r.tos === undefined &&
+    !r.l3mdev;
   return r.not ? !m : m;
 }
 
 /** The route the kernel picks for a packet the host sends: rules in priority order, then each rule's table. */
-export function resolveRoute(view: Pick<NsView, 'routes' | 'rules'>, f: Flow): { route: Route; rule: Rule } | undefined {
+export function resolveRoute(
+  view: Pick<NsView, 'routes' | 'rules'>,
+  f: Flow,
+): { route: Route; rule: Rule } | undefined {
   const fam = familyOf(f.dst);
   if (!fam) return undefined;
   const rules = rulesOf(view.rules, fam);
@@ -124,11 +155,26 @@ function takesHostTraffic(r: Rule, nic: Link, host: Link[]): boolean {
   if (r.oif === nic.ifname) return false;
   if (!r.src) return true;
   const c = cidrOf(r.src, r.family);
-  return !!c && host.some((l) => l.ifname !== nic.ifname && l.addrs.some((a) => a.scope !== 'link' && contains(c, plainIp(a.local))));
+  return (
+    !!c &&
+    host.some(
+      (l) => l.ifname !== nic.ifname && l.addrs.some((a) => a.scope !== 'link' && contains(c, plainIp(a.local))),
+    )
+  );
 }
 const catchesAll = (r: Rule) =>
-  !r.not && !r.src && !r.dst && (r.iif === undefined || r.iif === 'lo') && r.oif === undefined && r.fwmark === undefined && !r.uid &&
-  r.ipproto === undefined && !r.sport && !r.dport && r.tos === undefined && !r.l3mdev;
+  !r.not &&
+  !r.src &&
+  !r.dst &&
+  (r.iif === undefined || r.iif === 'lo') &&
+  r.oif === undefined &&
+  r.fwmark === undefined &&
+  !r.uid &&
+  r.ipproto === undefined &&
+  !r.sport &&
+  !r.dport &&
+  r.tos === undefined &&
+  !r.l3mdev;
 
 /** A table's preferred default route of a family (lowest metric), unless the rule suppresses it. */
 function defaultOf(routes: Route[], table: string, fam: 4 | 6, suppress?: number): Route | undefined {
@@ -147,7 +193,8 @@ export function lockoutReasons(nic: Link, host: GuardView | Route[], ssh?: SshSe
   const through = (r: Route) => [r.dev, ...(r.nexthopDevs ?? [])].find((d) => d !== undefined && devs.has(d))!;
   /** "ens19" or "ens19 is a port of bridge br0, which" */
   const subject = (dev: string) => (dev === nic.ifname ? nic.ifname : `${stack.get(dev)}, which`);
-  const via = (r: Route) => `default${r.gateway ? ` via ${r.gateway}` : ''} dev ${through(r)}${r.table !== 'main' ? ` table ${r.table}` : ''}`;
+  const via = (r: Route) =>
+    `default${r.gateway ? ` via ${r.gateway}` : ''} dev ${through(r)}${r.table !== 'main' ? ` table ${r.table}` : ''}`;
   const reasons: string[] = [];
 
   for (const fam of [4, 6] as const) {
@@ -174,27 +221,40 @@ export function lockoutReasons(nic: Link, host: GuardView | Route[], ssh?: SshSe
       if (!d || d.type === 'throw') continue;
       if (catchesAll(r)) {
         if (d.type === 'unicast' && usesAny(d, devs))
-          reasons.push(`${subject(through(d))} carries the host's IPv${fam} default route (${via(d)}${r.table !== 'main' ? `, chosen by ${ruleText(r)}` : ''}): moving it would cut the host off`);
+          reasons.push(
+            `${subject(through(d))} carries the host's IPv${fam} default route (${via(d)}${r.table !== 'main' ? `, chosen by ${ruleText(r)}` : ''}): moving it would cut the host off`,
+          );
         break;
       }
       if (d.type === 'unicast' && usesAny(d, devs) && takesHostTraffic(r, nic, view.links))
-        reasons.push(`${subject(through(d))} carries the IPv${fam} default route of table ${r.table} (${via(d)}), where ${ruleText(r)} sends the host's traffic: moving it would cut that traffic off`);
+        reasons.push(
+          `${subject(through(d))} carries the IPv${fam} default route of table ${r.table} (${via(d)}), where ${ruleText(r)} sends the host's traffic: moving it would cut that traffic off`,
+        );
     }
   }
 
   if (ssh) {
-    const local = plainIp(ssh.local), client = plainIp(ssh.client);
+    const local = plainIp(ssh.local),
+      client = plainIp(ssh.client);
     const session = `your SSH session (${describeSession(ssh)})`;
     const linkOf = (d: string) => view.links.find((l) => l.ifname === d) ?? (d === nic.ifname ? nic : undefined);
     const holder = [...devs].find((d) => linkOf(d)?.addrs.some((a) => plainIp(a.local) === local));
-    if (holder) reasons.push(`${subject(holder)} holds ${local}, the local address of ${session}: moving it would cut you off`);
+    if (holder)
+      reasons.push(`${subject(holder)} holds ${local}, the local address of ${session}: moving it would cut you off`);
     else {
-      const hit = resolveRoute(view, { src: local, dst: client, ...(ssh.localPort !== undefined ? { sport: ssh.localPort } : {}), ...(ssh.clientPort !== undefined ? { dport: ssh.clientPort } : {}) });
+      const hit = resolveRoute(view, {
+        src: local,
+        dst: client,
+        ...(ssh.localPort !== undefined ? { sport: ssh.localPort } : {}),
+        ...(ssh.clientPort !== undefined ? { dport: ssh.clientPort } : {}),
+      });
       if (hit && hit.route.type === 'unicast' && usesAny(hit.route, devs)) {
         const dev = through(hit.route);
         const where = hit.rule.table !== 'main' ? ` (table ${hit.rule.table}, by ${ruleText(hit.rule)})` : '';
         const tie = dev === nic.ifname ? '' : `, and ${stack.get(dev)}`;
-        reasons.push(`your SSH session's replies to ${client} leave through ${dev}${where}${tie} (${describeSession(ssh)}): moving it would cut you off`);
+        reasons.push(
+          `your SSH session's replies to ${client} leave through ${dev}${where}${tie} (${describeSession(ssh)}): moving it would cut you off`,
+        );
       }
     }
   }

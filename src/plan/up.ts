@@ -2,7 +2,14 @@
 import { OobError } from '../errors.js';
 import { canonicalIp, cidrText, contains, familyOf, parseCidr, type Cidr } from '../net/addr.js';
 import { restorableRoutes, type AddrInfo, type Link, type Route } from '../net/ipjson.js';
-import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, markFor, nicMatches } from '../observe/nic.js';
+import {
+  adoptableAddresses,
+  adoptableGateways,
+  describeNic,
+  isMarkedFor,
+  markFor,
+  nicMatches,
+} from '../observe/nic.js';
 import type { Observation } from '../observe/types.js';
 import type { Profile } from '../profile/types.js';
 import type { RuntimePaths } from '../state/layout.js';
@@ -17,7 +24,13 @@ export interface UpOptions {
   now: string;
 }
 
-const ip = (ns: string | null, args: string[], title: string, undo: Step[] = []): Step => ({ kind: 'ip', ns, args, title, undo });
+const ip = (ns: string | null, args: string[], title: string, undo: Step[] = []): Step => ({
+  kind: 'ip',
+  ns,
+  args,
+  title,
+  undo,
+});
 
 const globalAddrs = (l: { addrs: AddrInfo[] }) => l.addrs.filter((a) => a.scope === 'global');
 const addrText = (a: AddrInfo) => `${a.local}/${a.prefixlen}`;
@@ -48,7 +61,10 @@ export function routeArgs(r: Route, dev: string): string[] {
   return a;
 }
 
-export function addrAddArgs(a: { local: string; prefixlen: number; family: 'inet' | 'inet6'; broadcast?: string; flags?: string[] }, dev: string): string[] {
+export function addrAddArgs(
+  a: { local: string; prefixlen: number; family: 'inet' | 'inet6'; broadcast?: string; flags?: string[] },
+  dev: string,
+): string[] {
   const args = ['addr', 'add', `${a.local}/${a.prefixlen}`];
   if (a.family === 'inet') args.push('brd', a.broadcast ?? '+');
   args.push('dev', dev, ...(a.flags ?? []));
@@ -56,7 +72,8 @@ export function addrAddArgs(a: { local: string; prefixlen: number; family: 'inet
 }
 
 /** Addresses a restore puts back by hand: not the kernel's own (link-local, temporary), not a DHCP/SLAAC lease. */
-export const restorableAddrs = (addrs: AddrInfo[]) => addrs.filter((a) => !(a.family === 'inet6' && a.scope === 'link') && !a.temporary && !a.dynamic);
+export const restorableAddrs = (addrs: AddrInfo[]) =>
+  addrs.filter((a) => !(a.family === 'inet6' && a.scope === 'link') && !a.temporary && !a.dynamic);
 
 /**
  * Steps that put a NIC back in the host as the record says, once it is there under its own name.
@@ -66,18 +83,32 @@ export const restorableAddrs = (addrs: AddrInfo[]) => addrs.filter((a) => !(a.fa
  * Dynamic and temporary addresses are not re-added (they would come back as permanent): their
  * DHCP client or the kernel's SLAAC gets them again.
  */
-export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<Pick<Link, 'alias' | 'addrs' | 'mtu' | 'up' | 'master'>>, hostRoutes: Route[] = []): Step[] {
+export function hostRestoreSteps(
+  rec: NicRecord,
+  name: string,
+  current: Partial<Pick<Link, 'alias' | 'addrs' | 'mtu' | 'up' | 'master'>>,
+  hostRoutes: Route[] = [],
+): Step[] {
   const n = rec.nic;
   const steps: Step[] = [];
-  if (current.mtu !== n.mtu) steps.push(ip(null, ['link', 'set', 'dev', name, 'mtu', String(n.mtu)], `restore ${name}'s MTU ${n.mtu}`));
+  if (current.mtu !== n.mtu)
+    steps.push(ip(null, ['link', 'set', 'dev', name, 'mtu', String(n.mtu)], `restore ${name}'s MTU ${n.mtu}`));
   // a port again (before it comes up: a bond takes no port that is up)
-  if (n.master !== undefined && current.master !== n.master) steps.push(ip(null, ['link', 'set', 'dev', name, 'master', n.master], `make ${name} a port of ${n.master} again`));
+  if (n.master !== undefined && current.master !== n.master)
+    steps.push(ip(null, ['link', 'set', 'dev', name, 'master', n.master], `make ${name} a port of ${n.master} again`));
   const has = (a: AddrInfo) => (current.addrs ?? []).some((c) => c.local === a.local && c.prefixlen === a.prefixlen);
-  for (const a of restorableAddrs(n.addrs).filter((x) => !has(x))) steps.push(ip(null, addrAddArgs(a, name), `restore address ${addrText(a)} on ${name}`));
+  for (const a of restorableAddrs(n.addrs).filter((x) => !has(x)))
+    steps.push(ip(null, addrAddArgs(a, name), `restore address ${addrText(a)} on ${name}`));
   if (n.up && !current.up) steps.push(ip(null, ['link', 'set', 'dev', name, 'up'], `bring ${name} up again`));
-  const present = (r: Route) => hostRoutes.some((h) => h.dev === name && h.dst === r.dst && h.table === r.table && h.gateway === r.gateway && h.metric === r.metric);
-  for (const r of n.routes.filter((x) => !present(x))) steps.push(ip(null, routeArgs(r, name), `restore route ${r.dst}${r.gateway ? ' via ' + r.gateway : ''}`));
-  if (current.alias !== n.alias) steps.push(ip(null, ['link', 'set', 'dev', name, 'alias', n.alias ?? ''], `restore ${name}'s alias`));
+  const present = (r: Route) =>
+    hostRoutes.some(
+      (h) =>
+        h.dev === name && h.dst === r.dst && h.table === r.table && h.gateway === r.gateway && h.metric === r.metric,
+    );
+  for (const r of n.routes.filter((x) => !present(x)))
+    steps.push(ip(null, routeArgs(r, name), `restore route ${r.dst}${r.gateway ? ' via ' + r.gateway : ''}`));
+  if (current.alias !== n.alias)
+    steps.push(ip(null, ['link', 'set', 'dev', name, 'alias', n.alias ?? ''], `restore ${name}'s alias`));
   return steps;
 }
 
@@ -85,7 +116,8 @@ export function hostRestoreSteps(rec: NicRecord, name: string, current: Partial<
 const markedName = (ns: string, l: Link) => (isMarkedFor(ns)(l) ? l.alias!.slice(markFor(ns, '').length) : undefined);
 
 /** Does the profile's selector name this NIC (by its host name, its name now, or its MAC)? */
-const selects = (sel: Profile['iface']['nic'], l: Link, hostName: string | undefined) => nicMatches(sel, l) || (sel.kind === 'name' && sel.name === hostName);
+const selects = (sel: Profile['iface']['nic'], l: Link, hostName: string | undefined) =>
+  nicMatches(sel, l) || (sel.kind === 'name' && sel.name === hostName);
 
 /** A name for a NIC on its way back, free in the host and in the namespace (≤ 15 bytes). */
 export function returnName(l: Link, taken: string[]): string {
@@ -105,31 +137,60 @@ function returnNic(ns: string, nic: Link, s: Observation, hostPid: number): Step
   const orig = rec?.nic.name ?? markedName(ns, nic) ?? nic.ifname;
   const other = s.host.links.find((l) => l.ifname === orig);
   if (other)
-    throw new OobError('precondition', `${nic.ifname} cannot go back to the host to make room for the profile's new NIC: its name ${orig} is taken there by another link (ifindex ${other.ifindex}): free the name, or run "oob down ${ns}" first`);
-  const tmp = returnName(nic, [...s.host.links, ...(s.ns?.links ?? [])].map((l) => l.ifname));
-  const nsRoutes = (s.ns?.routes ?? []).filter((r) => r.dev === nic.ifname && r.protocol !== 'kernel' && r.table === 'main' && r.type === 'unicast');
+    throw new OobError(
+      'precondition',
+      `${nic.ifname} cannot go back to the host to make room for the profile's new NIC: its name ${orig} is taken there by another link (ifindex ${other.ifindex}): free the name, or run "oob down ${ns}" first`,
+    );
+  const tmp = returnName(
+    nic,
+    [...s.host.links, ...(s.ns?.links ?? [])].map((l) => l.ifname),
+  );
+  const nsRoutes = (s.ns?.routes ?? []).filter(
+    (r) => r.dev === nic.ifname && r.protocol !== 'kernel' && r.table === 'main' && r.type === 'unicast',
+  );
   const reconfigure = [
     ...(nic.up ? [ip(ns, ['link', 'set', 'dev', nic.ifname, 'up'], `bring ${nic.ifname} up again`)] : []),
     ...globalAddrs(nic).map((a) => ip(ns, addrAddArgs(a, nic.ifname), `put back address ${addrText(a)}`)),
     ...nsRoutes.map((r) => ip(ns, routeArgs(r, nic.ifname), `put back route ${r.dst}`)),
   ];
   const restore = rec
-    ? hostRestoreSteps(rec, orig, { alias: nic.alias }).map((st) =>
-        st.kind === 'ip' && st.args[3] === orig && st.args[4] === 'mtu' ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'mtu', String(nic.mtu)], `MTU ${nic.mtu} again`)] }
-        : st.kind === 'ip' && st.args[4] === 'alias' ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)] }
-        : st, // addresses, routes, up: gone anyway when the undo moves it back into the namespace
+    ? hostRestoreSteps(rec, orig, { alias: nic.alias }).map(
+        (st) =>
+          st.kind === 'ip' && st.args[3] === orig && st.args[4] === 'mtu'
+            ? { ...st, undo: [ip(null, ['link', 'set', 'dev', orig, 'mtu', String(nic.mtu)], `MTU ${nic.mtu} again`)] }
+            : st.kind === 'ip' && st.args[4] === 'alias'
+              ? {
+                  ...st,
+                  undo: [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)],
+                }
+              : st, // addresses, routes, up: gone anyway when the undo moves it back into the namespace
       )
-    : [ip(null, ['link', 'set', 'dev', orig, 'alias', ''], `unmark ${orig}`, [ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`)])];
+    : [
+        ip(null, ['link', 'set', 'dev', orig, 'alias', ''], `unmark ${orig}`, [
+          ip(null, ['link', 'set', 'dev', orig, 'alias', nic.alias ?? ''], `mark ${orig} again`),
+        ]),
+      ];
   return [
     ip(ns, ['link', 'set', 'dev', nic.ifname, 'down'], `take ${nic.ifname} down to rename it`, reconfigure),
-    ip(ns, ['link', 'set', 'dev', nic.ifname, 'name', tmp], `give ${nic.ifname} the name ${tmp}, free in the host`, [ip(ns, ['link', 'set', 'dev', tmp, 'name', nic.ifname], `rename ${tmp} back to ${nic.ifname}`)]),
-    ip(ns, ['link', 'set', 'dev', tmp, 'netns', String(hostPid)], `move ${nic.ifname} back to the host (as ${tmp})`, [ip(null, ['link', 'set', 'dev', tmp, 'netns', ns], `move ${tmp} into ${ns} again`)]),
-    ip(null, ['link', 'set', 'dev', tmp, 'name', orig], `rename ${tmp} back to ${orig}`, [ip(null, ['link', 'set', 'dev', orig, 'name', tmp], `rename ${orig} to ${tmp} again`)]),
+    ip(ns, ['link', 'set', 'dev', nic.ifname, 'name', tmp], `give ${nic.ifname} the name ${tmp}, free in the host`, [
+      ip(ns, ['link', 'set', 'dev', tmp, 'name', nic.ifname], `rename ${tmp} back to ${nic.ifname}`),
+    ]),
+    ip(ns, ['link', 'set', 'dev', tmp, 'netns', String(hostPid)], `move ${nic.ifname} back to the host (as ${tmp})`, [
+      ip(null, ['link', 'set', 'dev', tmp, 'netns', ns], `move ${tmp} into ${ns} again`),
+    ]),
+    ip(null, ['link', 'set', 'dev', tmp, 'name', orig], `rename ${tmp} back to ${orig}`, [
+      ip(null, ['link', 'set', 'dev', orig, 'name', tmp], `rename ${orig} to ${tmp} again`),
+    ]),
     ...restore,
   ];
 }
 
-export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>, o: UpOptions): UpPlan {
+export function planUp(
+  p: Profile,
+  s: Observation,
+  paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>,
+  o: UpOptions,
+): UpPlan {
   const ns = p.name;
   const ownRecord = s.record?.profile === ns && s.record.createdNamespace;
   // /run/netns/NAME that is no namespace: oob's to clean when its record says oob created it
@@ -138,7 +199,10 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   const inNs = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
   const ours = (s.record?.profile === ns && s.record.createdNamespace) || (inNs ? isMarkedFor(ns)(inNs) : false);
   if (nsExists && !ours)
-    throw new OobError('precondition', `a network namespace "${ns}" exists that oob did not create: oob will not take it over; remove it (ip netns del ${ns}) if it is stale, or rename the profile`);
+    throw new OobError(
+      'precondition',
+      `a network namespace "${ns}" exists that oob did not create: oob will not take it over; remove it (ip netns del ${ns}) if it is stale, or rename the profile`,
+    );
 
   const steps: Step[] = [];
   const notes: string[] = [];
@@ -164,13 +228,28 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     presentRoutes = s.ns!.routes;
     nicUp = nsNic.up;
     nicMtu = nsNic.mtu;
-    if (!rec) notes.push(`no record of ${nicName}'s host configuration was found in the runtime directory: "oob down" will return it unconfigured`);
+    if (!rec)
+      notes.push(
+        `no record of ${nicName}'s host configuration was found in the runtime directory: "oob down" will return it unconfigured`,
+      );
   } else {
-    const hostNic = s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
-    if (!hostNic) throw new PlanRefusal('nicNotInHost', `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`);
+    const hostNic =
+      s.host.links.find((l) => nicMatches(p.iface.nic, l)) ?? (rec ? s.host.links.find(isMarkedFor(ns)) : undefined);
+    if (!hostNic)
+      throw new PlanRefusal(
+        'nicNotInHost',
+        `${describeNic(p.iface.nic)} was not found in the host namespace (${s.host.links.map((l) => l.ifname).join(', ')}): check [interface] nic in ${p.file}`,
+      );
     const reasons = lockoutReasons(hostNic, s.host, s.ssh);
-    if (reasons.length && !o.force) throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [...reasons.slice(1), 'if this is really the NIC to move (you are on a console), run again with --force']);
-    for (const r of reasons) notes.push(`--force: ${r}`), overridden.push(r);
+    if (reasons.length && !o.force)
+      throw new OobError('lockout', `refusing to move ${hostNic.ifname}: ${reasons[0]}`, [
+        ...reasons.slice(1),
+        'if this is really the NIC to move (you are on a console), run again with --force',
+      ]);
+    for (const r of reasons) {
+      notes.push(`--force: ${r}`);
+      overridden.push(r);
+    }
 
     const stranded = rec && isMarkedFor(ns)(hostNic); // came back from a namespace deleted behind oob's back
     if (!stranded) {
@@ -195,29 +274,67 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
         const adoptedAddrs = adoptableAddresses(hostNic);
         const adoptedGws = adoptableGateways(s.host.routes, hostNic.ifname);
         rec.adopted = { addresses: adoptedAddrs, gateways: adoptedGws };
-        if (adoptedAddrs.length) notes.push(`adopting ${hostNic.ifname}'s host configuration: ${adoptedAddrs.join(', ')}${adoptedGws.length ? `, gateway ${adoptedGws.join(', ')}` : ''}`);
+        if (adoptedAddrs.length)
+          notes.push(
+            `adopting ${hostNic.ifname}'s host configuration: ${adoptedAddrs.join(', ')}${adoptedGws.length ? `, gateway ${adoptedGws.join(', ')}` : ''}`,
+          );
       }
     }
     nicName = rec!.nic.name;
     const recFinal = rec!;
-    const prevRecord: Step[] = swapped && s.record
-      ? [{ kind: 'write', path: paths.recordFile, content: JSON.stringify(s.record, null, 2) + '\n', mode: 0o600, title: `put back the record of ${s.record.nic.name}`, undo: [] }]
-      : [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }];
-    steps.push({ kind: 'write', path: paths.recordFile, content: JSON.stringify(recFinal, null, 2) + '\n', mode: 0o600, title: `record ${nicName}'s host configuration`, undo: prevRecord });
-    if (s.nsStale !== undefined) steps.push(ip(null, ['netns', 'del', ns], `remove the ${ns} left unmounted by an interrupted "ip netns add"`));
-    if (!nsExists) steps.push(ip(null, ['netns', 'add', ns], `create namespace ${ns}`, [ip(null, ['netns', 'del', ns], `delete namespace ${ns}`)]));
+    const prevRecord: Step[] =
+      swapped && s.record
+        ? [
+            {
+              kind: 'write',
+              path: paths.recordFile,
+              content: JSON.stringify(s.record, null, 2) + '\n',
+              mode: 0o600,
+              title: `put back the record of ${s.record.nic.name}`,
+              undo: [],
+            },
+          ]
+        : [{ kind: 'remove', path: paths.recordFile, title: 'forget the record', undo: [] }];
+    steps.push({
+      kind: 'write',
+      path: paths.recordFile,
+      content: JSON.stringify(recFinal, null, 2) + '\n',
+      mode: 0o600,
+      title: `record ${nicName}'s host configuration`,
+      undo: prevRecord,
+    });
+    if (s.nsStale !== undefined)
+      steps.push(ip(null, ['netns', 'del', ns], `remove the ${ns} left unmounted by an interrupted "ip netns add"`));
+    if (!nsExists)
+      steps.push(
+        ip(null, ['netns', 'add', ns], `create namespace ${ns}`, [
+          ip(null, ['netns', 'del', ns], `delete namespace ${ns}`),
+        ]),
+      );
     const mark = markFor(ns, recFinal.nic.name);
     if (hostNic.alias !== mark)
-      steps.push(ip(null, ['link', 'set', 'dev', hostNic.ifname, 'alias', mark], `mark ${hostNic.ifname} as oob's`, [ip(null, ['link', 'set', 'dev', hostNic.ifname, 'alias', hostNic.alias ?? ''], `unmark ${hostNic.ifname}`)]));
+      steps.push(
+        ip(null, ['link', 'set', 'dev', hostNic.ifname, 'alias', mark], `mark ${hostNic.ifname} as oob's`, [
+          ip(null, ['link', 'set', 'dev', hostNic.ifname, 'alias', hostNic.alias ?? ''], `unmark ${hostNic.ifname}`),
+        ]),
+      );
     steps.push(
       ip(null, ['link', 'set', 'dev', hostNic.ifname, 'netns', ns], `move ${hostNic.ifname} into ${ns}`, [
-        ip(ns, ['link', 'set', 'dev', hostNic.ifname, 'netns', String(o.hostPid)], `move ${hostNic.ifname} back to the host`),
+        ip(
+          ns,
+          ['link', 'set', 'dev', hostNic.ifname, 'netns', String(o.hostPid)],
+          `move ${hostNic.ifname} back to the host`,
+        ),
         // name and alias are put back by the undos of the rename and mark steps
         ...(stranded ? [] : hostRestoreSteps(recFinal, recFinal.nic.name, { alias: recFinal.nic.alias })),
       ]),
     );
     if (hostNic.ifname !== nicName)
-      steps.push(ip(ns, ['link', 'set', 'dev', hostNic.ifname, 'name', nicName], `rename ${hostNic.ifname} to ${nicName}`, [ip(ns, ['link', 'set', 'dev', nicName, 'name', hostNic.ifname], `rename ${nicName} back`)]));
+      steps.push(
+        ip(ns, ['link', 'set', 'dev', hostNic.ifname, 'name', nicName], `rename ${hostNic.ifname} to ${nicName}`, [
+          ip(ns, ['link', 'set', 'dev', nicName, 'name', hostNic.ifname], `rename ${nicName} back`),
+        ]),
+      );
     nicMtu = hostNic.mtu;
   }
 
@@ -225,8 +342,17 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   const lo = s.ns?.links.find((l) => l.ifname === 'lo');
   if (!lo?.up) steps.push(ip(ns, ['link', 'set', 'dev', 'lo', 'up'], 'bring lo up'));
   if (p.iface.mtu !== undefined && p.iface.mtu !== nicMtu)
-    steps.push(ip(ns, ['link', 'set', 'dev', nicName, 'mtu', String(p.iface.mtu)], `set MTU ${p.iface.mtu}`, [ip(ns, ['link', 'set', 'dev', nicName, 'mtu', String(nicMtu)], `restore MTU ${nicMtu}`)]));
-  if (!nicUp) steps.push(ip(ns, ['link', 'set', 'dev', nicName, 'up'], `bring ${nicName} up`, [ip(ns, ['link', 'set', 'dev', nicName, 'down'], `take ${nicName} down`)]));
+    steps.push(
+      ip(ns, ['link', 'set', 'dev', nicName, 'mtu', String(p.iface.mtu)], `set MTU ${p.iface.mtu}`, [
+        ip(ns, ['link', 'set', 'dev', nicName, 'mtu', String(nicMtu)], `restore MTU ${nicMtu}`),
+      ]),
+    );
+  if (!nicUp)
+    steps.push(
+      ip(ns, ['link', 'set', 'dev', nicName, 'up'], `bring ${nicName} up`, [
+        ip(ns, ['link', 'set', 'dev', nicName, 'down'], `take ${nicName} down`),
+      ]),
+    );
 
   // Addresses and gateways: the profile's, or adopted ones.
   let want: Cidr[] = p.iface.addresses;
@@ -238,15 +364,30 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
     } else if (nsNic) {
       want = present.map((a) => parseCidr(addrText(a))).filter((c): c is Cidr => typeof c !== 'string');
     }
-    if (!want.length) throw new OobError('precondition', `${p.file}: [interface] address: not given, and ${nicName} has no address to adopt: add address = CIDR (e.g. 10.20.30.1/24)`);
+    if (!want.length)
+      throw new OobError(
+        'precondition',
+        `${p.file}: [interface] address: not given, and ${nicName} has no address to adopt: add address = CIDR (e.g. 10.20.30.1/24)`,
+      );
     for (const g of gws)
       if (!/^fe[89ab]/i.test(g) && !want.some((c) => contains(c, g)))
-        throw new OobError('precondition', `${p.file}: [interface] gateway: ${g} is outside the adopted subnets (${want.map(cidrText).join(', ')}): fix the gateway or give address =`);
+        throw new OobError(
+          'precondition',
+          `${p.file}: [interface] gateway: ${g} is outside the adopted subnets (${want.map(cidrText).join(', ')}): fix the gateway or give address =`,
+        );
   }
   for (const c of want) {
     if (present.some((a) => a.local === c.address && a.prefixlen === c.prefixlen)) continue;
-    const a = { local: c.address, prefixlen: c.prefixlen, family: c.family === 4 ? ('inet' as const) : ('inet6' as const) };
-    steps.push(ip(ns, addrAddArgs(a, nicName), `add address ${cidrText(c)}`, [ip(ns, ['addr', 'del', cidrText(c), 'dev', nicName], `remove address ${cidrText(c)}`)]));
+    const a = {
+      local: c.address,
+      prefixlen: c.prefixlen,
+      family: c.family === 4 ? ('inet' as const) : ('inet6' as const),
+    };
+    steps.push(
+      ip(ns, addrAddArgs(a, nicName), `add address ${cidrText(c)}`, [
+        ip(ns, ['addr', 'del', cidrText(c), 'dev', nicName], `remove address ${cidrText(c)}`),
+      ]),
+    );
   }
   // The new addresses are in (above) before the old go: and since deleting an IPv4 primary
   // address deletes its secondaries with it (the new one, when it is in the same subnet) unless
@@ -255,38 +396,124 @@ export function planUp(p: Profile, s: Observation, paths: Pick<RuntimePaths, 're
   // leaves (a device's IPv4 settings are the namespace's).
   const removed = present.filter((a) => !want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen));
   if (removed.some((a) => a.family === 'inet'))
-    steps.push({ kind: 'sysctl', ns, key: `net.ipv4.conf.${nicName}.promote_secondaries`, value: '1', title: `keep ${nicName}'s other IPv4 addresses when its primary one goes`, undo: [] });
+    steps.push({
+      kind: 'sysctl',
+      ns,
+      key: `net.ipv4.conf.${nicName}.promote_secondaries`,
+      value: '1',
+      title: `keep ${nicName}'s other IPv4 addresses when its primary one goes`,
+      undo: [],
+    });
   for (const a of removed)
-    steps.push(ip(ns, ['addr', 'del', addrText(a), 'dev', nicName], `remove address ${addrText(a)} (not in the profile)`, [ip(ns, addrAddArgs(a, nicName), `put back address ${addrText(a)}`)]));
+    steps.push(
+      ip(ns, ['addr', 'del', addrText(a), 'dev', nicName], `remove address ${addrText(a)} (not in the profile)`, [
+        ip(ns, addrAddArgs(a, nicName), `put back address ${addrText(a)}`),
+      ]),
+    );
   for (const fam of [4, 6] as const) {
     const gw = gws.find((g) => familyOf(g) === fam);
-    const cur = presentRoutes.filter((r) => r.table === 'main' && r.dst === 'default' && r.family === fam && r.type === 'unicast');
+    const cur = presentRoutes.filter(
+      (r) => r.table === 'main' && r.dst === 'default' && r.family === fam && r.type === 'unicast',
+    );
     const def = dstArg('default', fam);
     if (gw) {
       const good = cur.find((r) => r.gateway === canonicalIp(gw) && r.dev === nicName);
       // a removed address may take the route with it in the kernel: then it is set again, whatever was observed
       if (good && cur.length === 1 && !removed.some((a) => familyOf(a.local) === fam)) continue;
       const prev = cur[0];
-      steps.push(ip(ns, ['route', 'replace', def, 'via', gw, 'dev', nicName], `default route via ${gw}`, prev ? [ip(ns, routeArgs(prev, prev.dev ?? nicName), `restore default route via ${prev.gateway}`)] : [ip(ns, ['route', 'del', def, 'via', gw, 'dev', nicName], `remove default route via ${gw}`)]));
+      steps.push(
+        ip(
+          ns,
+          ['route', 'replace', def, 'via', gw, 'dev', nicName],
+          `default route via ${gw}`,
+          prev
+            ? [ip(ns, routeArgs(prev, prev.dev ?? nicName), `restore default route via ${prev.gateway}`)]
+            : [ip(ns, ['route', 'del', def, 'via', gw, 'dev', nicName], `remove default route via ${gw}`)],
+        ),
+      );
       for (const extra of cur.slice(1).filter((r) => r.protocol !== 'ra'))
-        steps.push(ip(ns, ['route', 'del', def, ...(extra.gateway ? ['via', extra.gateway] : []), ...(extra.dev ? ['dev', extra.dev] : []), ...(extra.metric !== undefined ? ['metric', String(extra.metric)] : [])], `remove extra default route`, [ip(ns, routeArgs(extra, extra.dev ?? nicName), 'restore default route')]));
+        steps.push(
+          ip(
+            ns,
+            [
+              'route',
+              'del',
+              def,
+              ...(extra.gateway ? ['via', extra.gateway] : []),
+              ...(extra.dev ? ['dev', extra.dev] : []),
+              ...(extra.metric !== undefined ? ['metric', String(extra.metric)] : []),
+            ],
+            `remove extra default route`,
+            [ip(ns, routeArgs(extra, extra.dev ?? nicName), 'restore default route')],
+          ),
+        );
     } else {
       for (const extra of cur.filter((r) => r.protocol !== 'ra' && r.protocol !== 'dhcp'))
-        steps.push(ip(ns, ['route', 'del', def, ...(extra.gateway ? ['via', extra.gateway] : []), ...(extra.dev ? ['dev', extra.dev] : [])], `remove IPv${fam} default route (not in the profile)`, [ip(ns, routeArgs(extra, extra.dev ?? nicName), 'restore default route')]));
+        steps.push(
+          ip(
+            ns,
+            [
+              'route',
+              'del',
+              def,
+              ...(extra.gateway ? ['via', extra.gateway] : []),
+              ...(extra.dev ? ['dev', extra.dev] : []),
+            ],
+            `remove IPv${fam} default route (not in the profile)`,
+            [ip(ns, routeArgs(extra, extra.dev ?? nicName), 'restore default route')],
+          ),
+        );
     }
   }
 
   // DNS: /etc/netns/NAME/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf.
   const dns = dnsContent(p);
   if (dns !== undefined && s.dnsFile !== undefined && !isOurDnsFile(s.dnsFile))
-    throw new OobError('precondition', `${paths.dnsFile} exists and oob did not write it: oob will not overwrite an admin's file; remove [dns] from ${p.file} to keep that file, or move the file away`);
+    throw new OobError(
+      'precondition',
+      `${paths.dnsFile} exists and oob did not write it: oob will not overwrite an admin's file; remove [dns] from ${p.file} to keep that file, or move the file away`,
+    );
   if (dns !== undefined && dns !== s.dnsFile) {
-    const undo: Step[] = s.dnsFile !== undefined
-      ? [{ kind: 'write', path: paths.dnsFile, content: s.dnsFile, mode: 0o644, title: 'restore the previous resolv.conf', undo: [] }]
-      : [{ kind: 'remove', path: paths.dnsFile, title: 'remove resolv.conf', undo: [] }, { kind: 'remove', path: paths.dnsDir, dir: true, title: `remove ${paths.dnsDir} if empty`, undo: [] }];
-    steps.push({ kind: 'write', path: paths.dnsFile, content: dns, mode: 0o644, title: `write ${paths.dnsFile}`, undo });
+    const undo: Step[] =
+      s.dnsFile !== undefined
+        ? [
+            {
+              kind: 'write',
+              path: paths.dnsFile,
+              content: s.dnsFile,
+              mode: 0o644,
+              title: 'restore the previous resolv.conf',
+              undo: [],
+            },
+          ]
+        : [
+            { kind: 'remove', path: paths.dnsFile, title: 'remove resolv.conf', undo: [] },
+            { kind: 'remove', path: paths.dnsDir, dir: true, title: `remove ${paths.dnsDir} if empty`, undo: [] },
+          ];
+    steps.push({
+      kind: 'write',
+      path: paths.dnsFile,
+      content: dns,
+      mode: 0o644,
+      title: `write ${paths.dnsFile}`,
+      undo,
+    });
   } else if (dns === undefined && isOurDnsFile(s.dnsFile)) {
-    steps.push({ kind: 'remove', path: paths.dnsFile, title: `remove ${paths.dnsFile} (no [dns] in the profile)`, undo: [{ kind: 'write', path: paths.dnsFile, content: s.dnsFile!, mode: 0o644, title: 'restore resolv.conf', undo: [] }] });
+    steps.push({
+      kind: 'remove',
+      path: paths.dnsFile,
+      title: `remove ${paths.dnsFile} (no [dns] in the profile)`,
+      undo: [
+        {
+          kind: 'write',
+          path: paths.dnsFile,
+          content: s.dnsFile!,
+          mode: 0o644,
+          title: 'restore resolv.conf',
+          undo: [],
+        },
+      ],
+    });
   }
 
   return { steps, notes, overridden, nicName, addresses: want.map(cidrText), gateways: gws };

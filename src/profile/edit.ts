@@ -2,7 +2,8 @@
 import { OobError } from '../errors.js';
 
 /** Printable, with control characters escaped, for a message. */
-const shown = (v: string) => JSON.stringify(v).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const shown = (v: string) =>
+  JSON.stringify(v).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
  * Why a value cannot be written as `key = value` and read back as the same one value, or null.
@@ -27,14 +28,20 @@ export function setKeys(text: string, section: string, values: Record<string, st
   for (const [key, value] of Object.entries(values)) {
     if (!/^[a-z][a-z0-9-]*$/.test(key)) throw new OobError('usage', `${shown(key)} is not a profile key`);
     const why = value === undefined ? null : unsafeValue(value);
-    if (why) throw new OobError('usage', `${key} ${shown(value!)} ${why}: give a plain value (an address, a NIC name, a MAC); nothing was written`);
+    if (why)
+      throw new OobError(
+        'usage',
+        `${key} ${shown(value!)} ${why}: give a plain value (an address, a NIC name, a MAC); nothing was written`,
+      );
   }
   const lines = text.split('\n');
   const header = (l: string) => /^\s*\[([^\]]*)\]/.exec(l)?.[1]?.trim();
-  let start = lines.findIndex((l) => header(l) === section);
+  const start = lines.findIndex((l) => header(l) === section);
   if (start < 0) {
     const tail = text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
-    const body = Object.entries(values).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} = ${v}`);
+    const body = Object.entries(values)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} = ${v}`);
     return `${text}${tail}[${section}]\n${body.join('\n')}\n`;
   }
   let end = lines.findIndex((l, i) => i > start && header(l) !== undefined);

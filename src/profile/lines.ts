@@ -24,10 +24,14 @@ export function badCut(raw: string): { at: number; char: string } | undefined {
   let quote: string | null = null;
   for (let i = 0; i < v.length; i++) {
     const c = v[i]!;
-    if (c === '\\') { i++; continue; } // ini's escape (\; \#), as ini reads it
+    if (c === '\\') {
+      i++;
+      continue;
+    } // ini's escape (\; \#), as ini reads it
     if (c === ';' || c === '#') return quote || (i > 0 && !/\s/.test(v[i - 1]!)) ? { at: i, char: c } : undefined;
-    if (quote) { if (c === quote) quote = null; }
-    else if (c === "'" || c === '"') quote = c;
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
   }
   return undefined;
 }
@@ -81,7 +85,11 @@ export function scanIni(text: string): Scanned {
       }
       const prev = seenSections.get(name);
       if (prev !== undefined) {
-        problems.push({ line, section: name, message: `section [${name}] appears again (first on line ${prev}): merge the two` });
+        problems.push({
+          line,
+          section: name,
+          message: `section [${name}] appears again (first on line ${prev}): merge the two`,
+        });
       } else seenSections.set(name, line);
       current = { name, line, entries: [] };
       sections.push(current);
@@ -101,7 +109,12 @@ export function scanIni(text: string): Scanned {
     const rawValue = t.slice(eq + 1).trim();
     const cut = badCut(rawValue);
     if (cut && key && current)
-      problems.push({ line, section: current.name, key, message: `the "${cut.char}" at column ${raw.indexOf(t) + eq + 1 + (t.length - eq - 1 - t.slice(eq + 1).trimStart().length) + cut.at + 1} starts an INI comment, which cuts the value to "${String(ini.unsafe(rawValue) ?? '').trim()}": write each ";" and "#" that belongs to the value as \\; and \\#` });
+      problems.push({
+        line,
+        section: current.name,
+        key,
+        message: `the "${cut.char}" at column ${raw.indexOf(t) + eq + 1 + (t.length - eq - 1 - t.slice(eq + 1).trimStart().length) + cut.at + 1} starts an INI comment, which cuts the value to "${String(ini.unsafe(rawValue) ?? '').trim()}": write each ";" and "#" that belongs to the value as \\; and \\#`,
+      });
     // with a refused cut, the value is read whole, so that it is not reported a second time as cut
     const value = String(ini.unsafe(cut ? rawValue.replace(/(?<!\\)([;#])/g, '\\$1') : rawValue) ?? '').trim();
     if (!key) {
@@ -114,7 +127,12 @@ export function scanIni(text: string): Scanned {
     }
     const prev = seenKeys.get(key);
     if (prev !== undefined) {
-      problems.push({ line, section: current.name, key, message: `duplicate key (first on line ${prev}): give it once; list several values on one line, separated by commas` });
+      problems.push({
+        line,
+        section: current.name,
+        key,
+        message: `duplicate key (first on line ${prev}): give it once; list several values on one line, separated by commas`,
+      });
       return;
     }
     seenKeys.set(key, line);
@@ -138,7 +156,10 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   let bestD = Infinity;
   for (const c of candidates) {
     const dd = distance(word.toLowerCase(), c);
-    if (dd < bestD) { bestD = dd; best = c; }
+    if (dd < bestD) {
+      bestD = dd;
+      best = c;
+    }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
@@ -170,8 +191,16 @@ export function shellWords(text: string): string[] | string {
       let closed = false;
       while (i < text.length) {
         const d = text[i]!;
-        if (d === '"') { closed = true; i++; break; }
-        if (d === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1]!)) { cur += text[i + 1]; i += 2; continue; }
+        if (d === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        if (d === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1]!)) {
+          cur += text[i + 1];
+          i += 2;
+          continue;
+        }
         cur += d;
         i++;
       }
@@ -183,7 +212,11 @@ export function shellWords(text: string): string[] | string {
       inWord = true;
       i += 2;
     } else if (/\s/.test(c)) {
-      if (inWord) { words.push(cur); cur = ''; inWord = false; }
+      if (inWord) {
+        words.push(cur);
+        cur = '';
+        inWord = false;
+      }
       i++;
     } else if ('|&<>`$()'.includes(c)) {
       return `"${c}" would need a shell, and oob runs no shell: quote it if it is meant literally, or wrap the command in a script`;

@@ -11,7 +11,10 @@ import { resolveFromUnits } from './units.js';
 
 export async function listProfiles(dir: string): Promise<string[]> {
   try {
-    return (await fsp.readdir(dir)).filter((f) => f.endsWith(PROFILE_SUFFIX)).map((f) => f.slice(0, -PROFILE_SUFFIX.length)).sort();
+    return (await fsp.readdir(dir))
+      .filter((f) => f.endsWith(PROFILE_SUFFIX))
+      .map((f) => f.slice(0, -PROFILE_SUFFIX.length))
+      .sort();
   } catch {
     return [];
   }
@@ -23,16 +26,34 @@ export async function listProfiles(dir: string): Promise<string[]> {
  */
 export function checkOwnership(file: string, st: { uid: number; mode: number }, euid: number): void {
   if (st.uid !== 0 && st.uid !== euid)
-    throw new OobError('permission', `${file}: owned by uid ${st.uid}, not root: its commands would run as root; fix with: chown root:root ${file}`);
+    throw new OobError(
+      'permission',
+      `${file}: owned by uid ${st.uid}, not root: its commands would run as root; fix with: chown root:root ${file}`,
+    );
   if (st.mode & 0o022)
-    throw new OobError('permission', `${file}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}): its commands run as root; fix with: chmod go-w ${file}`);
+    throw new OobError(
+      'permission',
+      `${file}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o777).toString(8)}): its commands run as root; fix with: chmod go-w ${file}`,
+    );
 }
 
 /** Larger than this is not a profile (a profile is a few hundred bytes). */
 export const MAX_PROFILE_BYTES = 1 << 20;
 
 const kindOf = (st: Stats) =>
-  st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+  st.isFIFO()
+    ? 'a FIFO'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : st.isBlockDevice()
+          ? 'a block device'
+          : st.isDirectory()
+            ? 'a directory'
+            : st.isSymbolicLink()
+              ? 'a symbolic link'
+              : 'not a regular file';
 
 /**
  * A directory above a profile: if someone other than root (or the user running oob) owns it, or
@@ -41,13 +62,20 @@ const kindOf = (st: Stats) =>
  */
 export function checkDirectory(dir: string, st: { uid: number; mode: number }, euid: number): void {
   if (st.uid !== 0 && st.uid !== euid)
-    throw new OobError('permission', `${dir}: owned by uid ${st.uid}, not root: that user could replace the profiles below it, whose commands run as root; fix with: chown root ${dir}`);
+    throw new OobError(
+      'permission',
+      `${dir}: owned by uid ${st.uid}, not root: that user could replace the profiles below it, whose commands run as root; fix with: chown root ${dir}`,
+    );
   if (st.mode & 0o022 && !(st.mode & 0o1000))
-    throw new OobError('permission', `${dir}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)}): another user could replace the profiles below it, whose commands run as root; fix with: chmod go-w ${dir}`);
+    throw new OobError(
+      'permission',
+      `${dir}: writable by ${st.mode & 0o002 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)}): another user could replace the profiles below it, whose commands run as root; fix with: chmod go-w ${dir}`,
+    );
 }
 
 /** Every directory from dir up to /. */
-const ancestors = (dir: string): string[] => (path.dirname(dir) === dir ? [dir] : [dir, ...ancestors(path.dirname(dir))]);
+const ancestors = (dir: string): string[] =>
+  path.dirname(dir) === dir ? [dir] : [dir, ...ancestors(path.dirname(dir))];
 
 /**
  * The path as given (its symbolic links must belong to root or to the user running oob) and the
@@ -58,7 +86,10 @@ async function checkPath(file: string, euid: number): Promise<string> {
   for (const d of ancestors(path.dirname(file))) {
     const l = await fsp.lstat(d);
     if (l.isSymbolicLink() && l.uid !== 0 && l.uid !== euid)
-      throw new OobError('permission', `${d}: a symbolic link owned by uid ${l.uid}: that user could point it elsewhere; fix with: chown -h root ${d}, or give the real directory`);
+      throw new OobError(
+        'permission',
+        `${d}: a symbolic link owned by uid ${l.uid}: that user could point it elsewhere; fix with: chown -h root ${d}, or give the real directory`,
+      );
   }
   const real = await fsp.realpath(file);
   for (const d of [...ancestors(path.dirname(path.resolve(file))), ...ancestors(path.dirname(real))]) {
@@ -78,33 +109,62 @@ export async function readProfileFile(file: string, euid = process.geteuid?.() ?
   const l = await fsp.lstat(file);
   if (l.isSymbolicLink()) {
     if (l.uid !== 0 && l.uid !== euid)
-      throw new OobError('permission', `${file}: a symbolic link owned by uid ${l.uid}: that user could point it at any file; fix with: chown -h root ${file}, or put the profile itself there`);
-  } else if (!l.isFile()) throw new OobError('permission', `${file}: ${kindOf(l)}, not a regular file: a profile is a plain text file; put one there`);
+      throw new OobError(
+        'permission',
+        `${file}: a symbolic link owned by uid ${l.uid}: that user could point it at any file; fix with: chown -h root ${file}, or put the profile itself there`,
+      );
+  } else if (!l.isFile())
+    throw new OobError(
+      'permission',
+      `${file}: ${kindOf(l)}, not a regular file: a profile is a plain text file; put one there`,
+    );
   const real = await checkPath(file, euid);
   let fh: FileHandle;
   try {
-    fh = await fsp.open(real, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+    fh = await fsp.open(
+      real,
+      fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY,
+    );
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new OobError('permission', `${file}: changed into a symbolic link while it was read: check who can write ${path.dirname(real)}`);
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new OobError(
+        'permission',
+        `${file}: changed into a symbolic link while it was read: check who can write ${path.dirname(real)}`,
+      );
     throw e;
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new OobError('permission', `${file}: ${kindOf(st)}, not a regular file: a profile is a plain text file; put one there`);
+    if (!st.isFile())
+      throw new OobError(
+        'permission',
+        `${file}: ${kindOf(st)}, not a regular file: a profile is a plain text file; put one there`,
+      );
     checkOwnership(file, st, euid);
     if (st.size > MAX_PROFILE_BYTES)
-      throw new OobError('badProfile', `${file}: ${st.size} bytes: a profile is a few hundred bytes of text (at most ${MAX_PROFILE_BYTES}); is this the right file?`);
+      throw new OobError(
+        'badProfile',
+        `${file}: ${st.size} bytes: a profile is a few hundred bytes of text (at most ${MAX_PROFILE_BYTES}); is this the right file?`,
+      );
     const buf = Buffer.alloc(Math.min(st.size, MAX_PROFILE_BYTES) + 1);
     let len = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, len, buf.length - len, null);
       if (!bytesRead) break;
       len += bytesRead;
-      if (len === buf.length) throw new OobError('badProfile', `${file}: grows while it is read, past ${buf.length - 1} bytes: a profile is a plain text file`);
+      if (len === buf.length)
+        throw new OobError(
+          'badProfile',
+          `${file}: grows while it is read, past ${buf.length - 1} bytes: a profile is a plain text file`,
+        );
     }
     const bytes = buf.subarray(0, len);
     const nul = bytes.indexOf(0);
-    if (nul >= 0) throw new OobError('badProfile', `${file}: a binary file (a NUL byte at offset ${nul}): a profile is plain text; is this the right file?`);
+    if (nul >= 0)
+      throw new OobError(
+        'badProfile',
+        `${file}: a binary file (a NUL byte at offset ${nul}): a profile is plain text; is this the right file?`,
+      );
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
@@ -132,12 +192,17 @@ export async function loadProfile(dir: string, name: string, opts: { runtimeDir?
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       const have = await listProfiles(dir);
-      throw new OobError('noProfile', `no profile "${name}": ${file} does not exist; ${have.length ? `profiles in ${dir}: ${have.join(', ')}` : `${dir} holds no profiles (start from profiles/mgmt.ini, or use --profile-dir)`}`);
+      throw new OobError(
+        'noProfile',
+        `no profile "${name}": ${file} does not exist; ${have.length ? `profiles in ${dir}: ${have.join(', ')}` : `${dir} holds no profiles (start from profiles/mgmt.ini, or use --profile-dir)`}`,
+      );
     }
     if (code === 'EACCES') throw new OobError('permission', `${file}: cannot read it (run as root)`);
     throw new OobError('noProfile', `${file}: cannot read it: ${(e as Error).message}`);
   }
-  const parsed = parseProfile(name, file, text, { runtimeDir: opts.runtimeDir ?? resolvePaths({}, process.env).runtimeDir });
+  const parsed = parseProfile(name, file, text, {
+    runtimeDir: opts.runtimeDir ?? resolvePaths({}, process.env).runtimeDir,
+  });
   if (parsed instanceof ProfileProblems) {
     const lines = parsed.lines();
     throw new OobError('badProfile', lines[0]!, lines.slice(1));

@@ -2,16 +2,20 @@
 
 /** Profile = namespace name; also a systemd instance name, so a conservative alphabet. */
 export function checkProfileName(name: string): string | null {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) return `"${name}" is not a valid profile/namespace name: use letters, digits, "_", "." and "-", starting with a letter or digit`;
-  if (Buffer.byteLength(name) > 15) return `"${name}" is ${Buffer.byteLength(name)} bytes long; a namespace name here is at most 15 bytes`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+    return `"${name}" is not a valid profile/namespace name: use letters, digits, "_", "." and "-", starting with a letter or digit`;
+  if (Buffer.byteLength(name) > 15)
+    return `"${name}" is ${Buffer.byteLength(name)} bytes long; a namespace name here is at most 15 bytes`;
   return null;
 }
 
 /** A Linux interface name: 1-15 bytes (IFNAMSIZ-1), no "/", ":" or white space, not "." or "..". */
 export function checkIfName(name: string): string | null {
   if (name === '') return 'the interface name is empty';
-  if (Buffer.byteLength(name) > 15) return `"${name}" is ${Buffer.byteLength(name)} bytes long; Linux interface names are at most 15 bytes`;
-  if (name === '.' || name === '..' || /[/:\s]/.test(name)) return `"${name}" is not a valid interface name (no "/", ":" or spaces, not "." or "..")`;
+  if (Buffer.byteLength(name) > 15)
+    return `"${name}" is ${Buffer.byteLength(name)} bytes long; Linux interface names are at most 15 bytes`;
+  if (name === '.' || name === '..' || /[/:\s]/.test(name))
+    return `"${name}" is not a valid interface name (no "/", ":" or spaces, not "." or "..")`;
   return null;
 }
 

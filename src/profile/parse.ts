@@ -14,7 +14,12 @@ export class ProfileProblems {
   lines(): string[] {
     const shown = this.problems.slice(0, MAX_PROBLEM_LINES).map((p) => formatProblem(this.file, p));
     const more = this.problems.length - shown.length;
-    return more > 0 ? [...shown, `${this.file}: ${more} more problem${more > 1 ? 's' : ''}: is this a profile at all? (see profiles/mgmt.ini)`] : shown;
+    return more > 0
+      ? [
+          ...shown,
+          `${this.file}: ${more} more problem${more > 1 ? 's' : ''}: is this a profile at all? (see profiles/mgmt.ini)`,
+        ]
+      : shown;
   }
 }
 
@@ -33,7 +38,22 @@ const KEYS = {
   interface: ['nic', 'address', 'gateway', 'mtu'],
   dns: ['nameserver', 'search', 'options'],
   namespace: ['keep-on-stop'],
-  service: ['preset', 'from', 'args', 'exec', 'pidfile', 'user', 'group', 'env', 'ready', 'restart', 'restart-delay', 'restart-delay-max', 'stop-signal', 'stop-timeout'],
+  service: [
+    'preset',
+    'from',
+    'args',
+    'exec',
+    'pidfile',
+    'user',
+    'group',
+    'env',
+    'ready',
+    'restart',
+    'restart-delay',
+    'restart-delay-max',
+    'stop-signal',
+    'stop-timeout',
+  ],
 } as const;
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGABRT'];
@@ -59,13 +79,21 @@ export interface ParseContext {
   runtimeDir?: string;
 }
 
-export function parseProfile(name: string, file: string, text: string, ctx: ParseContext = {}): Profile | ProfileProblems {
+export function parseProfile(
+  name: string,
+  file: string,
+  text: string,
+  ctx: ParseContext = {},
+): Profile | ProfileProblems {
   const problems: Problem[] = [];
   const nameErr = checkProfileName(name);
   if (nameErr) problems.push({ line: 0, message: `${nameErr}; rename the file` });
   const scanned = scanIni(text);
   if (!scanned.sections.length && !scanned.problems.length) {
-    problems.push({ line: 1, message: 'the profile is empty: it needs at least an [interface] section with nic = (see profiles/mgmt.ini)' });
+    problems.push({
+      line: 1,
+      message: 'the profile is empty: it needs at least an [interface] section with nic = (see profiles/mgmt.ini)',
+    });
     return new ProfileProblems(file, problems);
   }
   problems.push(...scanned.problems);
@@ -77,18 +105,29 @@ export function parseProfile(name: string, file: string, text: string, ctx: Pars
   const allSections = ['interface', 'dns', 'namespace', 'service.NAME'];
 
   for (const sec of scanned.sections) {
-    const bad = (line: number, key: string | undefined, message: string) => problems.push({ line, section: sec.name, ...(key ? { key } : {}), message });
+    const bad = (line: number, key: string | undefined, message: string) =>
+      problems.push({ line, section: sec.name, ...(key ? { key } : {}), message });
     const kind = sec.name.startsWith('service.') ? 'service' : sec.name;
     if (!(kind in KEYS)) {
-      const hint = nearest(sec.name, ['interface', 'dns', 'namespace']) ?? (sec.name.startsWith('service') ? 'service.NAME' : undefined);
-      bad(sec.line, undefined, `unknown section${hint ? `: did you mean [${hint}]?` : `; known sections: ${allSections.map((s) => `[${s}]`).join(', ')}`}`);
+      const hint =
+        nearest(sec.name, ['interface', 'dns', 'namespace']) ??
+        (sec.name.startsWith('service') ? 'service.NAME' : undefined);
+      bad(
+        sec.line,
+        undefined,
+        `unknown section${hint ? `: did you mean [${hint}]?` : `; known sections: ${allSections.map((s) => `[${s}]`).join(', ')}`}`,
+      );
       continue;
     }
     const known = KEYS[kind as keyof typeof KEYS] as readonly string[];
     for (const e of sec.entries) {
       if (!known.includes(e.key)) {
         const hint = nearest(e.key, known);
-        bad(e.line, e.key, `unknown key${hint ? `: did you mean "${hint}"?` : `; [${kind === 'service' ? 'service.NAME' : kind}] takes ${known.join(', ')}`}`);
+        bad(
+          e.line,
+          e.key,
+          `unknown key${hint ? `: did you mean "${hint}"?` : `; [${kind === 'service' ? 'service.NAME' : kind}] takes ${known.join(', ')}`}`,
+        );
       } else if (e.value === '') {
         bad(e.line, e.key, 'empty value: give a value or remove the line');
       }
@@ -108,9 +147,17 @@ export function parseProfile(name: string, file: string, text: string, ctx: Pars
     }
   }
   if (!iface && !scanned.sections.some((s) => s.name === 'interface'))
-    problems.push({ line: 1, section: 'interface', message: 'missing section [interface]: add it with at least nic = NAME' });
+    problems.push({
+      line: 1,
+      section: 'interface',
+      message: 'missing section [interface]: add it with at least nic = NAME',
+    });
 
-  if (problems.length || !iface) return new ProfileProblems(file, problems.sort((a, b) => a.line - b.line));
+  if (problems.length || !iface)
+    return new ProfileProblems(
+      file,
+      problems.sort((a, b) => a.line - b.line),
+    );
   return { name, file, iface, ...(dns ? { dns } : {}), namespace: { keepOnStop }, services };
 }
 
@@ -140,7 +187,12 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
       const c = parseCidr(item);
       if (typeof c === 'string') bad(addrE.line, 'address', `${c}; fix the address or its /prefix`);
       else if (c.prefixlen === 0) bad(addrE.line, 'address', zeroPrefix(item));
-      else if (isNetworkOrBroadcast(c)) bad(addrE.line, 'address', `${item} is the network or broadcast address of its subnet, not a host address: use e.g. ${c.address.replace(/\.\d+$/, '.1')}/${c.prefixlen}`);
+      else if (isNetworkOrBroadcast(c))
+        bad(
+          addrE.line,
+          'address',
+          `${item} is the network or broadcast address of its subnet, not a host address: use e.g. ${c.address.replace(/\.\d+$/, '.1')}/${c.prefixlen}`,
+        );
       else if (addresses.some((a) => a.address === c.address)) bad(addrE.line, 'address', `${item} is listed twice`);
       else addresses.push(c);
     }
@@ -151,15 +203,26 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
   if (gwE) {
     for (const item of splitList(gwE.value)) {
       const fam = familyOf(item);
-      if (!fam) { bad(gwE.line, 'gateway', `"${item}" is not an IPv4 or IPv6 address (no prefix length here)`); continue; }
+      if (!fam) {
+        bad(gwE.line, 'gateway', `"${item}" is not an IPv4 or IPv6 address (no prefix length here)`);
+        continue;
+      }
       const gw = canonicalIp(item);
-      if (gateways.some((g) => familyOf(g) === fam)) { bad(gwE.line, 'gateway', `more than one IPv${fam} gateway: give at most one per family`); continue; }
+      if (gateways.some((g) => familyOf(g) === fam)) {
+        bad(gwE.line, 'gateway', `more than one IPv${fam} gateway: give at most one per family`);
+        continue;
+      }
       const linkLocal6 = fam === 6 && /^fe[89ab]/i.test(gw);
       if (addrE && !linkLocal6) {
-        if (addresses.some((a) => a.address === gw)) bad(gwE.line, 'gateway', `${gw} is this NIC's own address: the gateway is the router's address`);
+        if (addresses.some((a) => a.address === gw))
+          bad(gwE.line, 'gateway', `${gw} is this NIC's own address: the gateway is the router's address`);
         else if (!addresses.some((a) => contains(a, gw))) {
           const same = addresses.filter((a) => a.family === fam).map((a) => `${a.address}/${a.prefixlen}`);
-          bad(gwE.line, 'gateway', `${gw} is outside every configured subnet (${same.length ? same.join(', ') : `no IPv${fam} address`}): the gateway must be reachable from inside the namespace; fix the gateway or the address prefix`);
+          bad(
+            gwE.line,
+            'gateway',
+            `${gw} is outside every configured subnet (${same.length ? same.join(', ') : `no IPv${fam} address`}): the gateway must be reachable from inside the namespace; fix the gateway or the address prefix`,
+          );
         } else if (subnetEdge(addresses, gw)) bad(gwE.line, 'gateway', subnetEdge(addresses, gw)!);
       }
       gateways.push(gw);
@@ -170,8 +233,10 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
   const mtuE = get(sec, 'mtu');
   if (mtuE) {
     const n = Number(mtuE.value);
-    if (!/^\d+$/.test(mtuE.value) || n < 68 || n > 65535) bad(mtuE.line, 'mtu', `"${mtuE.value}" is not an MTU between 68 and 65535`);
-    else if (n < 1280 && addresses.some((a) => a.family === 6)) bad(mtuE.line, 'mtu', `${n} is below 1280, the minimum for IPv6: raise it or drop the IPv6 address`);
+    if (!/^\d+$/.test(mtuE.value) || n < 68 || n > 65535)
+      bad(mtuE.line, 'mtu', `"${mtuE.value}" is not an MTU between 68 and 65535`);
+    else if (n < 1280 && addresses.some((a) => a.family === 6))
+      bad(mtuE.line, 'mtu', `${n} is below 1280, the minimum for IPv6: raise it or drop the IPv6 address`);
     else mtu = n;
   }
   if (!nic) return undefined;
@@ -186,32 +251,44 @@ function parseDns(sec: Section, bad: Bad): DnsConfig {
       if (!familyOf(item)) bad(ns.line, 'nameserver', `"${item}" is not an IPv4 or IPv6 address`);
       else nameservers.push(canonicalIp(item));
     }
-    if (nameservers.length > 3) bad(ns.line, 'nameserver', `${nameservers.length} name servers given; the resolver uses at most 3: keep 3`);
+    if (nameservers.length > 3)
+      bad(ns.line, 'nameserver', `${nameservers.length} name servers given; the resolver uses at most 3: keep 3`);
   }
   const search: string[] = [];
   const s = get(sec, 'search');
   if (s) {
     for (const item of splitList(s.value)) {
-      if (!/^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$/.test(item)) bad(s.line, 'search', `"${item}" is not a domain name`);
+      if (!/^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$/.test(item))
+        bad(s.line, 'search', `"${item}" is not a domain name`);
       else search.push(item);
     }
   }
   const o = get(sec, 'options');
   const options = o ? splitList(o.value) : [];
-  if (!ns && !s) bad(sec.line, 'nameserver', '[dns] needs nameserver = (or search =); remove the section to leave DNS alone');
+  if (!ns && !s)
+    bad(sec.line, 'nameserver', '[dns] needs nameserver = (or search =); remove the section to leave DNS alone');
   return { nameservers, search, options };
 }
 
 function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir: string }): ServiceConfig | undefined {
   const name = sec.name.slice('service.'.length);
   let ok = true;
-  const fail: Bad = (l, k, m) => { ok = false; bad(l, k, m); };
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name)) fail(sec.line, undefined, `"${name}" is not a valid service name: letters, digits, "_", "." and "-", at most 32`);
+  const fail: Bad = (l, k, m) => {
+    ok = false;
+    bad(l, k, m);
+  };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(name))
+    fail(sec.line, undefined, `"${name}" is not a valid service name: letters, digits, "_", "." and "-", at most 32`);
   const origin = parseOrigin(sec, fail);
 
   let exec: string[] = [];
   const ex = get(sec, 'exec');
-  if (!ex && !get(sec, 'preset') && !get(sec, 'from')) fail(sec.line, 'exec', 'missing: the command line to run (e.g. exec = /usr/bin/prometheus-node-exporter), or preset = NAME (oob presets lists them), or from = UNIT.service');
+  if (!ex && !get(sec, 'preset') && !get(sec, 'from'))
+    fail(
+      sec.line,
+      'exec',
+      'missing: the command line to run (e.g. exec = /usr/bin/prometheus-node-exporter), or preset = NAME (oob presets lists them), or from = UNIT.service',
+    );
   else if (ex) {
     const w = shellWords(ex.value);
     if (typeof w === 'string') fail(ex.line, 'exec', w);
@@ -223,7 +300,10 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
   let presetReady: Ready | undefined;
   let presetPidfile: string | undefined;
   if (origin.preset) {
-    const v = origin.preset.expand({ profile: ctx.profile, service: name, runtimeDir: ctx.runtimeDir }, { ...(ex ? { exec } : {}), ...(pf ? { pidfile: pf.value } : {}), args: origin.args });
+    const v = origin.preset.expand(
+      { profile: ctx.profile, service: name, runtimeDir: ctx.runtimeDir },
+      { ...(ex ? { exec } : {}), ...(pf ? { pidfile: pf.value } : {}), args: origin.args },
+    );
     exec = v.exec;
     prestart = v.prestart;
     presetReady = v.ready;
@@ -233,7 +313,8 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
   const group = get(sec, 'group')?.value;
   for (const k of ['user', 'group'] as const) {
     const e = get(sec, k);
-    if (e && !/^([a-z_][a-z0-9_-]*\$?|\d+)$/i.test(e.value)) fail(e.line, k, `"${e.value}" is not a ${k} name or number`);
+    if (e && !/^([a-z_][a-z0-9_-]*\$?|\d+)$/i.test(e.value))
+      fail(e.line, k, `"${e.value}" is not a ${k} name or number`);
   }
 
   const env: Record<string, string> = {};
@@ -241,11 +322,12 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
   if (envE) {
     const w = shellWords(envE.value);
     if (typeof w === 'string') fail(envE.line, 'env', w);
-    else for (const item of w) {
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
-      if (!m) fail(envE.line, 'env', `"${item}" is not NAME=VALUE`);
-      else env[m[1]!] = m[2]!;
-    }
+    else
+      for (const item of w) {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
+        if (!m) fail(envE.line, 'env', `"${item}" is not NAME=VALUE`);
+        else env[m[1]!] = m[2]!;
+      }
   }
 
   let ready: Ready = presetReady ?? (pf ? { kind: 'pidfile' } : { kind: 'none' });
@@ -254,7 +336,8 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
     const m = /^tcp:(\d+)$/.exec(r.value);
     if (m && Number(m[1]) >= 1 && Number(m[1]) <= 65535) ready = { kind: 'tcp', port: Number(m[1]) };
     else if (r.value === 'pidfile') {
-      if (!pf && !presetPidfile && !origin.from) fail(r.line, 'ready', 'ready = pidfile needs pidfile = PATH in the same section');
+      if (!pf && !presetPidfile && !origin.from)
+        fail(r.line, 'ready', 'ready = pidfile needs pidfile = PATH in the same section');
       ready = { kind: 'pidfile' };
     } else if (r.value === 'none') ready = { kind: 'none' };
     else fail(r.line, 'ready', `"${r.value}" is not tcp:PORT (1-65535), pidfile or none`);
@@ -270,14 +353,18 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
     const e = get(sec, key);
     if (!e) return dflt;
     const d = parseDuration(e.value);
-    if (typeof d === 'string') { fail(e.line, key, d); return dflt; }
+    if (typeof d === 'string') {
+      fail(e.line, key, d);
+      return dflt;
+    }
     return d;
   };
   const restartDelayMs = dur('restart-delay', 500);
   const restartDelayMaxMs = dur('restart-delay-max', 30_000);
   const stopTimeoutMs = dur('stop-timeout', 10_000);
   const rdm = get(sec, 'restart-delay-max');
-  if (rdm && restartDelayMaxMs < restartDelayMs) fail(rdm.line, 'restart-delay-max', `shorter than restart-delay (${restartDelayMs} ms)`);
+  if (rdm && restartDelayMaxMs < restartDelayMs)
+    fail(rdm.line, 'restart-delay-max', `shorter than restart-delay (${restartDelayMs} ms)`);
 
   let stopSignal = 'SIGTERM';
   const ss = get(sec, 'stop-signal');
@@ -290,15 +377,36 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
   if (!ok) return undefined;
   const pidfile = pf?.value ?? presetPidfile;
   return {
-    name, exec, env, ready, restart, restartDelayMs, restartDelayMaxMs, stopSignal, stopTimeoutMs, prestart,
-    ...(pidfile ? { pidfile } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}),
+    name,
+    exec,
+    env,
+    ready,
+    restart,
+    restartDelayMs,
+    restartDelayMaxMs,
+    stopSignal,
+    stopTimeoutMs,
+    prestart,
+    ...(pidfile ? { pidfile } : {}),
+    ...(user ? { user } : {}),
+    ...(group ? { group } : {}),
     ...(origin.preset ? { preset: origin.preset.name } : {}),
-    ...(origin.from ? { from: { unit: origin.from, line: get(sec, 'from')!.line, written: sec.entries.map((e) => e.key), args: origin.args } } : {}),
+    ...(origin.from
+      ? {
+          from: {
+            unit: origin.from,
+            line: get(sec, 'from')!.line,
+            written: sec.entries.map((e) => e.key),
+            args: origin.args,
+          },
+        }
+      : {}),
   };
 }
 
 /** A /0 address claims every address as on-link (ARP for the whole Internet): never what is meant. */
-const zeroPrefix = (item: string) => `${item}: a /0 prefix makes every address on-link: give the subnet's real prefix, e.g. ${item.replace(/\/0$/, item.includes(':') ? '/64' : '/24')}`;
+const zeroPrefix = (item: string) =>
+  `${item}: a /0 prefix makes every address on-link: give the subnet's real prefix, e.g. ${item.replace(/\/0$/, item.includes(':') ? '/64' : '/24')}`;
 
 /** The gateway is the network or the broadcast address of the NIC's subnet: no router answers there. */
 function subnetEdge(addresses: Cidr[], gw: string): string | undefined {
@@ -317,19 +425,35 @@ function parseOrigin(sec: Section, fail: Bad) {
   if (p) {
     const preset = Object.hasOwn(PRESETS, p.value) ? PRESETS[p.value] : undefined;
     const hint = nearest(p.value, presetNames());
-    if (!preset) fail(p.line, 'preset', `unknown preset "${p.value}"${hint ? ` (did you mean "${hint}"?)` : ''}: the presets are ${presetNames().join(', ')} (see oob presets); or copy an installed unit with from = UNIT.service`);
+    if (!preset)
+      fail(
+        p.line,
+        'preset',
+        `unknown preset "${p.value}"${hint ? ` (did you mean "${hint}"?)` : ''}: the presets are ${presetNames().join(', ')} (see oob presets); or copy an installed unit with from = UNIT.service`,
+      );
     else out.preset = preset;
   }
   if (f) {
     if (p) fail(f.line, 'from', 'give preset = or from =, not both');
-    else if (f.value.includes('@')) fail(f.line, 'from', `"${f.value}" is a template or instance unit: from = copies plain services only (NAME.service)`);
-    else if (!/^[A-Za-z0-9:_.-]+\.service$/.test(f.value)) fail(f.line, 'from', `"${f.value}" is not a systemd service name like snmpd.service`);
+    else if (f.value.includes('@'))
+      fail(
+        f.line,
+        'from',
+        `"${f.value}" is a template or instance unit: from = copies plain services only (NAME.service)`,
+      );
+    else if (!/^[A-Za-z0-9:_.-]+\.service$/.test(f.value))
+      fail(f.line, 'from', `"${f.value}" is not a systemd service name like snmpd.service`);
     else out.from = f.value;
   }
   if (a) {
     const w = shellWords(a.value);
     if (typeof w === 'string') fail(a.line, 'args', w);
-    else if (!p && !f) fail(a.line, 'args', 'args = adds arguments to a preset\'s or a copied unit\'s command line: without preset = or from =, write them into exec =');
+    else if (!p && !f)
+      fail(
+        a.line,
+        'args',
+        "args = adds arguments to a preset's or a copied unit's command line: without preset = or from =, write them into exec =",
+      );
     else out.args = w;
   }
   return out;

@@ -41,14 +41,18 @@ export const SSHD_PRIVSEP = ['mkdir', '-p', '-m', '0755', '/run/sshd'];
 
 const sshd: Preset = {
   name: 'sshd',
-  summary: "OpenSSH's sshd with the host's keys and sshd_config, its own pidfile, listening on every address of the namespace",
+  summary:
+    "OpenSSH's sshd with the host's keys and sshd_config, its own pidfile, listening on every address of the namespace",
   program: SSHD,
   expand(ctx, over) {
     const pidfile = over.pidfile ?? servicePidFile(ctx.runtimeDir, ctx.profile, ctx.service);
     // Inside the namespace every address is the management plane's: listen on all of them, whatever
     // ListenAddress lines the host's sshd_config has for its data side (those fail to bind here and
     // sshd goes on with the others). sshd forks; the pidfile names the listener.
-    const exec = [...(over.exec ?? [SSHD, '-o', `PidFile=${pidfile}`, '-o', 'ListenAddress=0.0.0.0', '-o', 'ListenAddress=::']), ...over.args];
+    const exec = [
+      ...(over.exec ?? [SSHD, '-o', `PidFile=${pidfile}`, '-o', 'ListenAddress=0.0.0.0', '-o', 'ListenAddress=::']),
+      ...over.args,
+    ];
     // the same command line with -t: a config error stops the copy with sshd's own line, no restart loop
     return { exec, pidfile, ready: { kind: 'pidfile' }, prestart: [SSHD_PRIVSEP, [exec[0]!, '-t', ...exec.slice(1)]] };
   },

@@ -12,7 +12,10 @@ export function serviceSection(spec: string): { section: string; keys: Record<st
   if (Object.hasOwn(PRESETS, spec)) return { section: `service.${spec}`, keys: { preset: spec } };
   const unit = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31})\.service$/.exec(spec);
   if (unit) return { section: `service.${unit[1]}`, keys: { from: spec } };
-  throw new OobError('badProfile', `--service ${spec}: not a preset (${presetNames().join(', ')}: see oob presets) nor an installed unit's name like snmpd.service; nothing was written`);
+  throw new OobError(
+    'badProfile',
+    `--service ${spec}: not a preset (${presetNames().join(', ')}: see oob presets) nor an installed unit's name like snmpd.service; nothing was written`,
+  );
 }
 
 /** Add the wanted services' sections to a profile that has no [service.*] section yet. */

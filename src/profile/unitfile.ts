@@ -28,7 +28,10 @@ export function parseUnitFile(file: string, text: string): UnitSetting[] {
       t = t.slice(0, -1) + ' ' + next;
     }
     const sm = /^\[([^\]]+)\]$/.exec(t);
-    if (sm) { section = sm[1]!; continue; }
+    if (sm) {
+      section = sm[1]!;
+      continue;
+    }
     const eq = t.indexOf('=');
     if (eq < 0) continue;
     out.push({ section, key: t.slice(0, eq).trim(), value: t.slice(eq + 1).trim(), file, line });
@@ -53,14 +56,32 @@ export function unitWords(text: string): string[] | string {
   const words: string[] = [];
   let cur = '';
   let inWord = false;
-  const esc: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", ' ': ' ', a: '\x07', b: '\b', f: '\f', v: '\v', s: ' ' };
+  const esc: Record<string, string> = {
+    n: '\n',
+    t: '\t',
+    r: '\r',
+    '\\': '\\',
+    '"': '"',
+    "'": "'",
+    ' ': ' ',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    v: '\v',
+    s: ' ',
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === '\\') {
       const n = text[i + 1];
       if (n === undefined) return 'a trailing backslash';
-      if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) { cur += String.fromCharCode(parseInt(text.slice(i + 2, i + 4), 16)); i += 3; }
-      else { cur += esc[n] ?? n; i++; }
+      if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+        cur += String.fromCharCode(parseInt(text.slice(i + 2, i + 4), 16));
+        i += 3;
+      } else {
+        cur += esc[n] ?? n;
+        i++;
+      }
       inWord = true;
     } else if (c === '"' || c === "'") {
       const end = text.indexOf(c, i + 1);
@@ -69,8 +90,15 @@ export function unitWords(text: string): string[] | string {
       inWord = true;
       i = end;
     } else if (/\s/.test(c)) {
-      if (inWord) { words.push(cur); cur = ''; inWord = false; }
-    } else { cur += c; inWord = true; }
+      if (inWord) {
+        words.push(cur);
+        cur = '';
+        inWord = false;
+      }
+    } else {
+      cur += c;
+      inWord = true;
+    }
   }
   if (inWord) words.push(cur);
   return words;
@@ -120,8 +148,38 @@ export interface UnitCopy {
 }
 
 /** Settings a copy takes over or that are about systemd's own handling, which the supervisor replaces. */
-const TAKEN = new Set(['Type', 'ExecStart', 'ExecStartPre', 'User', 'Group', 'Environment', 'EnvironmentFile', 'RuntimeDirectory', 'RuntimeDirectoryMode', 'PIDFile', 'KillSignal', 'TimeoutStopSec']);
-const SUPERSEDED = new Set(['Restart', 'RestartSec', 'RestartPreventExitStatus', 'SuccessExitStatus', 'ExecReload', 'KillMode', 'TimeoutSec', 'TimeoutStartSec', 'SendSIGKILL', 'SendSIGHUP', 'NotifyAccess', 'RemainAfterExit', 'StandardOutput', 'StandardError', 'SyslogIdentifier', 'GuessMainPID']);
+const TAKEN = new Set([
+  'Type',
+  'ExecStart',
+  'ExecStartPre',
+  'User',
+  'Group',
+  'Environment',
+  'EnvironmentFile',
+  'RuntimeDirectory',
+  'RuntimeDirectoryMode',
+  'PIDFile',
+  'KillSignal',
+  'TimeoutStopSec',
+]);
+const SUPERSEDED = new Set([
+  'Restart',
+  'RestartSec',
+  'RestartPreventExitStatus',
+  'SuccessExitStatus',
+  'ExecReload',
+  'KillMode',
+  'TimeoutSec',
+  'TimeoutStartSec',
+  'SendSIGKILL',
+  'SendSIGHUP',
+  'NotifyAccess',
+  'RemainAfterExit',
+  'StandardOutput',
+  'StandardError',
+  'SyslogIdentifier',
+  'GuessMainPID',
+]);
 
 const where = (s: UnitSetting) => `${s.file}:${s.line}`;
 const last = (m: Map<string, UnitSetting[]>, key: string) => m.get(key)?.at(-1);
@@ -135,7 +193,16 @@ function stopTimeout(v: string): number | undefined {
     const m = /(\d+(?:\.\d+)?)\s*(ms|us|s|sec|m|min|h)?/.exec(p)!;
     const n = Number(m[1]);
     const u = m[2] ?? 's';
-    ms += u === 'ms' ? n : u === 'us' ? n / 1000 : u === 'm' || u === 'min' ? n * 60_000 : u === 'h' ? n * 3_600_000 : n * 1000;
+    ms +=
+      u === 'ms'
+        ? n
+        : u === 'us'
+          ? n / 1000
+          : u === 'm' || u === 'min'
+            ? n * 60_000
+            : u === 'h'
+              ? n * 3_600_000
+              : n * 1000;
   }
   return Math.round(ms);
 }
@@ -156,20 +223,33 @@ function specifiers(word: string, unit: string): string | { bad: string } {
  * The unit's settings -> what the copy runs, or one line naming the setting it cannot honour.
  * `env` holds the EnvironmentFile= contents read so far (path -> text, undefined: missing).
  */
-export function unitCopy(unit: string, m: Map<string, UnitSetting[]>, envTexts: Record<string, string | undefined>): UnitCopy | string {
+export function unitCopy(
+  unit: string,
+  m: Map<string, UnitSetting[]>,
+  envTexts: Record<string, string | undefined>,
+): UnitCopy | string {
   const refuse = (s: UnitSetting, why: string) => `${unit}: ${s.key}=${s.value} (${where(s)}) ${why}`;
   const typeS = last(m, 'Service.Type');
   const type = typeS?.value ?? (m.get('Service.ExecStart')?.length ? 'simple' : 'oneshot');
   if (!['simple', 'exec', 'notify', 'notify-reload', 'idle', 'forking'].includes(type))
-    return typeS ? refuse(typeS, type === 'dbus' ? 'is activated over the system D-Bus, which a copy cannot be' : 'is not a long-running daemon: a copy runs those only') : `${unit}: no ExecStart=: nothing to copy`;
+    return typeS
+      ? refuse(
+          typeS,
+          type === 'dbus'
+            ? 'is activated over the system D-Bus, which a copy cannot be'
+            : 'is not a long-running daemon: a copy runs those only',
+        )
+      : `${unit}: no ExecStart=: nothing to copy`;
   for (const [k, list] of m) {
     const s = list.at(-1);
     if (!s || s.section !== 'Service') continue;
     const key = k.slice('Service.'.length);
-    if (!TAKEN.has(key) && !SUPERSEDED.has(key)) return refuse(s, 'cannot be honoured by a copy in the namespace: write the service as exec = ... instead');
+    if (!TAKEN.has(key) && !SUPERSEDED.has(key))
+      return refuse(s, 'cannot be honoured by a copy in the namespace: write the service as exec = ... instead');
   }
   const pidS = last(m, 'Service.PIDFile');
-  if (type === 'forking' && !pidS) return refuse(typeS!, 'without PIDFile=: the copy could not tell which process is the daemon');
+  if (type === 'forking' && !pidS)
+    return refuse(typeS!, 'without PIDFile=: the copy could not tell which process is the daemon');
 
   const env: Record<string, string> = {};
   const envFiles: UnitCopy['envFiles'] = [];
@@ -179,7 +259,8 @@ export function unitCopy(unit: string, m: Map<string, UnitSetting[]>, envTexts: 
     envFiles.push({ path: p, optional });
     if (p in envTexts) {
       const t = envTexts[p];
-      if (t === undefined && !optional) return refuse(s, `names ${p}, which does not exist: systemd would not start it either`);
+      if (t === undefined && !optional)
+        return refuse(s, `names ${p}, which does not exist: systemd would not start it either`);
       if (t !== undefined) Object.assign(env, parseEnvFile(t));
     }
   }
@@ -198,8 +279,18 @@ export function unitCopy(unit: string, m: Map<string, UnitSetting[]>, envTexts: 
     if (w.includes(';')) return refuse(s, 'holds several commands: a copy runs one');
     const first = w[0] ?? '';
     const flags = /^[-@:+!]*/.exec(first)![0];
-    if (/[@+!]/.test(flags)) return refuse(s, `uses the prefix "${flags}" (${flags.includes('@') ? 'a different argv[0]' : 'extra privileges'}), which a copy cannot honour`);
-    if (flags.includes('-')) return refuse(s, pre ? 'may fail (the "-" prefix), which the copy cannot honour: its pre-start commands must succeed' : 'ignores its exit status (the "-" prefix), which a copy does not');
+    if (/[@+!]/.test(flags))
+      return refuse(
+        s,
+        `uses the prefix "${flags}" (${flags.includes('@') ? 'a different argv[0]' : 'extra privileges'}), which a copy cannot honour`,
+      );
+    if (flags.includes('-'))
+      return refuse(
+        s,
+        pre
+          ? 'may fail (the "-" prefix), which the copy cannot honour: its pre-start commands must succeed'
+          : 'ignores its exit status (the "-" prefix), which a copy does not',
+      );
     const words = [first.slice(flags.length), ...w.slice(1)];
     const spec: string[] = [];
     for (const word of words) {
@@ -213,7 +304,8 @@ export function unitCopy(unit: string, m: Map<string, UnitSetting[]>, envTexts: 
   };
 
   const starts = m.get('Service.ExecStart') ?? [];
-  if (starts.length !== 1) return `${unit}: ${starts.length} ExecStart= lines (${starts.map(where).join(', ')}): a copy runs exactly one command`;
+  if (starts.length !== 1)
+    return `${unit}: ${starts.length} ExecStart= lines (${starts.map(where).join(', ')}): a copy runs exactly one command`;
   const exec = command(starts[0]!, false);
   if (typeof exec === 'string') return exec;
   const user = last(m, 'Service.User')?.value;
@@ -229,18 +321,30 @@ export function unitCopy(unit: string, m: Map<string, UnitSetting[]>, envTexts: 
     }
   }
   for (const s of m.get('Service.ExecStartPre') ?? []) {
-    if (user) return refuse(s, `with User=${user}: systemd runs it as that user, the copy's pre-start commands run as root`);
+    if (user)
+      return refuse(s, `with User=${user}: systemd runs it as that user, the copy's pre-start commands run as root`);
     const argv = command(s, true);
     if (typeof argv === 'string') return argv;
     prestart.push(argv);
   }
-  const conditions = (m.get('Unit.ConditionPathExists') ?? []).map((s) => ({ path: s.value.replace(/^[|!]+/, ''), negate: /^\|?!/.test(s.value), where: `${s.key}=${s.value} (${where(s)})` }));
+  const conditions = (m.get('Unit.ConditionPathExists') ?? []).map((s) => ({
+    path: s.value.replace(/^[|!]+/, ''),
+    negate: /^\|?!/.test(s.value),
+    where: `${s.key}=${s.value} (${where(s)})`,
+  }));
   const sig = last(m, 'Service.KillSignal')?.value;
   const ts = last(m, 'Service.TimeoutStopSec')?.value;
   const tms = ts ? stopTimeout(ts) : undefined;
   return {
-    exec, prestart, env, type, envFiles, conditions,
-    ...(user ? { user } : {}), ...(group ? { group } : {}), ...(pidS ? { pidfile: pidS.value } : {}),
+    exec,
+    prestart,
+    env,
+    type,
+    envFiles,
+    conditions,
+    ...(user ? { user } : {}),
+    ...(group ? { group } : {}),
+    ...(pidS ? { pidfile: pidS.value } : {}),
     ...(sig ? { stopSignal: sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}` } : {}),
     ...(tms !== undefined ? { stopTimeoutMs: tms } : {}),
   };

@@ -9,10 +9,19 @@ import type { Profile, ServiceConfig } from './types.js';
 import { mergeUnit, unitCopy, type UnitCopy } from './unitfile.js';
 
 /** systemd's search path for system units, highest priority first. */
-export const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+export const UNIT_DIRS = [
+  '/etc/systemd/system',
+  '/run/systemd/system',
+  '/lib/systemd/system',
+  '/usr/lib/systemd/system',
+];
 
 const at = (root: string | undefined, p: string) => (root ? path.join(root, p) : p);
-const readOr = (p: string) => fsp.readFile(p, 'utf8').then((t) => t, () => undefined);
+const readOr = (p: string) =>
+  fsp.readFile(p, 'utf8').then(
+    (t) => t,
+    () => undefined,
+  );
 
 async function isMasked(p: string): Promise<boolean> {
   const target = await fsp.readlink(p).catch(() => undefined);
@@ -20,7 +29,10 @@ async function isMasked(p: string): Promise<boolean> {
 }
 
 /** The unit file and its drop-ins, in the order systemd applies them; or why not. */
-export async function readUnitFiles(unit: string, root?: string): Promise<{ name: string; files: Array<{ file: string; text: string }> } | string> {
+export async function readUnitFiles(
+  unit: string,
+  root?: string,
+): Promise<{ name: string; files: Array<{ file: string; text: string }> } | string> {
   let main: { file: string; text: string } | undefined;
   let name = unit;
   for (const d of UNIT_DIRS) {
@@ -40,7 +52,9 @@ export async function readUnitFiles(unit: string, root?: string): Promise<{ name
   for (const n of new Set([unit, name]))
     for (const d of UNIT_DIRS) {
       const dir = path.join(d, `${n}.d`);
-      for (const f of (await fsp.readdir(at(root, dir)).catch(() => [] as string[])).filter((x) => x.endsWith('.conf')).sort()) {
+      for (const f of (await fsp.readdir(at(root, dir)).catch(() => [] as string[]))
+        .filter((x) => x.endsWith('.conf'))
+        .sort()) {
         if (dropIns.has(f)) continue; // the same name higher up the search path wins
         const text = await readOr(at(root, path.join(dir, f)));
         if (text !== undefined) dropIns.set(f, { file: path.join(dir, f), text });
@@ -65,7 +79,8 @@ export async function copyOfUnit(unit: string, root?: string): Promise<UnitCopy 
   const found = await readUnitFiles(unit, root);
   if (typeof found === 'string') return found;
   const sock = await socketActivated(found.name, root);
-  if (sock) return `${unit}: socket activation (${sock}) cannot be honoured: systemd hands the listening socket to the daemon, and a copy has none`;
+  if (sock)
+    return `${unit}: socket activation (${sock}) cannot be honoured: systemd hands the listening socket to the daemon, and a copy has none`;
   const settings = mergeUnit(found.files);
   const first = unitCopy(found.name, settings, {});
   if (typeof first === 'string') return first;
@@ -74,7 +89,10 @@ export async function copyOfUnit(unit: string, root?: string): Promise<UnitCopy 
   const copy = unitCopy(found.name, settings, envTexts);
   if (typeof copy === 'string') return copy;
   for (const c of copy.conditions) {
-    const exists = await fsp.stat(at(root, c.path)).then(() => true, () => false);
+    const exists = await fsp.stat(at(root, c.path)).then(
+      () => true,
+      () => false,
+    );
     if (exists === c.negate) return `${unit}: ${c.where} does not hold: systemd would not start it either`;
   }
   return copy;
@@ -94,20 +112,30 @@ export function fillFromUnit(svc: ServiceConfig, copy: UnitCopy): ServiceConfig 
     stopSignal: w.has('stop-signal') ? svc.stopSignal : (copy.stopSignal ?? svc.stopSignal),
     stopTimeoutMs: w.has('stop-timeout') ? svc.stopTimeoutMs : (copy.stopTimeoutMs ?? svc.stopTimeoutMs),
   };
-  delete out.pidfile; delete out.user; delete out.group;
+  delete out.pidfile;
+  delete out.user;
+  delete out.group;
   const user = w.has('user') ? svc.user : copy.user;
   const group = w.has('group') ? svc.group : copy.group;
   return { ...out, ...(pidfile ? { pidfile } : {}), ...(user ? { user } : {}), ...(group ? { group } : {}) };
 }
 
 /** Every from = section of the profile filled in from its unit; the first one that cannot be copied: exit 3. */
-export async function resolveFromUnits(profile: Profile, root?: string, after = 'nothing was started'): Promise<Profile> {
+export async function resolveFromUnits(
+  profile: Profile,
+  root?: string,
+  after = 'nothing was started',
+): Promise<Profile> {
   if (!profile.services.some((s) => s.from)) return profile;
   const services: ServiceConfig[] = [];
   for (const s of profile.services) {
-    if (!s.from) { services.push(s); continue; }
+    if (!s.from) {
+      services.push(s);
+      continue;
+    }
     const copy = await copyOfUnit(s.from.unit, root);
-    if (typeof copy === 'string') throw new OobError('badProfile', `${profile.file}:${s.from.line}: [service.${s.name}] from: ${copy}`, [after]);
+    if (typeof copy === 'string')
+      throw new OobError('badProfile', `${profile.file}:${s.from.line}: [service.${s.name}] from: ${copy}`, [after]);
     services.push(fillFromUnit(s, copy));
   }
   return { ...profile, services };

@@ -64,7 +64,8 @@ export const lockTempPrefix = '.new@';
 export const MAX_SOCKET_PATH = 107;
 
 /** A service copy's own pidfile (the sshd preset's PidFile=): RUNTIME/NAME/SERVICE.pid, never the host's. */
-export const servicePidFile = (runtimeDir: string, profile: string, service: string) => path.join(runtimeDir, profile, `${service}.pid`);
+export const servicePidFile = (runtimeDir: string, profile: string, service: string) =>
+  path.join(runtimeDir, profile, `${service}.pid`);
 
 /** The default runtime root, for pure code that is given none. */
 export const DEFAULT_RUNTIME_DIR = '/run/oob';

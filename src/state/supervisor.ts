@@ -35,8 +35,13 @@ export interface SupervisorState {
   updatedAt: string;
 }
 
-export const readState = (paths: Paths, profile: string) => readVersionedJson<SupervisorState>(runtimePaths(paths, profile).stateFile, 1);
+export const readState = (paths: Paths, profile: string) =>
+  readVersionedJson<SupervisorState>(runtimePaths(paths, profile).stateFile, 1);
 
 export async function writeState(paths: Paths, s: SupervisorState): Promise<void> {
-  await writeFileAtomic(runtimePaths(paths, s.profile).stateFile, JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n', 0o644);
+  await writeFileAtomic(
+    runtimePaths(paths, s.profile).stateFile,
+    JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n',
+    0o644,
+  );
 }

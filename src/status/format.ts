@@ -16,15 +16,34 @@ export function formatStatus(r: StatusReport, color: boolean): string {
   const label = (h: Health) => c(h, h.toUpperCase());
   const lines: string[] = [];
   for (const p of r.profiles) {
-    lines.push(`${c('bold', p.name)}  ${label(p.health)}  ${unitText(p)} · ${p.supervisor.running ? `supervisor pid ${p.supervisor.pid}` : 'no supervisor'}`);
+    lines.push(
+      `${c('bold', p.name)}  ${label(p.health)}  ${unitText(p)} · ${p.supervisor.running ? `supervisor pid ${p.supervisor.pid}` : 'no supervisor'}`,
+    );
     const n = p.nic;
-    lines.push(`  ${'nic'.padEnd(9)}${n.inNamespace ? `${n.name} ${n.mac} ${n.up ? 'up' : 'DOWN'} ${n.carrier ? 'carrier' : 'NO-CARRIER'} mtu ${n.mtu}` : n.leftInHost ? 'in the host, not in the namespace' : p.namespace.exists ? 'missing' : `- (no namespace ${p.name})`}`);
-    if (p.addresses.length || p.missingAddresses.length) lines.push(`  ${'address'.padEnd(9)}${[...p.addresses, ...p.missingAddresses.map((a) => `${a} MISSING`)].join(', ')}`);
-    for (const g of p.gateways) lines.push(`  ${'gateway'.padEnd(9)}${g.address} ${g.route ? 'default route' : 'NO ROUTE'}, neighbour ${g.neighbour ?? 'unknown (--probe asks)'}${g.probe === 'unanswered' ? ', NO ANSWER to the probe' : g.probe === 'static' ? ' (static, not probed)' : ''}`);
-    if (p.dns.expected) lines.push(`  ${'dns'.padEnd(9)}${p.dns.present ? 'resolv.conf in place' : 'resolv.conf MISSING'}`);
+    lines.push(
+      `  ${'nic'.padEnd(9)}${n.inNamespace ? `${n.name} ${n.mac} ${n.up ? 'up' : 'DOWN'} ${n.carrier ? 'carrier' : 'NO-CARRIER'} mtu ${n.mtu}` : n.leftInHost ? 'in the host, not in the namespace' : p.namespace.exists ? 'missing' : `- (no namespace ${p.name})`}`,
+    );
+    if (p.addresses.length || p.missingAddresses.length)
+      lines.push(
+        `  ${'address'.padEnd(9)}${[...p.addresses, ...p.missingAddresses.map((a) => `${a} MISSING`)].join(', ')}`,
+      );
+    for (const g of p.gateways)
+      lines.push(
+        `  ${'gateway'.padEnd(9)}${g.address} ${g.route ? 'default route' : 'NO ROUTE'}, neighbour ${g.neighbour ?? 'unknown (--probe asks)'}${g.probe === 'unanswered' ? ', NO ANSWER to the probe' : g.probe === 'static' ? ' (static, not probed)' : ''}`,
+      );
+    if (p.dns.expected)
+      lines.push(`  ${'dns'.padEnd(9)}${p.dns.present ? 'resolv.conf in place' : 'resolv.conf MISSING'}`);
     const w = Math.max(0, ...p.services.map((s) => s.name.length));
     for (const s of p.services) {
-      const bits = [s.name.padEnd(w), s.ready ? 'ready' : s.phase, s.pid ? `pid ${s.pid}` : '', s.uptimeSec !== null ? `up ${duration(s.uptimeSec)}` : '', `restarts ${s.restarts}`, s.listening.length ? `listening ${s.listening.join(' ')}` : '', s.lastExit ? `last exit: ${s.lastExit.reason}` : ''];
+      const bits = [
+        s.name.padEnd(w),
+        s.ready ? 'ready' : s.phase,
+        s.pid ? `pid ${s.pid}` : '',
+        s.uptimeSec !== null ? `up ${duration(s.uptimeSec)}` : '',
+        `restarts ${s.restarts}`,
+        s.listening.length ? `listening ${s.listening.join(' ')}` : '',
+        s.lastExit ? `last exit: ${s.lastExit.reason}` : '',
+      ];
       lines.push(`  ${'service'.padEnd(9)}${bits.filter(Boolean).join('  ')}`);
     }
     for (const pr of p.problems) lines.push(`  ${c(p.health, '!')} ${pr}`);

@@ -27,11 +27,25 @@ export interface ProfileStatus {
   unit: { systemd: boolean; enabled: boolean | null };
   supervisor: { running: boolean; pid: number | null; since: string | null };
   namespace: { exists: boolean };
-  nic: { name: string | null; mac: string | null; inNamespace: boolean; leftInHost: boolean; up: boolean; carrier: boolean; mtu: number | null };
+  nic: {
+    name: string | null;
+    mac: string | null;
+    inNamespace: boolean;
+    leftInHost: boolean;
+    up: boolean;
+    carrier: boolean;
+    mtu: number | null;
+  };
   addresses: string[];
   missingAddresses: string[];
   /** probe: with --probe, whether the gateway answered ('static': a PERMANENT or NOARP entry, left alone); else null. */
-  gateways: Array<{ address: string; family: 4 | 6; route: boolean; neighbour: string | null; probe: ProbeResult | null }>;
+  gateways: Array<{
+    address: string;
+    family: 4 | 6;
+    route: boolean;
+    neighbour: string | null;
+    probe: ProbeResult | null;
+  }>;
   dns: { expected: boolean; present: boolean };
   services: ServiceStatus[];
   /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
@@ -45,7 +59,8 @@ export interface StatusReport {
   profiles: ProfileStatus[];
 }
 
-const worse = (a: Health, b: Health): Health => (a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'ok');
+const worse = (a: Health, b: Health): Health =>
+  a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'ok';
 
 /** The profile's NIC in its namespace (by oob's mark, else by the profile's selector). */
 export const nicInNs = (p: RawProfile) => findNicInNamespace(p.name, p.profile?.iface.nic, p.ns?.links);
@@ -54,7 +69,11 @@ export const nicInHost = (raw: Raw, p: RawProfile) => findNicInHost(p.name, p.pr
 
 export function summarize(raw: Raw): StatusReport {
   const now = Date.parse(raw.at);
-  const hostCidrs = raw.host.links.flatMap((l) => l.addrs.filter((a) => a.scope === 'global').map((a) => ({ dev: l.ifname, c: parseCidr(`${a.local}/${a.prefixlen}`) as Cidr })));
+  const hostCidrs = raw.host.links.flatMap((l) =>
+    l.addrs
+      .filter((a) => a.scope === 'global')
+      .map((a) => ({ dev: l.ifname, c: parseCidr(`${a.local}/${a.prefixlen}`) as Cidr })),
+  );
   const profiles = raw.profiles.map((p): ProfileStatus => {
     const problems: string[] = [];
     let health: Health = 'ok';
@@ -67,30 +86,45 @@ export function summarize(raw: Raw): StatusReport {
     const nsExists = !!p.ns;
     if (p.profileError) bad('degraded', `profile: ${p.profileError}`);
     if (!nsExists) bad('down', `namespace ${p.name} does not exist`);
-    else if (!nic) bad('down', `the NIC is not in namespace ${p.name}${leftInHost ? ` (${leftInHost.ifname} is in the host)` : ''}`);
+    else if (!nic)
+      bad('down', `the NIC is not in namespace ${p.name}${leftInHost ? ` (${leftInHost.ifname} is in the host)` : ''}`);
     else {
       if (!nic.up) bad('down', `${nic.ifname} is down`);
       else if (!nic.carrier) bad('down', `${nic.ifname} has no carrier (cable, switch port, peer)`);
     }
     const addresses = (nic?.addrs ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
-    const wanted = p.profile?.iface.addresses.length ? p.profile.iface.addresses.map(cidrText) : (p.record?.adopted?.addresses ?? []);
+    const wanted = p.profile?.iface.addresses.length
+      ? p.profile.iface.addresses.map(cidrText)
+      : (p.record?.adopted?.addresses ?? []);
     const missingAddresses = wanted.filter((w) => !addresses.includes(w));
     if (nic) {
       if (!addresses.length) bad('down', `${nic.ifname} has no address`);
-      else if (missingAddresses.length) bad('degraded', `address${missingAddresses.length > 1 ? 'es' : ''} missing: ${missingAddresses.join(', ')}`);
+      else if (missingAddresses.length)
+        bad('degraded', `address${missingAddresses.length > 1 ? 'es' : ''} missing: ${missingAddresses.join(', ')}`);
     }
     const wantGws = p.profile?.iface.gateways.length ? p.profile.iface.gateways : (p.record?.adopted?.gateways ?? []);
     const gateways = wantGws.map((g) => {
       const fam = familyOf(g) ?? 4;
-      const route = !!p.ns?.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.gateway === canonicalIp(g) && (!nic || r.dev === nic.ifname));
+      const route = !!p.ns?.routes.some(
+        (r) =>
+          r.table === 'main' && r.dst === 'default' && r.gateway === canonicalIp(g) && (!nic || r.dev === nic.ifname),
+      );
       const n = p.ns?.neigh.find((x) => x.dst === canonicalIp(g));
-      return { address: canonicalIp(g), family: fam, route, neighbour: n?.state ?? null, probe: p.probes?.[canonicalIp(g)] ?? null };
+      return {
+        address: canonicalIp(g),
+        family: fam,
+        route,
+        neighbour: n?.state ?? null,
+        probe: p.probes?.[canonicalIp(g)] ?? null,
+      };
     });
     if (nsExists && nic)
       for (const g of gateways) {
         if (!g.route) bad('degraded', `no default route via ${g.address}: reachable from the management LAN only`);
-        else if (g.probe === 'unanswered') bad('degraded', `gateway ${g.address} did not answer the ARP/ND probe (${g.neighbour ?? 'no entry'})`);
-        else if (g.neighbour === 'FAILED' || g.neighbour === 'INCOMPLETE') bad('degraded', `gateway ${g.address} does not answer ARP/ND (${g.neighbour})`);
+        else if (g.probe === 'unanswered')
+          bad('degraded', `gateway ${g.address} did not answer the ARP/ND probe (${g.neighbour ?? 'no entry'})`);
+        else if (g.neighbour === 'FAILED' || g.neighbour === 'INCOMPLETE')
+          bad('degraded', `gateway ${g.address} does not answer ARP/ND (${g.neighbour})`);
       }
     const dnsExpected = !!p.profile?.dns;
     const dnsPresent = p.dnsFile !== undefined;
@@ -98,7 +132,11 @@ export function summarize(raw: Raw): StatusReport {
 
     const sup = p.state && p.supervisorAlive ? p.state.supervisor : undefined;
     const defs = p.profile?.services ?? [];
-    if (defs.length && !sup) bad('degraded', `no supervisor runs: the services are not kept (${p.unit.systemd ? `systemctl start oob@${p.name}` : `oob start ${p.name}`})`);
+    if (defs.length && !sup)
+      bad(
+        'degraded',
+        `no supervisor runs: the services are not kept (${p.unit.systemd ? `systemctl start oob@${p.name}` : `oob start ${p.name}`})`,
+      );
     const services: ServiceStatus[] = defs.map((d) => {
       const st = sup ? p.state!.services[d.name] : undefined;
       const s: ServiceStatus = {
@@ -113,14 +151,29 @@ export function summarize(raw: Raw): StatusReport {
         lastExit: st?.lastExit ?? null,
       };
       if (sup) {
-        if (s.crashLoop) bad('degraded', `${d.name}: crash loop (${st!.crashLoop!.exits} exits in ${st!.crashLoop!.windowSec} s; last: ${st!.lastExit?.reason ?? '?'})`);
-        else if (!s.ready) bad('degraded', `${d.name}: ${s.phase}${st?.lastExit ? ` (last: ${st.lastExit.reason})` : ''}`);
+        if (s.crashLoop)
+          bad(
+            'degraded',
+            `${d.name}: crash loop (${st!.crashLoop!.exits} exits in ${st!.crashLoop!.windowSec} s; last: ${st!.lastExit?.reason ?? '?'})`,
+          );
+        else if (!s.ready)
+          bad('degraded', `${d.name}: ${s.phase}${st?.lastExit ? ` (last: ${st.lastExit.reason})` : ''}`);
       }
       return s;
     });
-    if (p.unit.systemd && p.unit.enabled === false) bad('degraded', `oob@${p.name}.service is not enabled: it will not come back after a reboot (oob enable ${p.name})`);
+    if (p.unit.systemd && p.unit.enabled === false)
+      bad(
+        'degraded',
+        `oob@${p.name}.service is not enabled: it will not come back after a reboot (oob enable ${p.name})`,
+      );
     const nsCidrs = addresses.map((a) => parseCidr(a) as Cidr);
-    const overlapsWithHost = [...new Set(nsCidrs.flatMap((c) => hostCidrs.filter((h) => overlaps(h.c, c)).map((h) => `${cidrText(c)} ~ ${h.dev} ${cidrText(h.c)}`)))];
+    const overlapsWithHost = [
+      ...new Set(
+        nsCidrs.flatMap((c) =>
+          hostCidrs.filter((h) => overlaps(h.c, c)).map((h) => `${cidrText(c)} ~ ${h.dev} ${cidrText(h.c)}`),
+        ),
+      ),
+    ];
     return {
       name: p.name,
       health,
@@ -129,7 +182,15 @@ export function summarize(raw: Raw): StatusReport {
       unit: { systemd: p.unit.systemd, enabled: p.unit.enabled },
       supervisor: { running: !!sup, pid: sup?.pid ?? null, since: sup?.startedAt ?? null },
       namespace: { exists: nsExists },
-      nic: { name: nic?.ifname ?? null, mac: nic?.mac ?? null, inNamespace: !!nic, leftInHost: !nic && !!leftInHost, up: nic?.up ?? false, carrier: nic?.carrier ?? false, mtu: nic?.mtu ?? null },
+      nic: {
+        name: nic?.ifname ?? null,
+        mac: nic?.mac ?? null,
+        inNamespace: !!nic,
+        leftInHost: !nic && !!leftInHost,
+        up: nic?.up ?? false,
+        carrier: nic?.carrier ?? false,
+        mtu: nic?.mtu ?? null,
+      },
       addresses,
       missingAddresses,
       gateways,
@@ -138,6 +199,10 @@ export function summarize(raw: Raw): StatusReport {
       overlapsWithHost,
     };
   });
-  return { version: 1, generatedAt: raw.at, health: profiles.reduce<Health>((h, p) => worse(h, p.health), 'ok'), profiles };
+  return {
+    version: 1,
+    generatedAt: raw.at,
+    health: profiles.reduce<Health>((h, p) => worse(h, p.health), 'ok'),
+    profiles,
+  };
 }
-

@@ -34,7 +34,8 @@ interface Target {
   before: Neighbour | undefined;
 }
 
-const entryOf = (neigh: Neighbour[] | undefined, t: Pick<Target, 'gw' | 'dev'>) => neigh?.find((n) => n.dst === t.gw && (n.dev ?? t.dev) === t.dev);
+const entryOf = (neigh: Neighbour[] | undefined, t: Pick<Target, 'gw' | 'dev'>) =>
+  neigh?.find((n) => n.dst === t.gw && (n.dev ?? t.dev) === t.dev);
 
 /** Probe the default gateways of every profile that is up; the results go to p.probes, the neighbours seen to p.ns.neigh. */
 export async function probeGateways(io: Io, profiles: RawProfile[], o: { timeoutMs?: number } = {}): Promise<void> {
@@ -51,7 +52,9 @@ export async function probeGateways(io: Io, profiles: RawProfile[], o: { timeout
         continue;
       }
       const how = before?.lladdr ? ['lladdr', before.lladdr, 'nud', 'probe'] : ['use'];
-      const set = await io.run(['ip', '-n', p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, ...how], { allowFail: true });
+      const set = await io.run(['ip', '-n', p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, ...how], {
+        allowFail: true,
+      });
       if (set.code !== 0) {
         p.probes[t.gw] = 'unanswered';
         continue;
@@ -62,10 +65,13 @@ export async function probeGateways(io: Io, profiles: RawProfile[], o: { timeout
   if (!targets.length) return;
   const namespaces = [...new Set(targets.map((t) => t.p))];
   const settled = (t: Target) => ['REACHABLE', 'FAILED'].includes(entryOf(t.p.ns!.neigh, t)?.state ?? 'FAILED');
-  await until(async () => {
-    await Promise.all(namespaces.map(async (p) => (p.ns!.neigh = await neighOf(io, p.name))));
-    return targets.every(settled);
-  }, { intervalMs: 150, timeoutMs: o.timeoutMs ?? PROBE_WAIT_MS });
+  await until(
+    async () => {
+      await Promise.all(namespaces.map(async (p) => (p.ns!.neigh = await neighOf(io, p.name))));
+      return targets.every(settled);
+    },
+    { intervalMs: 150, timeoutMs: o.timeoutMs ?? PROBE_WAIT_MS },
+  );
   for (const t of targets) {
     const answered = entryOf(t.p.ns!.neigh, t)?.state === 'REACHABLE';
     t.p.probes![t.gw] = answered ? 'answered' : 'unanswered';
@@ -73,7 +79,24 @@ export async function probeGateways(io: Io, profiles: RawProfile[], o: { timeout
     // put back what was there: the known address in its state, or no entry; an entry that had no
     // address (FAILED, INCOMPLETE) is one again
     const b = t.before;
-    if (b?.lladdr) await io.run(['ip', '-n', t.p.name, 'neigh', 'replace', t.gw, 'dev', t.dev, 'lladdr', b.lladdr, 'nud', b.state === 'REACHABLE' ? 'reachable' : 'stale'], { allowFail: true });
+    if (b?.lladdr)
+      await io.run(
+        [
+          'ip',
+          '-n',
+          t.p.name,
+          'neigh',
+          'replace',
+          t.gw,
+          'dev',
+          t.dev,
+          'lladdr',
+          b.lladdr,
+          'nud',
+          b.state === 'REACHABLE' ? 'reachable' : 'stale',
+        ],
+        { allowFail: true },
+      );
     else if (!b) await io.run(['ip', '-n', t.p.name, 'neigh', 'del', t.gw, 'dev', t.dev], { allowFail: true });
   }
 }

@@ -6,7 +6,12 @@ const intOrNull = { type: ['integer', 'null'] };
 const bool = { type: 'boolean' };
 const strs = { type: 'array', items: str };
 const health = { type: 'string', enum: ['ok', 'degraded', 'down'] };
-const obj = (properties: Record<string, unknown>) => ({ type: 'object', required: Object.keys(properties), additionalProperties: false, properties });
+const obj = (properties: Record<string, unknown>) => ({
+  type: 'object',
+  required: Object.keys(properties),
+  additionalProperties: false,
+  properties,
+});
 
 export const statusSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -25,10 +30,27 @@ export const statusSchema = {
         unit: obj({ systemd: bool, enabled: { type: ['boolean', 'null'] } }),
         supervisor: obj({ running: bool, pid: intOrNull, since: strOrNull }),
         namespace: obj({ exists: bool }),
-        nic: obj({ name: strOrNull, mac: strOrNull, inNamespace: bool, leftInHost: bool, up: bool, carrier: bool, mtu: intOrNull }),
+        nic: obj({
+          name: strOrNull,
+          mac: strOrNull,
+          inNamespace: bool,
+          leftInHost: bool,
+          up: bool,
+          carrier: bool,
+          mtu: intOrNull,
+        }),
         addresses: strs,
         missingAddresses: strs,
-        gateways: { type: 'array', items: obj({ address: str, family: { type: 'integer', enum: [4, 6] }, route: bool, neighbour: strOrNull, probe: { type: ['string', 'null'], enum: ['answered', 'unanswered', 'static', null] } }) },
+        gateways: {
+          type: 'array',
+          items: obj({
+            address: str,
+            family: { type: 'integer', enum: [4, 6] },
+            route: bool,
+            neighbour: strOrNull,
+            probe: { type: ['string', 'null'], enum: ['answered', 'unanswered', 'static', null] },
+          }),
+        },
         dns: obj({ expected: bool, present: bool }),
         services: {
           type: 'array',
@@ -41,7 +63,12 @@ export const statusSchema = {
             ready: bool,
             listening: strs,
             crashLoop: bool,
-            lastExit: { type: ['object', 'null'], required: ['code', 'signal', 'reason', 'at'], additionalProperties: false, properties: { code: intOrNull, signal: strOrNull, reason: str, at: str } },
+            lastExit: {
+              type: ['object', 'null'],
+              required: ['code', 'signal', 'reason', 'at'],
+              additionalProperties: false,
+              properties: { code: intOrNull, signal: strOrNull, reason: str, at: str },
+            },
           }),
         },
         overlapsWithHost: strs,

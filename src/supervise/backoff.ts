@@ -40,14 +40,29 @@ export type AfterExit =
  * The service ended (failure: a non-zero status or a signal) after running ranForMs:
  * stop it, mark it failed, or start it again after a delay that doubles with each quick failure.
  */
-export function afterExit(h: ExitHistory, p: BackoffPolicy, e: { failure: boolean; ranForMs: number }, now: number): AfterExit {
+export function afterExit(
+  h: ExitHistory,
+  p: BackoffPolicy,
+  e: { failure: boolean; ranForMs: number },
+  now: number,
+): AfterExit {
   if (p.restart === 'no' || (p.restart === 'on-failure' && !e.failure)) return { action: e.failure ? 'fail' : 'stop' };
   const stable = e.ranForMs >= STABLE_MS;
   const failures = stable ? 1 : h.failures + 1;
   const exits = [...h.exits.filter((t) => now - t < LOOP_WINDOW_MS), now];
   const delayMs = Math.min(p.restartDelayMs * 2 ** (failures - 1), p.restartDelayMaxMs);
   let crashLoop = h.crashLoop;
-  if (exits.length >= LOOP_EXITS) crashLoop = { exits: exits.length, windowSec: LOOP_WINDOW_MS / 1000, since: h.crashLoop?.since ?? new Date(now).toISOString() };
+  if (exits.length >= LOOP_EXITS)
+    crashLoop = {
+      exits: exits.length,
+      windowSec: LOOP_WINDOW_MS / 1000,
+      since: h.crashLoop?.since ?? new Date(now).toISOString(),
+    };
   else if (stable) crashLoop = undefined;
-  return { action: 'restart', delayMs, history: { failures, exits, crashLoop }, crashLoopBegan: !h.crashLoop && !!crashLoop };
+  return {
+    action: 'restart',
+    delayMs,
+    history: { failures, exits, crashLoop },
+    crashLoopBegan: !h.crashLoop && !!crashLoop,
+  };
 }

@@ -78,7 +78,11 @@ async function tail(file: string, n = 5): Promise<string[]> {
   return text.trimEnd().split('\n').slice(-n);
 }
 
-export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: number; profileDirArg?: string | undefined }) {
+export async function startSupervisor(
+  io: Io,
+  name: string,
+  opts: { timeoutMs: number; profileDirArg?: string | undefined },
+) {
   const cur = await findSupervisor(io, name);
   if (cur) return { already: true, pid: cur.pid, status: '', log: runtimePaths(io.paths, name).logFile };
   // a missing or bad profile is said here, in one line, before anything is started or written
@@ -92,23 +96,38 @@ export async function startSupervisor(io: Io, name: string, opts: { timeoutMs: n
   closeSync(fd);
   let exited: number | null | undefined;
   child.on('exit', (code, sig) => (exited = code ?? (sig ? 128 : 1)));
-  const ready = await until(async () => {
-    if (exited !== undefined) return 'exited' as const;
-    const st = await readState(io.paths, name);
-    return st && st.supervisor.pid === child.pid && st.ready ? st : undefined;
-  }, { intervalMs: 50, timeoutMs: opts.timeoutMs });
+  const ready = await until(
+    async () => {
+      if (exited !== undefined) return 'exited' as const;
+      const st = await readState(io.paths, name);
+      return st && st.supervisor.pid === child.pid && st.ready ? st : undefined;
+    },
+    { intervalMs: 50, timeoutMs: opts.timeoutMs },
+  );
   if (ready === 'exited') {
     const last = await tail(log, 10);
     // its one-line error ("oob: ..."; detail lines follow it), else its last line
     const why = [...last].reverse().find((l) => l.startsWith('oob: ')) ?? last[last.length - 1] ?? '(no output)';
     // pass on the supervisor's own exit code (lock-out, missing NIC...) where it is one of ours
     const own = exited ? Object.entries(ExitCode).find(([, v]) => v === exited)?.[0] : undefined;
-    throw new OobError((own ?? 'supervisorNotReady') as ExitCodeName, `the supervisor for ${name} exited with status ${exited} before it was ready: ${why}`, [`log: ${log}`]);
+    throw new OobError(
+      (own ?? 'supervisorNotReady') as ExitCodeName,
+      `the supervisor for ${name} exited with status ${exited} before it was ready: ${why}`,
+      [`log: ${log}`],
+    );
   }
   if (!ready)
-    throw new OobError('supervisorNotReady', `the supervisor for ${name} (pid ${child.pid}) is not ready after ${Math.round(opts.timeoutMs / 1000)} s; it keeps trying: see ${log}, or oob stop ${name}`);
+    throw new OobError(
+      'supervisorNotReady',
+      `the supervisor for ${name} (pid ${child.pid}) is not ready after ${Math.round(opts.timeoutMs / 1000)} s; it keeps trying: see ${log}, or oob stop ${name}`,
+    );
   const svc = Object.values(ready.services);
-  return { already: false, pid: child.pid!, status: `${svc.filter((s) => s.ready).length}/${svc.length} services ready`, log };
+  return {
+    already: false,
+    pid: child.pid!,
+    status: `${svc.filter((s) => s.ready).length}/${svc.length} services ready`,
+    log,
+  };
 }
 
 /** SIGTERM to the supervisor (it stops its services and brings the network down); after the timeout SIGKILL, and oob down does that part. */

@@ -41,7 +41,10 @@ export function watchdogInterval(env: NodeJS.ProcessEnv, pid: number): number | 
 
 const none: Notifier = { enabled: false, watchdogIntervalMs: undefined, send: async () => {} };
 
-export function createNotifier(env: NodeJS.ProcessEnv, opts: { pid?: number; binary?: string; warn?: (m: string) => void; run?: Runner } = {}): Notifier {
+export function createNotifier(
+  env: NodeJS.ProcessEnv,
+  opts: { pid?: number; binary?: string; warn?: (m: string) => void; run?: Runner } = {},
+): Notifier {
   const raw = env.NOTIFY_SOCKET;
   if (!raw) return none;
   if (!addressKind(raw)) {
@@ -53,9 +56,12 @@ export function createNotifier(env: NodeJS.ProcessEnv, opts: { pid?: number; bin
   const run = opts.run ?? spawnRunner;
   const sendOne = async (fields: NotifyFields) => {
     try {
-      await run([opts.binary ?? 'systemd-notify', `--pid=${pid}`, ...formatFields(fields)], { env: { PATH: env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: raw } });
+      await run([opts.binary ?? 'systemd-notify', `--pid=${pid}`, ...formatFields(fields)], {
+        env: { PATH: env.PATH ?? '/usr/bin:/bin', NOTIFY_SOCKET: raw },
+      });
     } catch (e) {
-      if (e instanceof CommandError) throw new Error(`systemd-notify: ${firstLine(e.result.stderr) || `exit ${e.result.code}`}`);
+      if (e instanceof CommandError)
+        throw new Error(`systemd-notify: ${firstLine(e.result.stderr) || `exit ${e.result.code}`}`);
       throw e;
     }
   };
@@ -72,4 +78,11 @@ export function createNotifier(env: NodeJS.ProcessEnv, opts: { pid?: number; bin
 }
 
 /** Environment variables that belong to oob's own contract with systemd, not to its children. */
-export const SYSTEMD_PRIVATE_ENV = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'];
+export const SYSTEMD_PRIVATE_ENV = [
+  'NOTIFY_SOCKET',
+  'WATCHDOG_USEC',
+  'WATCHDOG_PID',
+  'LISTEN_FDS',
+  'LISTEN_PID',
+  'LISTEN_FDNAMES',
+];

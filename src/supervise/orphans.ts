@@ -27,7 +27,11 @@ export interface OrphanDeps {
 }
 
 /** Adopt or stop what the previous supervisor left; returns the copies adopted, by service name. */
-export async function reconcileOrphans(services: ServiceConfig[], previous: SupervisorState | undefined, d: OrphanDeps): Promise<Map<string, Adopted>> {
+export async function reconcileOrphans(
+  services: ServiceConfig[],
+  previous: SupervisorState | undefined,
+  d: OrphanDeps,
+): Promise<Map<string, Adopted>> {
   const adopted = new Map<string, Adopted>();
   const handled = new Set<number>();
   const same = async (pid: number, start: number | undefined) => {
@@ -46,7 +50,12 @@ export async function reconcileOrphans(services: ServiceConfig[], previous: Supe
       if (handled.has(c.pid) || !(await same(c.pid, c.start)) || (await d.netnsOf(c.pid)) !== d.nsId) continue;
       handled.add(c.pid);
       if (c.followed === 'pidfile' && def.pidfile && !adopted.has(def.name)) {
-        adopted.set(def.name, { pid: c.pid, pidStart: c.start ?? (await d.startTime(c.pid)), since: old?.startedAt, restarts: old?.restarts ?? 0 });
+        adopted.set(def.name, {
+          pid: c.pid,
+          pidStart: c.start ?? (await d.startTime(c.pid)),
+          since: old?.startedAt,
+          restarts: old?.restarts ?? 0,
+        });
         d.log(`adopted ${def.name} (pid ${c.pid}), left running by the previous supervisor`);
       } else {
         d.log(`stopping ${def.name} (pid ${c.pid}), left running by the previous supervisor, to start it afresh`);

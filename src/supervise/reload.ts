@@ -12,7 +12,10 @@ export interface ReloadPlan {
   retry: string[];
 }
 
-export function planReload(running: Array<{ def: ServiceConfig; prestartFailed: boolean }>, next: ServiceConfig[]): ReloadPlan {
+export function planReload(
+  running: Array<{ def: ServiceConfig; prestartFailed: boolean }>,
+  next: ServiceConfig[],
+): ReloadPlan {
   const wanted = new Map(next.map((d) => [d.name, d]));
   const have = new Map(running.map((r) => [r.def.name, r]));
   const plan: ReloadPlan = { stop: [], restart: [], start: [], retry: [] };

@@ -113,7 +113,13 @@ export class Service {
         this.update({ error: ids });
         return this.enterExited(run, { code: null, signal: null, reason: `cannot start: ${ids}` }, true);
       }
-      prefix = ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, ...(d.user !== undefined ? ['--init-groups'] : ['--clear-groups']), '--'];
+      prefix = [
+        'setpriv',
+        `--reuid=${ids.uid}`,
+        `--regid=${ids.gid}`,
+        ...(d.user !== undefined ? ['--init-groups'] : ['--clear-groups']),
+        '--',
+      ];
     }
     const env = { ...this.deps.env, ...d.env };
     for (const cmd of d.prestart ?? []) {
@@ -123,14 +129,25 @@ export class Service {
     }
     if (d.pidfile) await this.host.removeFile(d.pidfile); // a stale pidfile would name someone else
     if (!this.current(run)) return;
-    const child = this.host.spawn(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], env, (l) => this.deps.output(d.name, l));
+    const child = this.host.spawn(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...d.exec], env, (l) =>
+      this.deps.output(d.name, l),
+    );
     this.child = child;
     const pid = child.pid;
     this.deps.log(`started ${d.name} (pid ${pid})`);
     const pidStart = pid ? await this.host.startTime(pid) : undefined;
     const now = this.iso();
     const noReady = d.ready.kind === 'none';
-    this.enter('starting', { pid, pidStart, followed: 'child', startedAt: now, ready: noReady, readyAt: undefined, error: undefined, nextStartAt: undefined });
+    this.enter('starting', {
+      pid,
+      pidStart,
+      followed: 'child',
+      startedAt: now,
+      ready: noReady,
+      readyAt: undefined,
+      error: undefined,
+      nextStartAt: undefined,
+    });
     if (noReady) this.enterRunning(run, now);
     else if (d.ready.kind === 'tcp' && pid) void this.waitListening(run, pid, d.ready.port);
     const r = await child.exit;
@@ -138,7 +155,13 @@ export class Service {
     this.child = undefined;
     if (d.pidfile && r.code === 0 && !this.stopping) return this.followPidFile(run);
     const { code, signal } = r;
-    const reason = this.stopping ? 'stopped by oob' : r.error ? `cannot start: ${r.error.message}` : signal ? `killed by ${signal}` : `exited with status ${code}`;
+    const reason = this.stopping
+      ? 'stopped by oob'
+      : r.error
+        ? `cannot start: ${r.error.message}`
+        : signal
+          ? `killed by ${signal}`
+          : `exited with status ${code}`;
     this.enterExited(run, { code, signal, reason }, !!signal || code !== 0);
   }
 
@@ -146,12 +169,26 @@ export class Service {
     const reason = `pre-start check failed: ${cmd.join(' ')}: ${r.message || `exit ${r.code}`}`;
     this.deps.log(`${this.def.name}: ${reason}; not restarting it until a reload (SIGHUP) or the next start`);
     this.prestartFailed = true;
-    this.enter('failed', { ready: false, pid: undefined, pidStart: undefined, error: reason, nextStartAt: undefined, lastExit: { code: r.code, signal: null, at: this.iso(), reason } });
+    this.enter('failed', {
+      ready: false,
+      pid: undefined,
+      pidStart: undefined,
+      error: reason,
+      nextStartAt: undefined,
+      lastExit: { code: r.code, signal: null, at: this.iso(), reason },
+    });
   }
 
   private enterFailed(reason: string): void {
     this.deps.log(`${this.def.name}: ${reason}`);
-    this.enter('failed', { ready: false, pid: undefined, pidStart: undefined, error: reason, nextStartAt: undefined, lastExit: { code: null, signal: null, at: this.iso(), reason } });
+    this.enter('failed', {
+      ready: false,
+      pid: undefined,
+      pidStart: undefined,
+      error: reason,
+      nextStartAt: undefined,
+      lastExit: { code: null, signal: null, at: this.iso(), reason },
+    });
   }
 
   private enterRunning(run: number, at = this.iso()): void {
@@ -169,10 +206,20 @@ export class Service {
         const p = await this.host.readPidFile(file);
         return p && (await this.host.netnsOf(p)) === this.deps.nsId ? p : undefined;
       },
-      { intervalMs: READY_POLL_MS, timeoutMs: Math.max(10_000, this.def.stopTimeoutMs), now: clock.now, sleep: clock.sleep },
+      {
+        intervalMs: READY_POLL_MS,
+        timeoutMs: Math.max(10_000, this.def.stopTimeoutMs),
+        now: clock.now,
+        sleep: clock.sleep,
+      },
     );
     if (!this.current(run)) return;
-    if (typeof pid !== 'number') return this.enterExited(run, { code: 0, signal: null, reason: `its starter exited but ${file} never named a live process in the namespace` }, true);
+    if (typeof pid !== 'number')
+      return this.enterExited(
+        run,
+        { code: 0, signal: null, reason: `its starter exited but ${file} never named a live process in the namespace` },
+        true,
+      );
     this.enterFollow(run, pid, await this.host.startTime(pid));
   }
 
@@ -180,7 +227,14 @@ export class Service {
   private enterFollow(run: number, pid: number, pidStart: number | undefined): void {
     const tcp = this.def.ready.kind === 'tcp';
     const now = this.iso();
-    this.enter(tcp ? 'starting' : 'running', { pid, pidStart, followed: 'pidfile', ready: !tcp, ...(tcp ? {} : { readyAt: now }), startedAt: this.state.startedAt ?? now });
+    this.enter(tcp ? 'starting' : 'running', {
+      pid,
+      pidStart,
+      followed: 'pidfile',
+      ready: !tcp,
+      ...(tcp ? {} : { readyAt: now }),
+      startedAt: this.state.startedAt ?? now,
+    });
     if (this.def.ready.kind === 'tcp') void this.waitListening(run, pid, this.def.ready.port);
     const check = async () => {
       if (run !== this.runId) return;
@@ -190,7 +244,17 @@ export class Service {
         this.cancelTimer = this.host.clock.after(FOLLOW_INTERVAL_MS, () => void check());
         return;
       }
-      this.enterExited(run, { code: null, signal: null, reason: this.stopping ? 'stopped by oob' : `pid ${pid} (from ${this.def.pidfile ?? 'the previous supervisor'}) is gone` }, true);
+      this.enterExited(
+        run,
+        {
+          code: null,
+          signal: null,
+          reason: this.stopping
+            ? 'stopped by oob'
+            : `pid ${pid} (from ${this.def.pidfile ?? 'the previous supervisor'}) is gone`,
+        },
+        true,
+      );
     };
     this.cancelTimer = this.host.clock.after(FOLLOW_INTERVAL_MS, () => void check());
   }
@@ -212,7 +276,8 @@ export class Service {
         if (ports === undefined) return; // gone: the exit path takes over
         if (ports.includes(port)) {
           // the exit may have come while /proc was read: a dead pid is never reported ready
-          if (this.current(run) && this.state.pid === pid && (await this.host.startTime(pid)) !== undefined) this.enterRunning(run);
+          if (this.current(run) && this.state.pid === pid && (await this.host.startTime(pid)) !== undefined)
+            this.enterRunning(run);
           return;
         }
       } else if (!(await this.host.startTime(pid))) return;
@@ -241,10 +306,19 @@ export class Service {
     this.enterBackoff(run, next.delayMs, next.history, next.crashLoopBegan, gone);
   }
 
-  private enterBackoff(run: number, delay: number, history: ExitHistory, loopBegan: boolean, gone: Partial<ServiceState>): void {
+  private enterBackoff(
+    run: number,
+    delay: number,
+    history: ExitHistory,
+    loopBegan: boolean,
+    gone: Partial<ServiceState>,
+  ): void {
     this.history = history;
     const crashLoop = history.crashLoop;
-    if (loopBegan) this.deps.log(`${this.def.name}: crash loop: ${crashLoop!.exits} exits in ${LOOP_WINDOW_MS / 1000} s; retrying with a growing delay (now ${delay} ms, at most ${this.def.restartDelayMaxMs} ms)`);
+    if (loopBegan)
+      this.deps.log(
+        `${this.def.name}: crash loop: ${crashLoop!.exits} exits in ${LOOP_WINDOW_MS / 1000} s; retrying with a growing delay (now ${delay} ms, at most ${this.def.restartDelayMaxMs} ms)`,
+      );
     const now = this.host.clock.now();
     this.enter('backoff', { ...gone, nextStartAt: this.iso(now + delay), crashLoop });
     this.cancelTimer = this.host.clock.after(delay, () => {
@@ -269,7 +343,8 @@ export class Service {
     if (this.child) {
       const exited = new Promise<void>((r) => (this.stoppedWaiter = r));
       this.enter('stopping');
-      if (this.child.pid) await this.host.terminate(this.child.pid, pidStart, this.def.stopSignal, this.def.stopTimeoutMs);
+      if (this.child.pid)
+        await this.host.terminate(this.child.pid, pidStart, this.def.stopSignal, this.def.stopTimeoutMs);
       await exited;
       return;
     }

@@ -43,7 +43,10 @@ export async function runSupervisor(io: Io, name: string, opts: SupervisorOption
   } catch (e) {
     if (e instanceof OobError && e.code === 'busy') {
       const st = await readState(io.paths, name);
-      throw new OobError('busy', `a supervisor for ${name} is already running${st ? ` (pid ${st.supervisor.pid})` : ''}: stop it first (oob stop ${name})`);
+      throw new OobError(
+        'busy',
+        `a supervisor for ${name} is already running${st ? ` (pid ${st.supervisor.pid})` : ''}: stop it first (oob stop ${name})`,
+      );
     }
     throw e;
   }
@@ -92,12 +95,19 @@ class Supervisor {
     process.on('SIGINT', onTerm('SIGINT'));
     process.on('SIGHUP', () => {
       // a reload waits for the start-up: it must not start a second copy of what start-up starts
-      if (this.startup) this.reloading = this.reloading.then(() => this.startup).then(() => this.reload(), () => {});
+      if (this.startup)
+        this.reloading = this.reloading
+          .then(() => this.startup)
+          .then(
+            () => this.reload(),
+            () => {},
+          );
     });
   }
 
   private send(fields: Record<string, string>) {
-    if (this.notify.enabled) this.notify.send(fields).catch((e: Error) => this.log(`cannot notify systemd: ${e.message}`));
+    if (this.notify.enabled)
+      this.notify.send(fields).catch((e: Error) => this.log(`cannot notify systemd: ${e.message}`));
   }
 
   async run(): Promise<number> {
@@ -121,7 +131,11 @@ class Supervisor {
     this.state = {
       version: 1,
       profile: this.name,
-      supervisor: { pid: process.pid, ...(pidStart !== undefined ? { pidStart } : {}), startedAt: new Date().toISOString() },
+      supervisor: {
+        pid: process.pid,
+        ...(pidStart !== undefined ? { pidStart } : {}),
+        startedAt: new Date().toISOString(),
+      },
       network: 'starting',
       ready: false,
       services: {},
@@ -133,7 +147,11 @@ class Supervisor {
     try {
       const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' });
       this.logForced(up.overridden);
-      this.log(up.steps.length ? `network up: ${up.nicName} in namespace ${this.name}, ${up.addresses.join(', ')}` : `network already up: ${up.nicName}, ${up.addresses.join(', ')}`);
+      this.log(
+        up.steps.length
+          ? `network up: ${up.nicName} in namespace ${this.name}, ${up.addresses.join(', ')}`
+          : `network already up: ${up.nicName}, ${up.addresses.join(', ')}`,
+      );
     } catch (e) {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
       throw e;
@@ -151,7 +169,11 @@ class Supervisor {
       cmdline,
       readPidFile,
       nsPids: () => nsPids(this.io, this.name),
-      stop: async (pid, start, def) => void (await terminate([{ pid, start }], { signal: def.stopSignal as NodeJS.Signals, graceMs: def.stopTimeoutMs })),
+      stop: async (pid, start, def) =>
+        void (await terminate([{ pid, start }], {
+          signal: def.stopSignal as NodeJS.Signals,
+          graceMs: def.stopTimeoutMs,
+        })),
       log: this.log,
     });
     if (stop()) return;
@@ -162,7 +184,8 @@ class Supervisor {
       else svc.start();
     }
     this.changed();
-    if (this.notify.watchdogIntervalMs) this.watchdog = setInterval(() => this.send({ WATCHDOG: '1' }), this.notify.watchdogIntervalMs);
+    if (this.notify.watchdogIntervalMs)
+      this.watchdog = setInterval(() => this.send({ WATCHDOG: '1' }), this.notify.watchdogIntervalMs);
     // `oob down` or `ip netns del` under us: noticed here (and before each start), not retried forever
     this.nsWatch = setInterval(() => void this.namespaceAlive().then((ok) => ok || this.namespaceGone()), NS_WATCH_MS);
     if (!this.profile.services.length) this.log('the profile has no [service.NAME] sections: only the network is kept');
@@ -178,7 +201,9 @@ class Supervisor {
 
   private namespaceGone(): void {
     if (this.shuttingDown) return;
-    this.log(`the namespace ${this.name} was deleted while the supervisor ran (oob down, or ip netns del): stopping; to bring it back: oob start ${this.name} (or systemctl restart the profile's unit)`);
+    this.log(
+      `the namespace ${this.name} was deleted while the supervisor ran (oob down, or ip netns del): stopping; to bring it back: oob start ${this.name} (or systemctl restart the profile's unit)`,
+    );
     void this.shutdown('namespace gone', ExitCode.precondition);
   }
 
@@ -223,14 +248,18 @@ class Supervisor {
     this.writeQueued = true;
     this.writing = this.writing.then(async () => {
       this.writeQueued = false;
-      if (this.state) await writeState(this.io.paths, this.state).catch((e: Error) => this.log(`cannot write the state file: ${e.message}`));
+      if (this.state)
+        await writeState(this.io.paths, this.state).catch((e: Error) =>
+          this.log(`cannot write the state file: ${e.message}`),
+        );
     });
     return this.writing;
   }
 
   /** OOB_FORCE=1 (the drop-in of a profile enabled with --force) overrides the lock-out guard, never silently. */
   private logForced(reasons: string[] | undefined): void {
-    for (const r of reasons ?? []) this.log(`warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${r}`);
+    for (const r of reasons ?? [])
+      this.log(`warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${r}`);
   }
 
   private async reload(): Promise<void> {
@@ -259,11 +288,21 @@ class Supervisor {
     const work: Promise<void>[] = [];
     for (const n of plan.stop) {
       this.log(`${n}: no longer in the profile: stopping it`);
-      work.push(this.services.get(n)!.stop().then(() => void this.services.delete(n)));
+      work.push(
+        this.services
+          .get(n)!
+          .stop()
+          .then(() => void this.services.delete(n)),
+      );
     }
     for (const def of plan.restart) {
       this.log(`${def.name}: its definition changed: restarting it`);
-      work.push(this.services.get(def.name)!.stop().then(() => void (this.shuttingDown || this.newService(def).start())));
+      work.push(
+        this.services
+          .get(def.name)!
+          .stop()
+          .then(() => void (this.shuttingDown || this.newService(def).start())),
+      );
     }
     for (const n of plan.retry) {
       this.log(`${n}: its pre-start check failed before: trying again`);

@@ -37,7 +37,10 @@ export async function readFileOr<T>(file: string, fallback: T): Promise<string |
 }
 
 /** Read one of oob's own JSON files (record, state): undefined when absent, unreadable or of another version. */
-export async function readVersionedJson<T extends { version: number }>(file: string, version: number): Promise<T | undefined> {
+export async function readVersionedJson<T extends { version: number }>(
+  file: string,
+  version: number,
+): Promise<T | undefined> {
   const text = await readFileOr(file, undefined);
   if (text === undefined) return undefined;
   try {

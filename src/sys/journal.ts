@@ -20,7 +20,12 @@ export function isJournalStream(env: NodeJS.ProcessEnv, fd = 2): boolean {
 
 /** The text with each line prefixed by its priority when `journal`, unchanged otherwise. */
 export function withPriority(journal: boolean, p: Priority, text: string): string {
-  return journal ? text.split('\n').map((l) => `<${PRIORITY[p]}>${l}`).join('\n') : text;
+  return journal
+    ? text
+        .split('\n')
+        .map((l) => `<${PRIORITY[p]}>${l}`)
+        .join('\n')
+    : text;
 }
 
 let stderrJournal: boolean | undefined;

@@ -68,7 +68,12 @@ export async function socketsOf(pid: number): Promise<string[]> {
   }
   if (!inodes.size) return [];
   const out = new Set<string>();
-  for (const [proto, file, state] of [['tcp', 'tcp', '0A'], ['tcp', 'tcp6', '0A'], ['udp', 'udp', '07'], ['udp', 'udp6', '07']] as const) {
+  for (const [proto, file, state] of [
+    ['tcp', 'tcp', '0A'],
+    ['tcp', 'tcp6', '0A'],
+    ['udp', 'udp', '07'],
+    ['udp', 'udp6', '07'],
+  ] as const) {
     const text = await fsp.readFile(`/proc/${pid}/net/${file}`, 'utf8').catch(() => '');
     for (const r of socketRows(text, state)) if (inodes.has(r.inode)) out.add(`${proto}:${r.port}`);
   }
@@ -78,7 +83,10 @@ export async function socketsOf(pid: number): Promise<string[]> {
 /** TCP ports listening in the network namespace of `pid`. */
 export async function listeningPortsOf(pid: number): Promise<number[] | undefined> {
   try {
-    const [t4, t6] = await Promise.all([fsp.readFile(`/proc/${pid}/net/tcp`, 'utf8'), fsp.readFile(`/proc/${pid}/net/tcp6`, 'utf8').catch(() => '')]);
+    const [t4, t6] = await Promise.all([
+      fsp.readFile(`/proc/${pid}/net/tcp`, 'utf8'),
+      fsp.readFile(`/proc/${pid}/net/tcp6`, 'utf8').catch(() => ''),
+    ]);
     return [...new Set([...listeningPorts(t4), ...listeningPorts(t6)])].sort((a, b) => a - b);
   } catch {
     return undefined;
@@ -98,12 +106,18 @@ export async function readPidFile(file: string): Promise<number | undefined> {
 export async function resolveUser(user: string, group?: string): Promise<{ uid: number; gid: number } | string> {
   const passwd = await fsp.readFile('/etc/passwd', 'utf8').catch(() => '');
   const groups = await fsp.readFile('/etc/group', 'utf8').catch(() => '');
-  const pw = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === user || (/^\d+$/.test(user) && f[2] === user));
+  const pw = passwd
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === user || (/^\d+$/.test(user) && f[2] === user));
   const uid = pw ? Number(pw[2]) : /^\d+$/.test(user) ? Number(user) : undefined;
   if (uid === undefined) return `user "${user}" does not exist`;
   let gid = pw ? Number(pw[3]) : undefined;
   if (group !== undefined) {
-    const gr = groups.split('\n').map((l) => l.split(':')).find((f) => f[0] === group || (/^\d+$/.test(group) && f[2] === group));
+    const gr = groups
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f[0] === group || (/^\d+$/.test(group) && f[2] === group));
     gid = gr ? Number(gr[2]) : /^\d+$/.test(group) ? Number(group) : undefined;
     if (gid === undefined) return `group "${group}" does not exist`;
   }

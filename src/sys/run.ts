@@ -41,7 +41,11 @@ export class CommandError extends Error {
 
 /** A command that did not end in time: it was killed (SIGKILL); code 124, as timeout(1) says. */
 export class CommandTimeout extends CommandError {
-  constructor(argv: readonly string[], readonly timeoutMs: number, partial: { stdout: string; stderr: string }) {
+  constructor(
+    argv: readonly string[],
+    readonly timeoutMs: number,
+    partial: { stdout: string; stderr: string },
+  ) {
     super(argv, { code: 124, ...partial });
     this.message = `${argv.join(' ')}: no result after ${timeoutMs / 1000} s: killed`;
     this.name = 'CommandTimeout';
@@ -52,7 +56,9 @@ export const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
 
 const TRACE = !!process.env.OOB_TRACE;
 const trace = (argv: readonly string[], t0: number, code: number) =>
-  process.stderr.write(`oob trace: +${t0.toFixed(1)} ms ${argv.join(' ')} -> ${code} (${(performance.now() - t0).toFixed(1)} ms)\n`);
+  process.stderr.write(
+    `oob trace: +${t0.toFixed(1)} ms ${argv.join(' ')} -> ${code} (${(performance.now() - t0).toFixed(1)} ms)\n`,
+  );
 
 export const spawnRunner: Runner = (argv, opts = {}) =>
   new Promise((resolve, reject) => {
@@ -66,7 +72,13 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (e.code === 'ENOENT') reject(new OobError('missingTool', `${file} is not installed (or not on PATH): install it (Debian: apt-get install ${packageOf(file)})`));
+      if (e.code === 'ENOENT')
+        reject(
+          new OobError(
+            'missingTool',
+            `${file} is not installed (or not on PATH): install it (Debian: apt-get install ${packageOf(file)})`,
+          ),
+        );
       else reject(e);
     });
     child.stdin.on('error', () => {}); // the child may exit before reading its input
@@ -78,11 +90,20 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
       child.stdout.destroy();
       child.stderr.destroy();
       if (TRACE) trace(argv, t0, 124);
-      reject(new CommandTimeout(argv, timeoutMs, { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+      reject(
+        new CommandTimeout(argv, timeoutMs, {
+          stdout: Buffer.concat(out).toString(),
+          stderr: Buffer.concat(err).toString(),
+        }),
+      );
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const result = { code: code ?? 128 + signalNumber(signal), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+      const result = {
+        code: code ?? 128 + signalNumber(signal),
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+      };
       if (TRACE) trace(argv, t0, result.code);
       if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
       else resolve(result);
@@ -91,12 +112,25 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
 
 function packageOf(file: string): string {
   const base = file.split('/').pop() ?? file;
-  return ({ ip: 'iproute2', nsenter: 'util-linux', sshd: 'openssh-server', systemctl: 'systemd' } as Record<string, string>)[base] ?? base;
+  return (
+    ({ ip: 'iproute2', nsenter: 'util-linux', sshd: 'openssh-server', systemctl: 'systemd' } as Record<string, string>)[
+      base
+    ] ?? base
+  );
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   if (!signal) return 0;
-  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGABRT: 6, SIGSEGV: 11, SIGPIPE: 13 };
+  const table: Record<string, number> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGABRT: 6,
+    SIGSEGV: 11,
+    SIGPIPE: 13,
+  };
   return table[signal] ?? 0;
 }
 
@@ -135,9 +169,16 @@ export function startLongRunning(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 /** A process that outlives us: its own session, output to a file descriptor (or nowhere). */
-export function startDetached(argv: readonly string[], opts: { env?: NodeJS.ProcessEnv; outFd?: number } = {}): ChildProcess {
+export function startDetached(
+  argv: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; outFd?: number } = {},
+): ChildProcess {
   const out = opts.outFd ?? 'ignore';
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out], env: opts.env ?? process.env });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: opts.env ?? process.env,
+  });
   child.unref();
   return child;
 }

@@ -35,7 +35,10 @@ export function version(): string {
   let dir = path.dirname(here());
   for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'oob' && pkg.version) return pkg.version;
     } catch {
       // no package.json here: look further up

@@ -40,7 +40,9 @@ async function alive(ts: Target[]): Promise<Target[]> {
  * Returns the pids still alive at the end (empty unless a process cannot be killed, e.g. stuck in D state).
  */
 export async function terminate(targets: Array<number | Target>, o: TerminateOptions): Promise<number[]> {
-  const ts = targets.map((t) => (typeof t === 'number' ? { pid: t } : t)).filter((t) => t.pid > 1 && t.pid !== process.pid);
+  const ts = targets
+    .map((t) => (typeof t === 'number' ? { pid: t } : t))
+    .filter((t) => t.pid > 1 && t.pid !== process.pid);
   let left = await alive(ts);
   if (!left.length) return [];
   for (const t of left) send(t, o.signal ?? 'SIGTERM');

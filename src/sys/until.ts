@@ -12,7 +12,10 @@ export interface UntilOptions {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The first value fn gives, or undefined when timeoutMs passed without one. fn runs at least once. */
-export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, o: UntilOptions): Promise<T | undefined> {
+export async function until<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  o: UntilOptions,
+): Promise<T | undefined> {
   const now = o.now ?? Date.now;
   const wait = o.sleep ?? sleep;
   const deadline = now() + o.timeoutMs;

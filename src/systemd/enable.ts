@@ -16,7 +16,17 @@ import { withServices } from '../profile/services.js';
 import { resolveFromUnits } from '../profile/units.js';
 import type { Profile } from '../profile/types.js';
 import { CommandError, firstLine } from '../sys/run.js';
-import { dropInDirPattern, dropInPath, networkdRulePath, nmRulePath, packagedTemplatePath, profileFile as profileFileOf, templatePath, unitDir, unitName } from '../state/layout.js';
+import {
+  dropInDirPattern,
+  dropInPath,
+  networkdRulePath,
+  nmRulePath,
+  packagedTemplatePath,
+  profileFile as profileFileOf,
+  templatePath,
+  unitDir,
+  unitName,
+} from '../state/layout.js';
 import { GENERATED, PACKAGED_EXEC, unitFiles, type FileOut, type UnitContext } from './render.js';
 import { stableExec } from './stable.js';
 
@@ -38,7 +48,10 @@ const at = (root: string | undefined, p: string) => (root ? path.join(root, p) :
 
 export function requireSystemd(root: string | undefined, what: string): void {
   if (!root && !existsSync('/run/systemd/system'))
-    throw new OobError('unsupported', `systemd is not running as init (PID 1) on this machine: nothing was ${what}; use --root DIR to write the files into an image, or run "oob run NAME" under another supervisor`);
+    throw new OobError(
+      'unsupported',
+      `systemd is not running as init (PID 1) on this machine: nothing was ${what}; use --root DIR to write the files into an image, or run "oob run NAME" under another supervisor`,
+    );
 }
 
 function parseOrThrow(name: string, file: string, text: string): Profile {
@@ -85,7 +98,9 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     profileDir: io.paths.profileDir,
     force: o.force,
     networkManager: existsSync(at(o.root, '/usr/sbin/NetworkManager')),
-    networkd: ['/usr/lib/systemd/systemd-networkd', '/lib/systemd/systemd-networkd'].some((f) => existsSync(at(o.root, f))),
+    networkd: ['/usr/lib/systemd/systemd-networkd', '/lib/systemd/systemd-networkd'].some((f) =>
+      existsSync(at(o.root, f)),
+    ),
   };
   if (profile.iface.nic.kind === 'mac') ctx.mac = profile.iface.nic.mac;
   else ctx.nicName = profile.iface.nic.name;
@@ -97,40 +112,70 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     const inHost = base.host.links.find((l) => nicMatches(profile.iface.nic, l));
     const inNs = state.ns?.links.find(isMarkedFor(name));
     const nic = inHost ?? inNs;
-    if (!nic) throw new OobError('precondition', `${describeNic(profile.iface.nic)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`);
+    if (!nic)
+      throw new OobError(
+        'precondition',
+        `${describeNic(profile.iface.nic)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`,
+      );
     ctx.mac = nic.permaddr ?? nic.mac;
     ctx.nicName = inHost ? inHost.ifname : (state.record?.nic.name ?? nic.ifname);
     if (inHost) {
       const reasons = lockoutReasons(inHost, base.host, base.ssh);
-      for (const r of o.force ? reasons : []) notes.push(`--force, recorded as OOB_FORCE=1 in the drop-in (every start overrides the lock-out guard, and logs it): ${r}`);
-      if (reasons.length && !o.force) throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [...reasons.slice(1), 'nothing was written; if this is really the NIC to move (you are on a console), run again with --force']);
+      for (const r of o.force ? reasons : [])
+        notes.push(
+          `--force, recorded as OOB_FORCE=1 in the drop-in (every start overrides the lock-out guard, and logs it): ${r}`,
+        );
+      if (reasons.length && !o.force)
+        throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [
+          ...reasons.slice(1),
+          'nothing was written; if this is really the NIC to move (you are on a console), run again with --force',
+        ]);
     }
     if (!profile.iface.addresses.length) {
       // At boot the unit runs before the network managers, when the NIC has no address yet to
       // adopt: write what it has now into the profile.
-      const addrs = inHost
-        ? adoptableAddresses(inHost)
-        : (state.record?.adopted?.addresses ?? []);
-      const gws = inHost
-        ? adoptableGateways(base.host.routes, inHost.ifname)
-        : (state.record?.adopted?.gateways ?? []);
-      if (!addrs.length) throw new OobError('precondition', `${profileFile}: no address given and ${ctx.nicName} has none to adopt: give --address CIDR (and --gateway IP)`);
-      text = setKeys(text, 'interface', { address: addrs.join(', '), gateway: !profile.iface.gateways.length && gws.length ? gws.join(', ') : undefined });
+      const addrs = inHost ? adoptableAddresses(inHost) : (state.record?.adopted?.addresses ?? []);
+      const gws = inHost ? adoptableGateways(base.host.routes, inHost.ifname) : (state.record?.adopted?.gateways ?? []);
+      if (!addrs.length)
+        throw new OobError(
+          'precondition',
+          `${profileFile}: no address given and ${ctx.nicName} has none to adopt: give --address CIDR (and --gateway IP)`,
+        );
+      text = setKeys(text, 'interface', {
+        address: addrs.join(', '),
+        gateway: !profile.iface.gateways.length && gws.length ? gws.join(', ') : undefined,
+      });
       profile = parseOrThrow(name, profileFile, text);
-      notes.push(`adopted ${ctx.nicName}'s configuration into the profile: ${addrs.join(', ')}${gws.length ? `, gateway ${gws.join(', ')}` : ''}`);
+      notes.push(
+        `adopted ${ctx.nicName}'s configuration into the profile: ${addrs.join(', ')}${gws.length ? `, gateway ${gws.join(', ')}` : ''}`,
+      );
     }
   } else if (!profile.iface.addresses.length) {
-    throw new OobError('precondition', `${profileFile}: no address in the profile: with --root there is no NIC here to adopt from, give --address CIDR`);
+    throw new OobError(
+      'precondition',
+      `${profileFile}: no address in the profile: with --root there is no NIC here to adopt from, give --address CIDR`,
+    );
   }
 
   await resolveFromUnits(profile, o.root, 'nothing was written');
   const template = packaged ? undefined : await readTemplate();
-  return { profile, profileFile, profileText: text, profileChanged: text !== before, files: unitFiles(profile, template, ctx), notes };
+  return {
+    profile,
+    profileFile,
+    profileText: text,
+    profileChanged: text !== before,
+    files: unitFiles(profile, template, ctx),
+    notes,
+  };
 }
 
 async function readTemplate(): Promise<string> {
   const dir = packageDir();
-  if (!dir) throw new OobError('precondition', `neither ${packagedTemplatePath} (the package's) nor units/oob@.service next to oob was found: reinstall oob; nothing was written`);
+  if (!dir)
+    throw new OobError(
+      'precondition',
+      `neither ${packagedTemplatePath} (the package's) nor units/oob@.service next to oob was found: reinstall oob; nothing was written`,
+    );
   return fsp.readFile(path.join(dir, 'units', 'oob@.service'), 'utf8');
 }
 
@@ -140,7 +185,11 @@ async function checkNotForeign(root: string | undefined, files: FileOut[]): Prom
     const cur = await readFileOr(at(root, f.path), undefined);
     // the template carries no GENERATED line (it is the shipped file); it names `oob enable` instead
     const ours = cur === undefined || cur.includes(f.path === templatePath ? 'oob enable' : GENERATED);
-    if (!ours) throw new OobError('precondition', `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`);
+    if (!ours)
+      throw new OobError(
+        'precondition',
+        `${at(root, f.path)} exists and was not written by oob: move it away first; nothing was written`,
+      );
   }
 }
 
@@ -159,7 +208,12 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
   const prep = await prepare(io, name, o);
   await checkNotForeign(o.root, prep.files);
   // remember what was there, to put it back if systemd refuses
-  const previous = await Promise.all([prep.profileFile, ...prep.files.map((f) => f.path)].map(async (p) => ({ path: p, content: await readFileOr(at(o.root, p), undefined) })));
+  const previous = await Promise.all(
+    [prep.profileFile, ...prep.files.map((f) => f.path)].map(async (p) => ({
+      path: p,
+      content: await readFileOr(at(o.root, p), undefined),
+    })),
+  );
   const written: string[] = [];
   const undo = async () => {
     for (const p of previous) {
@@ -180,7 +234,10 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
     const unit = unitName(name);
     if (o.root) {
       await io.run(['systemctl', `--root=${o.root}`, 'enable', unit]);
-      return { written, notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)] };
+      return {
+        written,
+        notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)],
+      };
     }
     await io.run(['systemctl', 'daemon-reload']);
     await io.run(['systemctl', 'enable', unit]);
@@ -193,12 +250,20 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
       }
     }
     const active = (await io.run(['systemctl', 'is-active', unit], { allowFail: true })).stdout.trim();
-    return { written, notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)], active };
+    return {
+      written,
+      notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)],
+      active,
+    };
   } catch (e) {
     await undo();
     if (!o.root) await io.run(['systemctl', 'daemon-reload'], { allowFail: true });
     if (e instanceof CommandError)
-      throw new OobError('rolledBack', `${e.argv.join(' ')} failed (${firstLine(e.result.stderr) || `exit ${e.result.code}`}); enable was rolled back: files restored, unit disabled`, [`see: journalctl -u ${unitName(name)}`]);
+      throw new OobError(
+        'rolledBack',
+        `${e.argv.join(' ')} failed (${firstLine(e.result.stderr) || `exit ${e.result.code}`}); enable was rolled back: files restored, unit disabled`,
+        [`see: journalctl -u ${unitName(name)}`],
+      );
     throw e;
   }
 }
@@ -207,11 +272,15 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
 async function ifupdownNote(root: string | undefined, nic: string | undefined): Promise<string | undefined> {
   if (!nic) return undefined;
   const dir = at(root, '/etc/network/interfaces.d');
-  const files = [at(root, '/etc/network/interfaces'), ...(await fsp.readdir(dir).catch(() => [] as string[])).map((f) => path.join(dir, f))];
+  const files = [
+    at(root, '/etc/network/interfaces'),
+    ...(await fsp.readdir(dir).catch(() => [] as string[])).map((f) => path.join(dir, f)),
+  ];
   for (const f of files) {
     const text = await readFileOr(f, '');
     const re = new RegExp(`^\\s*(auto|allow-hotplug|iface)\\s+([^#\\n]*\\s)?${nic.replace(/[.]/g, '\\.')}(\\s|$)`, 'm');
-    if (re.test(text)) return `${f} configures ${nic} too (ifupdown): remove its "auto"/"allow-hotplug"/"iface" lines for ${nic}, or networking.service will fail to find it at boot`;
+    if (re.test(text))
+      return `${f} configures ${nic} too (ifupdown): remove its "auto"/"allow-hotplug"/"iface" lines for ${nic}, or networking.service will fail to find it at boot`;
   }
   return undefined;
 }
@@ -226,7 +295,11 @@ export async function disable(io: Io, name: string, o: { now: boolean; root?: st
   if (nameErr) throw new OobError('usage', nameErr);
   requireSystemd(o.root, 'disabled');
   const unit = unitName(name);
-  const systemctl = (args: string[]) => io.run(['systemctl', ...(o.root ? [`--root=${o.root}`] : []), ...args], { allowFail: true, timeoutMs: UNIT_JOB_MS });
+  const systemctl = (args: string[]) =>
+    io.run(['systemctl', ...(o.root ? [`--root=${o.root}`] : []), ...args], {
+      allowFail: true,
+      timeoutMs: UNIT_JOB_MS,
+    });
   if (o.now && !o.root) await systemctl(['stop', unit]);
   await systemctl(['disable', unit]);
   const removed: string[] = [];

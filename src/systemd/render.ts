@@ -26,7 +26,6 @@ export interface UnitContext {
   networkd: boolean;
 }
 
-
 /** systemd's path escaping (systemd-escape --path), for the .device unit of /sys/subsystem/net/devices/NAME. */
 export function escapePath(p: string): string {
   const trimmed = p.replace(/^\/+|\/+$/g, '').replace(/\/+/g, '/');
@@ -46,17 +45,22 @@ export const deviceUnit = (ifname: string) => `${escapePath(`/sys/subsystem/net/
 export const PACKAGED_EXEC = '/usr/bin/oob';
 
 export function renderTemplate(template: string, ctx: Pick<UnitContext, 'exec'>): string {
-  return template.replaceAll(`ExecStart=${PACKAGED_EXEC} `, `ExecStart=${ctx.exec} `).replaceAll('@NO_RESTART@', NO_RESTART_CODES.join(' '));
+  return template
+    .replaceAll(`ExecStart=${PACKAGED_EXEC} `, `ExecStart=${ctx.exec} `)
+    .replaceAll('@NO_RESTART@', NO_RESTART_CODES.join(' '));
 }
 
 export function renderDropIn(p: Profile, ctx: UnitContext): string {
-  const lines = [`${GENERATED} enable ${p.name} from ${p.file}: change the profile and run oob enable again; oob disable removes it`];
+  const lines = [
+    `${GENERATED} enable ${p.name} from ${p.file}: change the profile and run oob enable again; oob disable removes it`,
+  ];
   if (ctx.nicName) {
     const dev = deviceUnit(ctx.nicName);
     lines.push('[Unit]', `After=${dev}`, `Wants=${dev}`);
   }
   lines.push('[Service]', `Environment=OOB_PROFILE_DIR=${ctx.profileDir}`);
-  if (ctx.force) lines.push('# enabled with --force: the lock-out guard is overridden at every start', 'Environment=OOB_FORCE=1');
+  if (ctx.force)
+    lines.push('# enabled with --force: the lock-out guard is overridden at every start', 'Environment=OOB_FORCE=1');
   return lines.join('\n') + '\n';
 }
 

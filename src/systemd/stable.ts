@@ -34,10 +34,14 @@ export async function stableExec(): Promise<string> {
   for (const f of [node, cli]) {
     const why = await unstableReason(f);
     if (why)
-      throw new OobError('precondition', `refusing to write a unit that runs ${f}: ${why}, and every boot would depend on it`, [
-        'install the package (npm run package, then apt install ./oob_VERSION_all.deb): its unit runs /usr/bin/oob and enable writes only drop-ins;',
-        'or install oob under a root-owned directory such as /usr/local/lib/oob; nothing was written',
-      ]);
+      throw new OobError(
+        'precondition',
+        `refusing to write a unit that runs ${f}: ${why}, and every boot would depend on it`,
+        [
+          'install the package (npm run package, then apt install ./oob_VERSION_all.deb): its unit runs /usr/bin/oob and enable writes only drop-ins;',
+          'or install oob under a root-owned directory such as /usr/local/lib/oob; nothing was written',
+        ],
+      );
   }
   return `${node} ${cli}`;
 }

@@ -45,7 +45,11 @@ export async function notifyReceiver(addr: string) {
     }
   };
   /** Every datagram so far, BARRIER=1 left out. */
-  const datagrams = (): Datagram[] => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Datagram).filter((m) => m.msg !== 'BARRIER=1');
+  const datagrams = (): Datagram[] =>
+    lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Datagram)
+      .filter((m) => m.msg !== 'BARRIER=1');
   try {
     await until('binding', () => lines.includes('bound'));
   } catch (e) {
@@ -56,7 +60,11 @@ export async function notifyReceiver(addr: string) {
     datagrams,
     /** Wait until n datagrams arrived (or one matching `text`). */
     wait: async (what: number | string, ms = 5000) => {
-      await until(`waiting for ${what}`, () => (typeof what === 'number' ? datagrams().length >= what : datagrams().some((d) => d.msg.includes(what))), ms);
+      await until(
+        `waiting for ${what}`,
+        () => (typeof what === 'number' ? datagrams().length >= what : datagrams().some((d) => d.msg.includes(what))),
+        ms,
+      );
       return datagrams();
     },
     close: () => void p.kill('SIGKILL'),

@@ -43,7 +43,15 @@ export class Container {
       await must(['mount', '-t', 'tmpfs', '-o', 'size=2g', 'tmpfs', c.layers]);
       await fsp.mkdir(path.join(c.layers, 'upper'));
       await fsp.mkdir(path.join(c.layers, 'work'));
-      await must(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${c.layers}/upper,workdir=${c.layers}/work`, c.merged]);
+      await must([
+        'mount',
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        `lowerdir=/,upperdir=${c.layers}/upper,workdir=${c.layers}/work`,
+        c.merged,
+      ]);
       await must(['ip', 'netns', 'add', c.lan]);
     } catch (e) {
       await c.destroy();
@@ -64,28 +72,62 @@ export class Container {
   async boot(): Promise<void> {
     this.console = '';
     this.bootStartedAt = Date.now();
-    const before = new Set((await sh(['ip', '-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]));
-    const p = spawn('systemd-nspawn', ['--keep-unit', '--register=no', '-q', '-D', this.merged, '-M', this.machine, '-b', '--network-veth', `--bind-ro=${REPO}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const before = new Set(
+      (await sh(['ip', '-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]),
+    );
+    const p = spawn(
+      'systemd-nspawn',
+      [
+        '--keep-unit',
+        '--register=no',
+        '-q',
+        '-D',
+        this.merged,
+        '-M',
+        this.machine,
+        '-b',
+        '--network-veth',
+        `--bind-ro=${REPO}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.nspawn = p;
     p.stdout!.on('data', (d) => (this.console += d));
     p.stderr!.on('data', (d) => (this.console += d));
     this.exited = new Promise((r) => p.on('close', (code, sig) => r(code ?? (sig ? 128 : 1))));
-    this.initPid = await waitFor('the container\'s systemd', async () => {
-      const kids = (await sh(['ps', '-o', 'pid=,comm=', '--ppid', String(p.pid)])).stdout.trim().split('\n');
-      const init = kids.map((l) => l.trim().split(/\s+/)).find((f) => f[1] === 'systemd');
-      return init ? Number(init[0]) : undefined;
-    }, 30_000);
+    this.initPid = await waitFor(
+      "the container's systemd",
+      async () => {
+        const kids = (await sh(['ps', '-o', 'pid=,comm=', '--ppid', String(p.pid)])).stdout.trim().split('\n');
+        const init = kids.map((l) => l.trim().split(/\s+/)).find((f) => f[1] === 'systemd');
+        return init ? Number(init[0]) : undefined;
+      },
+      30_000,
+    );
     // the host side of the veth goes into the management LAN namespace, with the gateway address
-    const veth = await waitFor('the host side of the veth', async () => {
-      const links = (await sh(['ip', '-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0]);
-      return links.find((l) => l && l.startsWith('ve-') && !before.has(l));
-    }, 30_000);
+    const veth = await waitFor(
+      'the host side of the veth',
+      async () => {
+        const links = (await sh(['ip', '-o', 'link', 'show'])).stdout
+          .split('\n')
+          .map((l) => l.split(': ')[1]?.split('@')[0]);
+        return links.find((l) => l && l.startsWith('ve-') && !before.has(l));
+      },
+      30_000,
+    );
     await must(['ip', 'link', 'set', 'dev', veth, 'netns', this.lan]);
-    await must(['ip', '-n', this.lan, '-batch', '-'], `link set dev ${veth} name lan0\nlink set lo up\naddr add 10.20.30.20/24 dev lan0\nlink set lan0 up\n`);
-    await waitFor('the container to finish booting', async () => {
-      const r = await this.exec(['systemctl', 'is-system-running']);
-      return ['running', 'degraded'].includes(r.stdout.trim()) ? r.stdout.trim() : undefined;
-    }, 120_000);
+    await must(
+      ['ip', '-n', this.lan, '-batch', '-'],
+      `link set dev ${veth} name lan0\nlink set lo up\naddr add 10.20.30.20/24 dev lan0\nlink set lan0 up\n`,
+    );
+    await waitFor(
+      'the container to finish booting',
+      async () => {
+        const r = await this.exec(['systemctl', 'is-system-running']);
+        return ['running', 'degraded'].includes(r.stdout.trim()) ? r.stdout.trim() : undefined;
+      },
+      120_000,
+    );
   }
 
   /** Run a command inside, in all the container's namespaces. */
@@ -106,7 +148,13 @@ export class Container {
 
   /** Build oob_VERSION_all.deb from this checkout (npm run package) into DIR; returns its path. */
   static async buildPackage(dir: string, version?: string): Promise<string> {
-    const r = await sh([process.execPath, `${REPO}/scripts/package.mjs`, '--out', dir, ...(version ? ['--version', version] : [])]);
+    const r = await sh([
+      process.execPath,
+      `${REPO}/scripts/package.mjs`,
+      '--out',
+      dir,
+      ...(version ? ['--version', version] : []),
+    ]);
     if (r.code !== 0) throw new Error(`scripts/package.mjs failed (${r.code}): ${r.stderr}`);
     return r.stdout.trim().split('\n').pop()!;
   }

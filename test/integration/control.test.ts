@@ -19,7 +19,12 @@ describe('integration: oob stop finds the supervisor, oob start/stop exit codes'
     lab = await Lab.create();
   });
   afterEach(async () => {
-    for (const p of pids) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    for (const p of pids)
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     pids = [];
     await lab.destroy();
     expect(await lab.namespaces()).to.deep.equal([]);
@@ -55,14 +60,20 @@ describe('integration: oob stop finds the supervisor, oob start/stop exit codes'
 
   it('stop --timeout: a supervisor still stopping after it is killed, and what it left is brought down', async () => {
     // a service that ignores SIGTERM, with a long stop-timeout: the supervisor is still waiting for it
-    await lab.writeProfile(lab.seedProfile(`[service.stubborn]\nexec = /bin/sh -c 'trap "" TERM && echo ready && exec sleep 300'\nstop-timeout = 60s\n`));
+    await lab.writeProfile(
+      lab.seedProfile(
+        `[service.stubborn]\nexec = /bin/sh -c 'trap "" TERM && echo ready && exec sleep 300'\nstop-timeout = 60s\n`,
+      ),
+    );
     const st = await lab.oob(['start', lab.profile]);
     expect(st.code, st.stderr).to.equal(0);
     const state = JSON.parse(await fsp.readFile(stateFile(), 'utf8')) as SupervisorState;
     pids.push(state.supervisor.pid, state.services.stubborn!.pid!);
     const stop = await lab.oob(['stop', lab.profile, '--timeout', '1']);
     expect(stop.code, stop.stderr).to.equal(0);
-    expect(stop.stdout.trim()).to.equal(`${lab.profile}: stopped (supervisor pid ${state.supervisor.pid}, killed after the timeout; what was left was cleaned up)`);
+    expect(stop.stdout.trim()).to.equal(
+      `${lab.profile}: stopped (supervisor pid ${state.supervisor.pid}, killed after the timeout; what was left was cleaned up)`,
+    );
     expect(await startTime(state.supervisor.pid)).to.equal(undefined);
     expect(await startTime(state.services.stubborn!.pid!), 'the service left in the namespace').to.equal(undefined);
     expect(await lab.namespaces()).not.to.include(lab.profile);
@@ -74,6 +85,8 @@ describe('integration: oob stop finds the supervisor, oob start/stop exit codes'
     await lab.writeProfile(lab.seedProfile());
     const r = await lab.oob(['stop', lab.profile], { OOB_RUNTIME_DIR: '/dev/null/run' });
     expect(r.code, r.stderr).to.equal(14);
-    expect(r.stderr).to.equal(`oob: the operating system refused: open /dev/null/run/${lab.profile}/state.json: not a directory (ENOTDIR)\n`);
+    expect(r.stderr).to.equal(
+      `oob: the operating system refused: open /dev/null/run/${lab.profile}/state.json: not a directory (ENOTDIR)\n`,
+    );
   });
 });

@@ -19,7 +19,9 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
   let lab: Lab;
   before(function () {
     if (!isRoot()) {
-      console.log('    SKIPPED: the integration tests need root (they create network namespaces); CI runs them as root');
+      console.log(
+        '    SKIPPED: the integration tests need root (they create network namespaces); CI runs them as root',
+      );
       this.skip();
     }
   });
@@ -33,19 +35,30 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
 
   /** Give the NIC a life of its own in the host before oob takes it. */
   async function configureHostNic() {
-    await lab.inHost(['ip', '-batch', '-'], [
-      `link set dev ${lab.nic} mtu 1400 alias "spare port"`,
-      `addr add 192.168.77.5/24 brd + dev ${lab.nic}`,
-      `addr add 2001:db8:77::5/64 dev ${lab.nic} nodad`,
-      `link set dev ${lab.nic} up`,
-      `route add 172.16.99.0/24 via 192.168.77.1 dev ${lab.nic} metric 50`,
-    ].join('\n') + '\n');
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      [
+        `link set dev ${lab.nic} mtu 1400 alias "spare port"`,
+        `addr add 192.168.77.5/24 brd + dev ${lab.nic}`,
+        `addr add 2001:db8:77::5/64 dev ${lab.nic} nodad`,
+        `link set dev ${lab.nic} up`,
+        `route add 172.16.99.0/24 via 192.168.77.1 dev ${lab.nic} metric 50`,
+      ].join('\n') + '\n',
+    );
   }
   const hostFacts = async () => {
     const s = await snapshot(lab.host);
-    return { nic: linkFacts(s.links.find((l) => l.ifname === lab.nic)), routes: routeFacts(s.routes, lab.nic), links: s.links.map((l) => l.ifname).sort() };
+    return {
+      nic: linkFacts(s.links.find((l) => l.ifname === lab.nic)),
+      routes: routeFacts(s.routes, lab.nic),
+      links: s.links.map((l) => l.ifname).sort(),
+    };
   };
-  const exists = (f: string) => fsp.stat(f).then(() => true, () => false);
+  const exists = (f: string) =>
+    fsp.stat(f).then(
+      () => true,
+      () => false,
+    );
   const recordFile = () => path.join(lab.runtimeDir, lab.profile, 'nic.json');
 
   it('up then down: the NIC goes in configured, and comes back exactly as it was (name, addresses, MTU, alias, up, routes)', async () => {
@@ -56,18 +69,34 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
 
     const up = await lab.oob(['up', lab.profile]);
     expect(up.code, up.stderr).to.equal(0);
-    expect(up.stdout).to.match(new RegExp(`^${lab.profile}: up: ${lab.nic} in namespace ${lab.profile}, 10\\.20\\.30\\.1/24, default via 10\\.20\\.30\\.20`));
+    expect(up.stdout).to.match(
+      new RegExp(
+        `^${lab.profile}: up: ${lab.nic} in namespace ${lab.profile}, 10\\.20\\.30\\.1/24, default via 10\\.20\\.30\\.20`,
+      ),
+    );
     const inHost = await snapshot(lab.host);
     expect(inHost.links.map((l) => l.ifname)).not.to.include(lab.nic);
     const ns = await snapshot(lab.profile);
     const nic = ns.links.find((l) => l.ifname === lab.nic)!;
     expect(nic.up).to.equal(true);
     expect(nic.alias).to.equal(`oob:${lab.profile}:${lab.nic}`);
-    expect(nic.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`)).to.deep.equal(['10.20.30.1/24']);
+    expect(nic.addrs.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`)).to.deep.equal([
+      '10.20.30.1/24',
+    ]);
     expect(ns.links.find((l) => l.ifname === 'lo')!.up).to.equal(true);
-    expect(ns.routes.find((r) => r.dst === 'default' && r.table === 'main')).to.include({ gateway: '10.20.30.20', dev: lab.nic });
-    expect(await fsp.readFile(`/etc/netns/${lab.profile}/resolv.conf`, 'utf8')).to.match(/^nameserver 10\.20\.30\.53$/m);
-    expect(JSON.parse(await fsp.readFile(recordFile(), 'utf8')).nic).to.include({ name: lab.nic, mtu: 1400, up: true, alias: 'spare port' });
+    expect(ns.routes.find((r) => r.dst === 'default' && r.table === 'main')).to.include({
+      gateway: '10.20.30.20',
+      dev: lab.nic,
+    });
+    expect(await fsp.readFile(`/etc/netns/${lab.profile}/resolv.conf`, 'utf8')).to.match(
+      /^nameserver 10\.20\.30\.53$/m,
+    );
+    expect(JSON.parse(await fsp.readFile(recordFile(), 'utf8')).nic).to.include({
+      name: lab.nic,
+      mtu: 1400,
+      up: true,
+      alias: 'spare port',
+    });
     // the way in works: the router answers the management address
     await listen(lab.router, '10.20.30.20', PORT, 'router');
     expect(await ask(lab.profile, '10.20.30.20', PORT)).to.equal('router');
@@ -89,7 +118,9 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
     expect(again.stdout).to.match(/already up, nothing to do/);
     const plan = await lab.oob(['plan', lab.profile]);
     expect(plan.stdout.trim()).to.equal(`# ${lab.profile}: nothing to do: everything is in place`);
-    expect(linkFacts((await snapshot(lab.profile)).links.find((l) => l.ifname === lab.nic))).to.deep.equal(linkFacts(ns1.links.find((l) => l.ifname === lab.nic)));
+    expect(linkFacts((await snapshot(lab.profile)).links.find((l) => l.ifname === lab.nic))).to.deep.equal(
+      linkFacts(ns1.links.find((l) => l.ifname === lab.nic)),
+    );
     expect((await lab.oob(['down', lab.profile])).stdout).to.match(/: down \(\d+ steps\)/);
     const down2 = await lab.oob(['down', lab.profile]);
     expect(down2.code).to.equal(0);
@@ -135,8 +166,16 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
         const before = await hostFacts();
         const r = await failUpAtStep(k);
         expect(r.code, r.stderr).to.equal(10);
-        expect(oneClearLine(r)).to.match(/failed .*rolled back the \d+ step\(s\) already done: the system is as before/);
-        expect(oneClearLine(r), `the step failed for the reason made for it: ${r.stderr}`).to.match(k === 1 ? /read-only file system/i : k === STEPS ? /read-only file system|no such file or directory, mkdir '\/etc\/netns/i : /oob-fault-injected/);
+        expect(oneClearLine(r)).to.match(
+          /failed .*rolled back the \d+ step\(s\) already done: the system is as before/,
+        );
+        expect(oneClearLine(r), `the step failed for the reason made for it: ${r.stderr}`).to.match(
+          k === 1
+            ? /read-only file system/i
+            : k === STEPS
+              ? /read-only file system|no such file or directory, mkdir '\/etc\/netns/i
+              : /oob-fault-injected/,
+        );
         expect(await hostFacts()).to.deep.equal(before);
         expect(await lab.namespaces()).to.have.members([lab.host, lab.router]);
         expect(await exists(recordFile())).to.equal(false);
@@ -152,12 +191,14 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
       await lab.inHost(['ip', '-batch', '-'], `addr add 10.99.0.5/24 dev ${lab.nic}\nlink set dev ${lab.nic} up\n`);
       await lab.writeProfile(lab.seedProfile());
     });
-    it('refuses to move the NIC that carries the host\'s default route (exit 8), changing nothing; --force overrides, and down restores the route', async () => {
+    it("refuses to move the NIC that carries the host's default route (exit 8), changing nothing; --force overrides, and down restores the route", async () => {
       await lab.inHost(['ip', 'route', 'add', 'default', 'via', '10.99.0.1', 'dev', lab.nic]);
       const before = await hostFacts();
       const r = await lab.oob(['up', lab.profile]);
       expect(r.code).to.equal(8);
-      expect(oneClearLine(r)).to.match(new RegExp(`refusing to move ${lab.nic}: ${lab.nic} carries the host's IPv4 default route`));
+      expect(oneClearLine(r)).to.match(
+        new RegExp(`refusing to move ${lab.nic}: ${lab.nic} carries the host's IPv4 default route`),
+      );
       expect(r.stderr).to.match(/--force/);
       expect(await hostFacts()).to.deep.equal(before);
       expect(await lab.namespaces()).not.to.include(lab.profile);
@@ -166,7 +207,7 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
       expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
       expect(await hostFacts()).to.deep.equal(before);
     });
-    it('refuses to move the NIC that holds the local address of the caller\'s SSH session', async () => {
+    it("refuses to move the NIC that holds the local address of the caller's SSH session", async () => {
       const r = await lab.oob(['up', lab.profile], { SSH_CONNECTION: '10.99.0.9 50000 10.99.0.5 22' });
       expect(r.code).to.equal(8);
       expect(oneClearLine(r)).to.match(/local address of your SSH session/);
@@ -189,12 +230,20 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
     expect(await ask(lab.profile, '10.20.30.20', PORT)).to.equal('management LAN');
   });
 
-  it('adopts the NIC\'s host addresses and gateway when the profile has none, and gives them back on down', async () => {
+  it("adopts the NIC's host addresses and gateway when the profile has none, and gives them back on down", async () => {
     await must(['ip', '-n', lab.host, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1']);
-    await lab.inHost(['ip', '-batch', '-'], [
-      'addr add 192.0.2.2/24 dev up0', 'link set up0 up', 'link set up1 up', 'route add default via 192.0.2.1 metric 100',
-      `addr add 10.20.30.1/24 dev ${lab.nic}`, `link set ${lab.nic} up`, `route add default via 10.20.30.20 dev ${lab.nic} metric 500`,
-    ].join('\n') + '\n');
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      [
+        'addr add 192.0.2.2/24 dev up0',
+        'link set up0 up',
+        'link set up1 up',
+        'route add default via 192.0.2.1 metric 100',
+        `addr add 10.20.30.1/24 dev ${lab.nic}`,
+        `link set ${lab.nic} up`,
+        `route add default via 10.20.30.20 dev ${lab.nic} metric 500`,
+      ].join('\n') + '\n',
+    );
     await lab.writeProfile(`[interface]\nnic = ${lab.nic}\n`);
     const before = await hostFacts();
     const up = await lab.oob(['up', lab.profile]);
@@ -212,7 +261,8 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
     const sleeper = spawn('ip', ['netns', 'exec', lab.profile, 'sleep', '300'], { detached: true, stdio: 'ignore' });
     sleeper.unref();
-    for (let i = 0; i < 50 && !(await sh(['ip', 'netns', 'pids', lab.profile])).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !(await sh(['ip', 'netns', 'pids', lab.profile])).stdout.trim(); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect((await sh(['ip', 'netns', 'pids', lab.profile])).stdout.trim()).not.to.equal('');
     await fsp.rm(path.join(lab.profileDir, `${lab.profile}.ini`));
     const down = await lab.oob(['down', lab.profile]);
@@ -253,22 +303,82 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
       expect(await lab.namespaces()).not.to.include(lab.profile);
     });
     const cases: Array<[string, number, RegExp, (l: Lab) => Promise<NodeJS.ProcessEnv | void>]> = [
-      ['a gateway outside the subnet', 3, /\.ini:4: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet/, async (l) => { await l.writeProfile(l.seedProfile().replace('gateway = 10.20.30.20', 'gateway = 192.168.1.1')); }],
-      ['an unknown key', 3, /\[interface\] adress: unknown key: did you mean "address"\?/, async (l) => { await l.writeProfile(`[interface]\nnic = ${l.nic}\nadress = 10.20.30.1/24\n`); }],
-      ['an empty profile', 3, /the profile is empty/, async (l) => { await l.writeProfile(''); }],
-      ['a missing profile (the ones that exist are listed)', 4, /no profile ".*": .* does not exist; profiles in .*: other/, async (l) => { await l.writeProfile(l.seedProfile(), { name: 'other' }); }],
-      ['a world-writable profile', 5, /writable by everyone .*chmod go-w/, async (l) => { await l.writeProfile(l.seedProfile(), { mode: 0o666 }); }],
-      ['a missing NIC', 7, /nosuchnic0 was not found in the host namespace/, async (l) => { await l.writeProfile(l.seedProfile().replace(`nic = ${l.nic}`, 'nic = nosuchnic0')); }],
-      ['a NIC already in another namespace', 7, /is in another network namespace, oobt-.*-x \(as mover0\)/, async (l) => {
-        const x = await l.addNs('x');
-        await must(['ip', '-n', x, 'link', 'add', 'mover0', 'type', 'veth', 'peer', 'name', 'mover1']);
-        await l.writeProfile(l.seedProfile().replace(`nic = ${l.nic}`, 'nic = mover0'));
-      }],
-      ['a namespace of that name that oob did not create', 7, /exists that oob did not create/, async (l) => {
-        await l.writeProfile(l.seedProfile());
-        await must(['ip', 'netns', 'add', l.profile]);
-      }],
-      ['ip missing', 6, /ip is not installed .*apt-get install iproute2/, async (l) => { await l.writeProfile(l.seedProfile()); return { PATH: '/nonexistent' }; }],
+      [
+        'a gateway outside the subnet',
+        3,
+        /\.ini:4: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet/,
+        async (l) => {
+          await l.writeProfile(l.seedProfile().replace('gateway = 10.20.30.20', 'gateway = 192.168.1.1'));
+        },
+      ],
+      [
+        'an unknown key',
+        3,
+        /\[interface\] adress: unknown key: did you mean "address"\?/,
+        async (l) => {
+          await l.writeProfile(`[interface]\nnic = ${l.nic}\nadress = 10.20.30.1/24\n`);
+        },
+      ],
+      [
+        'an empty profile',
+        3,
+        /the profile is empty/,
+        async (l) => {
+          await l.writeProfile('');
+        },
+      ],
+      [
+        'a missing profile (the ones that exist are listed)',
+        4,
+        /no profile ".*": .* does not exist; profiles in .*: other/,
+        async (l) => {
+          await l.writeProfile(l.seedProfile(), { name: 'other' });
+        },
+      ],
+      [
+        'a world-writable profile',
+        5,
+        /writable by everyone .*chmod go-w/,
+        async (l) => {
+          await l.writeProfile(l.seedProfile(), { mode: 0o666 });
+        },
+      ],
+      [
+        'a missing NIC',
+        7,
+        /nosuchnic0 was not found in the host namespace/,
+        async (l) => {
+          await l.writeProfile(l.seedProfile().replace(`nic = ${l.nic}`, 'nic = nosuchnic0'));
+        },
+      ],
+      [
+        'a NIC already in another namespace',
+        7,
+        /is in another network namespace, oobt-.*-x \(as mover0\)/,
+        async (l) => {
+          const x = await l.addNs('x');
+          await must(['ip', '-n', x, 'link', 'add', 'mover0', 'type', 'veth', 'peer', 'name', 'mover1']);
+          await l.writeProfile(l.seedProfile().replace(`nic = ${l.nic}`, 'nic = mover0'));
+        },
+      ],
+      [
+        'a namespace of that name that oob did not create',
+        7,
+        /exists that oob did not create/,
+        async (l) => {
+          await l.writeProfile(l.seedProfile());
+          await must(['ip', 'netns', 'add', l.profile]);
+        },
+      ],
+      [
+        'ip missing',
+        6,
+        /ip is not installed .*apt-get install iproute2/,
+        async (l) => {
+          await l.writeProfile(l.seedProfile());
+          return { PATH: '/nonexistent' };
+        },
+      ],
     ];
     for (const [what, code, msg, setup] of cases) {
       it(`${what}: exit ${code}`, async () => {
@@ -281,7 +391,22 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
     }
     it('not root: exit 5', async () => {
       await lab.writeProfile(lab.seedProfile());
-      const r = await sh(['nsenter', `--net=/run/netns/${lab.host}`, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, new URL('../../src/cli.js', import.meta.url).pathname, 'up', lab.profile], { env: lab.env() });
+      const r = await sh(
+        [
+          'nsenter',
+          `--net=/run/netns/${lab.host}`,
+          '--',
+          'setpriv',
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          new URL('../../src/cli.js', import.meta.url).pathname,
+          'up',
+          lab.profile,
+        ],
+        { env: lab.env() },
+      );
       expect(r.code, r.stderr).to.equal(5);
       expect(oneClearLine(r)).to.match(/must run as root/);
     });

@@ -27,8 +27,12 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
     expect(r.stdout).to.match(/ip link set dev oobdemo0 netns oobdemo/);
     // the management plane as an admin meets it: a real ssh login through the management LAN
     expect(r.stdout).to.match(/^\s+\[service\.sshd\]\n\s+preset = sshd$/m);
-    expect(r.stdout).to.match(/ssh root@10\.20\.30\.1\n\s+logged in as root; this shell's network namespace: oobdemo$/m);
-    expect(r.stdout).to.match(/kill -9 the sshd copy \(pid (\d+)\)[^\n]*\n\s+the supervisor restarted it: pid (?!\1\b)\d+, \d+ ms later \(restarts: 1\)\n\s+logged in again: oobdemo$/m);
+    expect(r.stdout).to.match(
+      /ssh root@10\.20\.30\.1\n\s+logged in as root; this shell's network namespace: oobdemo$/m,
+    );
+    expect(r.stdout).to.match(
+      /kill -9 the sshd copy \(pid (\d+)\)[^\n]*\n\s+the supervisor restarted it: pid (?!\1\b)\d+, \d+ ms later \(restarts: 1\)\n\s+logged in again: oobdemo$/m,
+    );
     expect(r.stdout).to.match(/==> oob status oobdemo\n\s+oobdemo\s+OK\b/);
     expect(r.stdout).to.match(/service\s+sshd\s+ready\s+pid \d+/);
     expect(r.stdout).to.match(/stopped its supervisor and sshd copy/);
@@ -39,7 +43,10 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
   });
 
   it('Ctrl-C in the middle (once the supervisor runs): the demo stops after that step and removes everything, supervisor included', async () => {
-    const c = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'demo'], { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'demo'], {
+      env: lab.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => {
@@ -64,7 +71,9 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
     expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(true);
     const c = await lab.oob(['demo', '--cleanup']);
     expect(c.code, c.stderr).to.equal(0);
-    expect(c.stdout).to.match(/demo removed: brought oobdemo down, deleted namespace oobdemo-lan, deleted namespace oobdemo-data/);
+    expect(c.stdout).to.match(
+      /demo removed: brought oobdemo down, deleted namespace oobdemo-lan, deleted namespace oobdemo-data/,
+    );
     expect((await import('node:fs')).existsSync('/run/netns/oobdemo')).to.equal(false);
   });
 });

@@ -58,8 +58,19 @@ exec ${REAL_IP} "$@" < "$in"
 
 /** Run oob in the lab's host namespace with extra argv before node (e.g. unshare) and env. */
 export function oobVia(lab: Lab, prefix: string[], args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return sh(['/usr/bin/nsenter', `--net=/run/netns/${lab.host}`, '--', ...prefix, process.execPath, CLI, ...args], { env: lab.env(env) });
+  return sh(['/usr/bin/nsenter', `--net=/run/netns/${lab.host}`, '--', ...prefix, process.execPath, CLI, ...args], {
+    env: lab.env(env),
+  });
 }
 
 /** The argv prefix that runs a command with dir read-only (a private mount namespace: nothing leaks out). */
-export const readOnlyDir = (dir: string) => ['/usr/bin/unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', 'mount --bind -o ro "$0" "$0" && exec "$@"', dir];
+export const readOnlyDir = (dir: string) => [
+  '/usr/bin/unshare',
+  '-m',
+  '--propagation',
+  'private',
+  '/bin/sh',
+  '-c',
+  'mount --bind -o ro "$0" "$0" && exec "$@"',
+  dir,
+];

@@ -29,8 +29,22 @@ describe('integration: the lock-out guard sees every way in', function () {
     // (IPv6 link-local addresses and their routes come and go by themselves: left out)
     const linkLocal = (ip: string) => /^f[ef][0-9a-f]{2}:/i.test(ip);
     return {
-      links: s.links.map((l) => ({ name: l.ifname, up: l.up, master: l.master ?? null, alias: l.alias ?? null, addrs: l.addrs.filter((a) => a.scope !== 'link').map((a) => a.local).sort() })),
-      routes: s.routes.filter((r) => !linkLocal(r.dst)).map((r) => `${r.table} ${r.type} ${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'} metric ${r.metric ?? '-'}`).sort(),
+      links: s.links.map((l) => ({
+        name: l.ifname,
+        up: l.up,
+        master: l.master ?? null,
+        alias: l.alias ?? null,
+        addrs: l.addrs
+          .filter((a) => a.scope !== 'link')
+          .map((a) => a.local)
+          .sort(),
+      })),
+      routes: s.routes
+        .filter((r) => !linkLocal(r.dst))
+        .map(
+          (r) => `${r.table} ${r.type} ${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'} metric ${r.metric ?? '-'}`,
+        )
+        .sort(),
       rules,
     };
   };
@@ -45,20 +59,29 @@ describe('integration: the lock-out guard sees every way in', function () {
     expect(await hostState()).to.deep.equal(before);
   }
 
-  it('refuses a NIC whose default route lives in a policy-routed table (from <the host\'s address> lookup 100)', async () => {
+  it("refuses a NIC whose default route lives in a policy-routed table (from <the host's address> lookup 100)", async () => {
     // the host's own uplink up0 (192.0.2.2) carries table main's default; traffic from 192.0.2.2 is
     // sent by rule 100 to table 100, whose default leaves through the NIC
-    await lab.inHost(['ip', '-batch', '-'], [
-      'link add up0 type veth peer name up1',
-      'addr add 192.0.2.2/24 dev up0',
-      'link set up0 up',
-      'link set up1 up',
-      'route add default via 192.0.2.1 dev up0',
-      `route add default via 10.99.0.1 dev ${lab.nic} table 100`,
-      'rule add from 192.0.2.2 lookup 100 pref 100',
-    ].join('\n') + '\n');
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      [
+        'link add up0 type veth peer name up1',
+        'addr add 192.0.2.2/24 dev up0',
+        'link set up0 up',
+        'link set up1 up',
+        'route add default via 192.0.2.1 dev up0',
+        `route add default via 10.99.0.1 dev ${lab.nic} table 100`,
+        'rule add from 192.0.2.2 lookup 100 pref 100',
+      ].join('\n') + '\n',
+    );
     const before = await hostState();
-    await refused(await lab.oob(['up', lab.profile]), before, new RegExp(`${lab.nic} carries the IPv4 default route of table 100 \\(default via 10\\.99\\.0\\.1 dev ${lab.nic} table 100\\), where rule 100: from 192\\.0\\.2\\.2/32 lookup 100 sends the host's traffic`));
+    await refused(
+      await lab.oob(['up', lab.profile]),
+      before,
+      new RegExp(
+        `${lab.nic} carries the IPv4 default route of table 100 \\(default via 10\\.99\\.0\\.1 dev ${lab.nic} table 100\\), where rule 100: from 192\\.0\\.2\\.2/32 lookup 100 sends the host's traffic`,
+      ),
+    );
     // the NIC's own source routing is not a reason: with the rule for its own address, it goes
     await lab.inHost(['ip', '-batch', '-'], 'rule del pref 100\nrule add from 10.99.0.5 lookup 100 pref 100\n');
     const ok = await lab.oob(['up', lab.profile]);
@@ -66,21 +89,36 @@ describe('integration: the lock-out guard sees every way in', function () {
   });
 
   it('refuses a NIC enslaved to a bridge that carries the default route', async () => {
-    await lab.inHost(['ip', '-batch', '-'], [
-      `addr flush dev ${lab.nic}`,
-      'link add br0 type bridge',
-      `link set dev ${lab.nic} master br0`,
-      'link set br0 up',
-      'addr add 10.99.0.5/24 dev br0',
-      'route add default via 10.99.0.9 dev br0',
-    ].join('\n') + '\n');
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      [
+        `addr flush dev ${lab.nic}`,
+        'link add br0 type bridge',
+        `link set dev ${lab.nic} master br0`,
+        'link set br0 up',
+        'addr add 10.99.0.5/24 dev br0',
+        'route add default via 10.99.0.9 dev br0',
+      ].join('\n') + '\n',
+    );
     const before = await hostState();
-    await refused(await lab.oob(['up', lab.profile]), before, new RegExp(`${lab.nic} is a port of bridge br0, which carries the host's IPv4 default route \\(default via 10\\.99\\.0\\.9 dev br0\\)`));
+    await refused(
+      await lab.oob(['up', lab.profile]),
+      before,
+      new RegExp(
+        `${lab.nic} is a port of bridge br0, which carries the host's IPv4 default route \\(default via 10\\.99\\.0\\.9 dev br0\\)`,
+      ),
+    );
   });
 
   it('compares IPv4-mapped addresses in SSH_CONNECTION as IPv4', async () => {
     const before = await hostState();
-    await refused(await lab.oob(['up', lab.profile], { SSH_CONNECTION: '::ffff:10.99.0.9 50000 ::ffff:10.99.0.5 22' }), before, new RegExp(`${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(SSH_CONNECTION, from 10\\.99\\.0\\.9 port 50000\\)`));
+    await refused(
+      await lab.oob(['up', lab.profile], { SSH_CONNECTION: '::ffff:10.99.0.9 50000 ::ffff:10.99.0.5 22' }),
+      before,
+      new RegExp(
+        `${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(SSH_CONNECTION, from 10\\.99\\.0\\.9 port 50000\\)`,
+      ),
+    );
   });
 
   describe('a real SSH session without SSH_CONNECTION (as under sudo)', () => {
@@ -90,24 +128,93 @@ describe('integration: the lock-out guard sees every way in', function () {
       sshd = undefined;
     });
 
-    it('refuses (exit 8) from inside the session, naming it, found from the process tree and sshd\'s socket', async () => {
+    it("refuses (exit 8) from inside the session, naming it, found from the process tree and sshd's socket", async () => {
       await lab.makeHostKey();
       const key = path.join(lab.dir, 'client');
       await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key]);
       await fsp.writeFile(path.join(lab.dir, 'authorized_keys'), await fsp.readFile(`${key}.pub`), { mode: 0o600 });
       let log = '';
-      sshd = spawn('nsenter', [`--net=/run/netns/${lab.host}`, '--', '/usr/sbin/sshd', '-D', '-e', '-f', '/dev/null', '-o', `HostKey=${lab.hostKey}`, '-o', 'ListenAddress=10.99.0.5', '-o', 'Port=22',
-        '-o', `AuthorizedKeysFile=${path.join(lab.dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'PidFile=none', '-o', 'PermitRootLogin=prohibit-password'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      sshd = spawn(
+        'nsenter',
+        [
+          `--net=/run/netns/${lab.host}`,
+          '--',
+          '/usr/sbin/sshd',
+          '-D',
+          '-e',
+          '-f',
+          '/dev/null',
+          '-o',
+          `HostKey=${lab.hostKey}`,
+          '-o',
+          'ListenAddress=10.99.0.5',
+          '-o',
+          'Port=22',
+          '-o',
+          `AuthorizedKeysFile=${path.join(lab.dir, 'authorized_keys')}`,
+          '-o',
+          'StrictModes=no',
+          '-o',
+          'PidFile=none',
+          '-o',
+          'PermitRootLogin=prohibit-password',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       sshd.stderr!.on('data', (d) => (log += d));
-      await waitFor('sshd to answer on 10.99.0.5:22', async () => /^SSH-2\.0/.test(await banner(lab.router, '10.99.0.5', 22)), 15_000);
+      await waitFor(
+        'sshd to answer on 10.99.0.5:22',
+        async () => /^SSH-2\.0/.test(await banner(lab.router, '10.99.0.5', 22)),
+        15_000,
+      );
       const before = await hostState();
       // inside the session: no SSH_CONNECTION, and oob from the test's tree with the lab's directories
-      const remote = ['env', '-u', 'SSH_CONNECTION', `OOB_PROFILE_DIR=${lab.profileDir}`, `OOB_RUNTIME_DIR=${lab.runtimeDir}`, process.execPath, CLI, 'up', lab.profile].join(' ');
-      const r = await sh(['nsenter', `--net=/run/netns/${lab.router}`, '--', 'timeout', '60', 'ssh', '-F', '/dev/null', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-        '-o', 'BatchMode=yes', '-o', 'ServerAliveInterval=2', '-o', 'ServerAliveCountMax=3', '-o', 'LogLevel=ERROR', 'root@10.99.0.5', remote]);
+      const remote = [
+        'env',
+        '-u',
+        'SSH_CONNECTION',
+        `OOB_PROFILE_DIR=${lab.profileDir}`,
+        `OOB_RUNTIME_DIR=${lab.runtimeDir}`,
+        process.execPath,
+        CLI,
+        'up',
+        lab.profile,
+      ].join(' ');
+      const r = await sh([
+        'nsenter',
+        `--net=/run/netns/${lab.router}`,
+        '--',
+        'timeout',
+        '60',
+        'ssh',
+        '-F',
+        '/dev/null',
+        '-i',
+        key,
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ServerAliveInterval=2',
+        '-o',
+        'ServerAliveCountMax=3',
+        '-o',
+        'LogLevel=ERROR',
+        'root@10.99.0.5',
+        remote,
+      ]);
       // (before the guard saw the session, oob moved the NIC and cut it: ssh's own exit 255)
       expect(r.code, `${r.stderr}\nsshd: ${log}`).to.equal(8);
-      await refused(r, before, new RegExp(`${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(sshd pid \\d+, from 10\\.99\\.0\\.9 port \\d+\\)`));
+      await refused(
+        r,
+        before,
+        new RegExp(
+          `${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(sshd pid \\d+, from 10\\.99\\.0\\.9 port \\d+\\)`,
+        ),
+      );
     });
   });
 
@@ -122,7 +229,11 @@ describe('integration: the lock-out guard sees every way in', function () {
         p.stdout.on('data',(d)=>out+=d);p.stderr.on('data',(d)=>out+=d);p.on('close',(code)=>c.end(JSON.stringify({code,out})));
       }).listen(2222,'::',()=>console.log('listening'));`;
     // (nsenter execs the server: server.pid is the "sshd" that oob must name)
-    const server = spawn('nsenter', [`--net=/run/netns/${lab.host}`, '--', fake, '-e', code, CLI, lab.profileDir, lab.runtimeDir, lab.profile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(
+      'nsenter',
+      [`--net=/run/netns/${lab.host}`, '--', fake, '-e', code, CLI, lab.profileDir, lab.runtimeDir, lab.profile],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         server.stdout!.once('data', () => resolve());
@@ -130,9 +241,16 @@ describe('integration: the lock-out guard sees every way in', function () {
       });
       const before = await hostState();
       const client = `const s=require('net').connect(2222,'10.99.0.5');let b='';s.setTimeout(60000,()=>{process.stdout.write('TIMEOUT');process.exit(0)});s.on('data',(d)=>b+=d);s.on('end',()=>process.stdout.write(b));s.on('error',(e)=>process.stdout.write(e.code))`;
-      const got = (await sh(['nsenter', `--net=/run/netns/${lab.router}`, '--', process.execPath, '-e', client])).stdout;
+      const got = (await sh(['nsenter', `--net=/run/netns/${lab.router}`, '--', process.execPath, '-e', client]))
+        .stdout;
       const r = JSON.parse(got) as { code: number; out: string };
-      await refused({ code: r.code, stdout: '', stderr: r.out }, before, new RegExp(`${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(sshd pid ${server.pid}, from 10\\.99\\.0\\.9 port \\d+\\)`));
+      await refused(
+        { code: r.code, stdout: '', stderr: r.out },
+        before,
+        new RegExp(
+          `${lab.nic} holds 10\\.99\\.0\\.5, the local address of your SSH session \\(sshd pid ${server.pid}, from 10\\.99\\.0\\.9 port \\d+\\)`,
+        ),
+      );
     } finally {
       server.kill('SIGKILL');
     }
@@ -144,7 +262,11 @@ describe('integration: the lock-out guard sees every way in', function () {
     try {
       expect(start.code, start.stderr).to.equal(0);
       const log = await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'supervisor.log'), 'utf8');
-      expect(log).to.match(new RegExp(`warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${lab.nic} carries the host's IPv4 default route \\(default via 10\\.99\\.0\\.9 dev ${lab.nic}\\)`));
+      expect(log).to.match(
+        new RegExp(
+          `warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${lab.nic} carries the host's IPv4 default route \\(default via 10\\.99\\.0\\.9 dev ${lab.nic}\\)`,
+        ),
+      );
     } finally {
       const stop = await lab.oob(['stop', lab.profile]);
       expect(stop.code, stop.stderr).to.equal(0);

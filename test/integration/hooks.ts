@@ -40,7 +40,8 @@ async function knownNamespaces(): Promise<Set<string>> {
   return ids;
 }
 
-const describeProc = async (pid: number) => `pid ${pid} (${((await cmdline(pid)) ?? []).join(' ').slice(0, 160)}) in ${(await netnsOf(pid)) ?? '?'}`;
+const describeProc = async (pid: number) =>
+  `pid ${pid} (${((await cmdline(pid)) ?? []).join(' ').slice(0, 160)}) in ${(await netnsOf(pid)) ?? '?'}`;
 
 let suiteStart = 0;
 
@@ -57,7 +58,9 @@ export const mochaHooks = {
 
     const found = new Map<number, string>();
     for (const p of await processesOf([...made.ids], [...made.dirs])) found.set(p.pid, p.why);
-    for (const p of await processes()) if (p.ppid === process.pid && p.state !== 'Z' && !found.has(p.pid)) found.set(p.pid, 'a child of the test process');
+    for (const p of await processes())
+      if (p.ppid === process.pid && p.state !== 'Z' && !found.has(p.pid))
+        found.set(p.pid, 'a child of the test process');
     // a process that ended meanwhile (a short command of the last test) is no leftover
     for (const pid of [...found.keys()]) if ((await startTime(pid)) === undefined) found.delete(pid);
     for (const [pid, why] of found) problems.push(`${await describeProc(pid)}: ${why}`);
@@ -67,7 +70,10 @@ export const mochaHooks = {
     for (const p of await processes()) {
       if (found.has(p.pid) || p.state === 'Z' || p.start < suiteStart) continue;
       const ns = await netnsOf(p.pid);
-      if (ns && !known.has(ns)) console.log(`    note: ${await describeProc(p.pid)} started during the run in a namespace without a name (not attributed to this run)`);
+      if (ns && !known.has(ns))
+        console.log(
+          `    note: ${await describeProc(p.pid)} started during the run in a namespace without a name (not attributed to this run)`,
+        );
     }
 
     if (!problems.length) return;

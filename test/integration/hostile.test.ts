@@ -22,17 +22,26 @@ describe('integration: hostile input changes nothing', function () {
     const s = await snapshot(lab.host);
     return { links: s.links.map(linkFacts), routes: s.routes.length, namespaces: await lab.namespaces() };
   };
-  const clean = (r: Result) => expect(r.stdout + r.stderr, 'no raw control character reaches the terminal').not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  const clean = (r: Result) =>
+    expect(r.stdout + r.stderr, 'no raw control character reaches the terminal').not.to.match(
+      /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
+    );
 
   it('oob enable cannot write a section or a key through a flag value (exit 2, nothing written)', async () => {
     const img = path.join(lab.dir, 'image');
     await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
     const evil = ['--nic', 'ens19\n[service.evil]\nexec = /usr/bin/touch /tmp/oob-pwned', '--address', '10.20.30.1/24'];
-    for (const args of [evil, ['--nic', 'ens19', '--address', '10.20.30.1/24 ; 10.9.9.9/8'], ['--nic', 'ens19', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20#x']]) {
+    for (const args of [
+      evil,
+      ['--nic', 'ens19', '--address', '10.20.30.1/24 ; 10.9.9.9/8'],
+      ['--nic', 'ens19', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20#x'],
+    ]) {
       const r = await lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, ...args]);
       expect(r.code, r.stderr).to.equal(2);
       expect(r.stderr.trim().split('\n')).to.have.length(1);
-      expect(r.stderr).to.match(/^oob: (nic|address|gateway) ".*: give a plain value \(an address, a NIC name, a MAC\); nothing was written\n$/);
+      expect(r.stderr).to.match(
+        /^oob: (nic|address|gateway) ".*: give a plain value \(an address, a NIC name, a MAC\); nothing was written\n$/,
+      );
       clean(r);
     }
     expect(await fsp.readdir(path.join(img, 'etc/oob/profiles'))).to.deep.equal([]);
@@ -56,7 +65,9 @@ describe('integration: hostile input changes nothing', function () {
     const before = await hostFacts();
     const r = await lab.oob(['up', lab.profile]);
     expect(r.code, r.stderr).to.equal(5);
-    expect(r.stderr).to.equal(`oob: ${lab.profileDir}: writable by everyone (mode 777): another user could replace the profiles below it, whose commands run as root; fix with: chmod go-w ${lab.profileDir}\n`);
+    expect(r.stderr).to.equal(
+      `oob: ${lab.profileDir}: writable by everyone (mode 777): another user could replace the profiles below it, whose commands run as root; fix with: chmod go-w ${lab.profileDir}\n`,
+    );
     expect(await hostFacts()).to.deep.equal(before);
   });
 
@@ -83,7 +94,9 @@ describe('integration: hostile input changes nothing', function () {
 
   it('a gateway on the network or broadcast address, a /0, a ";" cut out of exec: one line each (exit 3), nothing changed', async () => {
     const before = await hostFacts();
-    await lab.writeProfile(`[interface]\nnic = ${lab.nic}\naddress = 10.20.30.1/24, 10.20.31.1/0\ngateway = 10.20.30.255\n[service.x]\nexec = /bin/sh -c 'sleep 1; true'\n`);
+    await lab.writeProfile(
+      `[interface]\nnic = ${lab.nic}\naddress = 10.20.30.1/24, 10.20.31.1/0\ngateway = 10.20.30.255\n[service.x]\nexec = /bin/sh -c 'sleep 1; true'\n`,
+    );
     const r = await lab.oob(['up', lab.profile]);
     expect(r.code, r.stderr).to.equal(3);
     const f = path.join(lab.profileDir, `${lab.profile}.ini`);
@@ -96,7 +109,8 @@ describe('integration: hostile input changes nothing', function () {
   });
 
   it('two profiles on one NIC, by name and by MAC: check flags it (exit 3), up of both exits 2 and changes nothing', async () => {
-    const mac = (JSON.parse(await lab.inHost(['ip', '-j', 'link', 'show', lab.nic])) as Array<{ address: string }>)[0]!.address;
+    const mac = (JSON.parse(await lab.inHost(['ip', '-j', 'link', 'show', lab.nic])) as Array<{ address: string }>)[0]!
+      .address;
     // names of the lab's, which its destroy() removes if a bug ever made them namespaces
     const [a, b] = [`${lab.profile}a`, `${lab.profile}b`];
     lab.extraNs.push(a, b);

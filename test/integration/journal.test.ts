@@ -34,7 +34,11 @@ describe('integration: journald priority prefixes', () => {
   it('an error is <3> with its detail lines when stderr is the journal', () => {
     expect(stderrOf(['bogus'], 'this')).to.match(/^<3>oob: Unknown argument: bogus/);
     mkdirSync(join(dir, 'profiles'), { mode: 0o700 });
-    writeFileSync(join(dir, 'profiles', 'bad.ini'), '[interface]\nnic = x\naddress = 10.0.0.1/24\ngateway = 192.168.1.1\nmtu = many\n', { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'profiles', 'bad.ini'),
+      '[interface]\nnic = x\naddress = 10.0.0.1/24\ngateway = 192.168.1.1\nmtu = many\n',
+      { mode: 0o600 },
+    );
     const lines = stderrOf(['plan', 'bad'], 'this').split('\n').filter(Boolean);
     expect(lines.length).to.be.greaterThan(1);
     expect(lines.filter((l) => !l.startsWith('<3>'))).to.deep.equal([]);

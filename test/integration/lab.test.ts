@@ -32,7 +32,7 @@ describe('integration: the test lab leaves nothing running', function () {
     expect(await netnsOf(pid), 'the process keeps running in it').to.equal(id);
   }
 
-  it('destroy ends a process in a namespace whose name was deleted behind its back (holding a link of the lab\'s, as the profile\'s holds the NIC)', async () => {
+  it("destroy ends a process in a namespace whose name was deleted behind its back (holding a link of the lab's, as the profile's holds the NIC)", async () => {
     const lab = await Lab.create();
     let pid = 0;
     try {
@@ -60,7 +60,7 @@ describe('integration: the test lab leaves nothing running', function () {
     expect(await lab.namespaces()).to.deep.equal([]);
   });
 
-  it('destroy leaves alone a process in a namespace without a name that is not the lab\'s', async () => {
+  it("destroy leaves alone a process in a namespace without a name that is not the lab's", async () => {
     const other = `oobt-${randomBytes(3).toString('hex')}-other`;
     const lab = await Lab.create();
     let pid = 0;
@@ -69,7 +69,7 @@ describe('integration: the test lab leaves nothing running', function () {
       pid = await sleeper(other);
       await unname(other, pid);
       await lab.destroy();
-      expect(await startTime(pid), 'a process not of the lab\'s was ended').not.to.equal(undefined);
+      expect(await startTime(pid), "a process not of the lab's was ended").not.to.equal(undefined);
     } finally {
       await lab.destroy();
       if (pid) await terminate([pid], { signal: 'SIGKILL', graceMs: 0 });

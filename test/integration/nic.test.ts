@@ -26,14 +26,17 @@ describe('integration: the NIC is never lost and never wrong', function () {
   });
 
   async function configureHostNic() {
-    await lab.inHost(['ip', '-batch', '-'], [
-      `link set dev ${lab.nic} mtu 1400 alias "spare port"`,
-      `addr add 192.168.77.5/24 brd + dev ${lab.nic}`,
-      `addr add 192.168.78.5/24 brd 192.168.78.127 dev ${lab.nic} noprefixroute`,
-      `addr add 2001:db8:77::5/64 dev ${lab.nic} nodad`,
-      `link set dev ${lab.nic} up`,
-      `route add 172.16.99.0/24 via 192.168.77.1 dev ${lab.nic} metric 50`,
-    ].join('\n') + '\n');
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      [
+        `link set dev ${lab.nic} mtu 1400 alias "spare port"`,
+        `addr add 192.168.77.5/24 brd + dev ${lab.nic}`,
+        `addr add 192.168.78.5/24 brd 192.168.78.127 dev ${lab.nic} noprefixroute`,
+        `addr add 2001:db8:77::5/64 dev ${lab.nic} nodad`,
+        `link set dev ${lab.nic} up`,
+        `route add 172.16.99.0/24 via 192.168.77.1 dev ${lab.nic} metric 50`,
+      ].join('\n') + '\n',
+    );
   }
   /** What down must restore, flags and broadcast included. */
   const hostFacts = async () => {
@@ -41,12 +44,19 @@ describe('integration: the NIC is never lost and never wrong', function () {
     const nic = s.links.find((l) => l.ifname === lab.nic);
     return {
       nic: linkFacts(nic),
-      flags: nic?.addrs.filter((a) => a.scope !== 'link').map((a) => `${a.local} ${a.broadcast ?? '-'} ${(a.flags ?? []).join(',')}`).sort(),
+      flags: nic?.addrs
+        .filter((a) => a.scope !== 'link')
+        .map((a) => `${a.local} ${a.broadcast ?? '-'} ${(a.flags ?? []).join(',')}`)
+        .sort(),
       routes: routeFacts(s.routes, lab.nic),
       links: s.links.map((l) => l.ifname).sort(),
     };
   };
-  const exists = (f: string) => fsp.stat(f).then(() => true, () => false);
+  const exists = (f: string) =>
+    fsp.stat(f).then(
+      () => true,
+      () => false,
+    );
   const recordFile = () => path.join(lab.runtimeDir, lab.profile, 'nic.json');
   const mark = () => `oob:${lab.profile}:${lab.nic}`;
   const firstLine = (s: string) => s.trim().split('\n')[0]!;
@@ -64,7 +74,10 @@ describe('integration: the NIC is never lost and never wrong', function () {
 
   it('a bridge port comes back a port of its bridge', async () => {
     const br = `${lab.nic}br`;
-    await lab.inHost(['ip', '-batch', '-'], `link add ${br} type bridge\nlink set dev ${lab.nic} master ${br}\nlink set dev ${lab.nic} up\n`);
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      `link add ${br} type bridge\nlink set dev ${lab.nic} master ${br}\nlink set dev ${lab.nic} up\n`,
+    );
     await lab.writeProfile(lab.seedProfile());
     const master = async () => (await snapshot(lab.host)).links.find((l) => l.ifname === lab.nic)?.master;
     expect(await master()).to.equal(br);
@@ -86,12 +99,21 @@ describe('integration: the NIC is never lost and never wrong', function () {
     for (let i = 0; i < 2; i++) {
       const down = await lab.oob(['down', lab.profile]);
       expect(down.code, down.stderr).to.equal(11);
-      expect(firstLine(down.stderr)).to.match(new RegExp(`^oob: ${lab.profile}: ${lab.nic} is back in the host as oobret\\d+, not under its own name: the name ${lab.nic} is taken by another link .*record is kept`));
+      expect(firstLine(down.stderr)).to.match(
+        new RegExp(
+          `^oob: ${lab.profile}: ${lab.nic} is back in the host as oobret\\d+, not under its own name: the name ${lab.nic} is taken by another link .*record is kept`,
+        ),
+      );
       const s = await snapshot(lab.host);
       const back = s.links.filter((l) => l.alias === mark());
-      expect(back.map((l) => l.mac), 'the NIC is in the host, marked').to.deep.equal([before.nic!.mac]);
+      expect(
+        back.map((l) => l.mac),
+        'the NIC is in the host, marked',
+      ).to.deep.equal([before.nic!.mac]);
       expect(back[0]!.ifname).to.match(/^oobret\d+$/);
-      expect(linkFacts(s.links.find((l) => l.ifname === lab.nic)), 'nothing was applied to the impostor').to.deep.equal(impostor);
+      expect(linkFacts(s.links.find((l) => l.ifname === lab.nic)), 'nothing was applied to the impostor').to.deep.equal(
+        impostor,
+      );
       expect(await exists(recordFile()), 'the record is kept').to.equal(true);
       expect(await lab.namespaces()).not.to.include(lab.profile);
     }
@@ -113,7 +135,11 @@ describe('integration: the NIC is never lost and never wrong', function () {
 
     const down = await lab.oob(['down', lab.profile]);
     expect(down.code, down.stderr).to.equal(11);
-    expect(firstLine(down.stderr), down.stderr).to.match(new RegExp(`${lab.nic} .* is neither in namespace ${lab.profile} nor in the host; it is in namespace ${x} \\(as ${lab.nic}\\).*record is kept`));
+    expect(firstLine(down.stderr), down.stderr).to.match(
+      new RegExp(
+        `${lab.nic} .* is neither in namespace ${lab.profile} nor in the host; it is in namespace ${x} \\(as ${lab.nic}\\).*record is kept`,
+      ),
+    );
     expect(await lab.namespaces()).to.include(lab.profile);
     expect(await exists(recordFile())).to.equal(true);
     expect(await exists(`/etc/netns/${lab.profile}/resolv.conf`)).to.equal(true);
@@ -126,7 +152,7 @@ describe('integration: the NIC is never lost and never wrong', function () {
     expect(await exists(recordFile())).to.equal(false);
   });
 
-  it('an admin\'s own /etc/netns/NAME/resolv.conf is never overwritten nor deleted', async () => {
+  it("an admin's own /etc/netns/NAME/resolv.conf is never overwritten nor deleted", async () => {
     const admin = '# mine\nnameserver 192.0.2.53\n';
     await fsp.mkdir(`/etc/netns/${lab.profile}`, { recursive: true });
     await fsp.writeFile(`/etc/netns/${lab.profile}/resolv.conf`, admin);
@@ -143,7 +169,10 @@ describe('integration: the NIC is never lost and never wrong', function () {
   });
 
   it('a changed profile converges on up: address in the same subnet, then another subnet, gateway, MTU, DNS; always with the default route', async () => {
-    await must(['ip', '-n', lab.router, '-batch', '-'], 'addr add 10.20.30.21/24 dev r0\naddr add 10.20.31.20/24 dev r0\n');
+    await must(
+      ['ip', '-n', lab.router, '-batch', '-'],
+      'addr add 10.20.30.21/24 dev r0\naddr add 10.20.31.20/24 dev r0\n',
+    );
     await lab.writeProfile(lab.seedProfile());
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
     await listen(lab.router, '0.0.0.0', PORT, 'router');
@@ -157,9 +186,27 @@ describe('integration: the NIC is never lost and never wrong', function () {
       };
     };
     const cases: Array<[string, string, { addrs: string[]; mtu: number; def: string[] }, string]> = [
-      ['address, same subnet', lab.seedProfile().replace('10.20.30.1/24', '10.20.30.2/24'), { addrs: ['10.20.30.2/24'], mtu: 1500, def: [`10.20.30.20 ${lab.nic}`] }, '10.20.30.20'],
-      ['address and gateway, another subnet', lab.seedProfile().replace('10.20.30.1/24', '10.20.31.1/24').replace('gateway = 10.20.30.20', 'gateway = 10.20.31.20'), { addrs: ['10.20.31.1/24'], mtu: 1500, def: [`10.20.31.20 ${lab.nic}`] }, '10.20.31.20'],
-      ['gateway and MTU', lab.seedProfile().replace('gateway = 10.20.30.20', 'gateway = 10.20.30.21\nmtu = 1280'), { addrs: ['10.20.30.1/24'], mtu: 1280, def: [`10.20.30.21 ${lab.nic}`] }, '10.20.30.21'],
+      [
+        'address, same subnet',
+        lab.seedProfile().replace('10.20.30.1/24', '10.20.30.2/24'),
+        { addrs: ['10.20.30.2/24'], mtu: 1500, def: [`10.20.30.20 ${lab.nic}`] },
+        '10.20.30.20',
+      ],
+      [
+        'address and gateway, another subnet',
+        lab
+          .seedProfile()
+          .replace('10.20.30.1/24', '10.20.31.1/24')
+          .replace('gateway = 10.20.30.20', 'gateway = 10.20.31.20'),
+        { addrs: ['10.20.31.1/24'], mtu: 1500, def: [`10.20.31.20 ${lab.nic}`] },
+        '10.20.31.20',
+      ],
+      [
+        'gateway and MTU',
+        lab.seedProfile().replace('gateway = 10.20.30.20', 'gateway = 10.20.30.21\nmtu = 1280'),
+        { addrs: ['10.20.30.1/24'], mtu: 1280, def: [`10.20.30.21 ${lab.nic}`] },
+        '10.20.30.21',
+      ],
     ];
     for (const [what, text, want, peer] of cases) {
       await lab.writeProfile(text);
@@ -172,7 +219,9 @@ describe('integration: the NIC is never lost and never wrong', function () {
     }
     await lab.writeProfile(lab.seedProfile().replace('10.20.30.53', '10.20.30.54'));
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
-    expect(await fsp.readFile(`/etc/netns/${lab.profile}/resolv.conf`, 'utf8')).to.match(/^nameserver 10\.20\.30\.54$/m);
+    expect(await fsp.readFile(`/etc/netns/${lab.profile}/resolv.conf`, 'utf8')).to.match(
+      /^nameserver 10\.20\.30\.54$/m,
+    );
     expect(await state()).to.deep.equal({ addrs: ['10.20.30.1/24'], mtu: 1280, def: [`10.20.30.20 ${lab.nic}`] });
   });
 
@@ -196,7 +245,9 @@ describe('integration: the NIC is never lost and never wrong', function () {
     await lab.writeProfile(profile2);
 
     // the new NIC's default route refused: all undone, the old NIC serves again as before
-    const failed = await lab.oob(['up', lab.profile], { PATH: `${await ipFailingOnLine(lab, `route replace 0.0.0.0/0 via 10.20.30.20 dev ${nic2}`)}:${process.env.PATH}` });
+    const failed = await lab.oob(['up', lab.profile], {
+      PATH: `${await ipFailingOnLine(lab, `route replace 0.0.0.0/0 via 10.20.30.20 dev ${nic2}`)}:${process.env.PATH}`,
+    });
     expect(failed.code, failed.stderr).to.equal(10);
     expect(firstLine(failed.stderr)).to.match(/rolled back .*the system is as before/);
     expect(await facts2()).to.deep.equal(before2);
@@ -206,7 +257,10 @@ describe('integration: the NIC is never lost and never wrong', function () {
 
     const up = await lab.oob(['up', lab.profile]);
     expect(up.code, up.stderr).to.equal(0);
-    expect(await hostFacts(), 'the old NIC is back, restored').to.deep.equal({ ...before, links: [...before.links].filter((l) => l !== nic2).sort() });
+    expect(await hostFacts(), 'the old NIC is back, restored').to.deep.equal({
+      ...before,
+      links: [...before.links].filter((l) => l !== nic2).sort(),
+    });
     expect(await ask(lab.profile, '10.20.30.20', PORT)).to.equal('second');
     expect((await lab.oob(['up', lab.profile])).stdout).to.match(/already up, nothing to do/);
     const down = await lab.oob(['down', lab.profile]);
@@ -215,22 +269,28 @@ describe('integration: the NIC is never lost and never wrong', function () {
     expect(await hostFacts()).to.deep.equal(before);
   });
 
-  describe('leftovers of an oob killed midway are oob\'s to clean', () => {
+  describe("leftovers of an oob killed midway are oob's to clean", () => {
     /** An `ip` first on PATH that, asked to add the profile's namespace, does what a killed `ip netns add` leaves (the file, no namespace mounted on it) and kills oob. */
     async function killedNetnsAdd() {
       const dir = path.join(lab.dir, 'killing-ip');
       await fsp.mkdir(dir, { recursive: true });
-      await fsp.writeFile(path.join(dir, 'ip'), `#!/bin/sh
+      await fsp.writeFile(
+        path.join(dir, 'ip'),
+        `#!/bin/sh
 case " $* " in *" -batch "*) ;; *) exec ip "$@" ;; esac
 case " $* " in *" -j "*) exec ip "$@" ;; esac
 in=$(cat)
 case "$in" in *"netns add ${lab.profile}"*) : > /run/netns/${lab.profile}; kill -9 $PPID; exit 1 ;; esac
 printf '%s\n' "$in" | exec ip "$@"
-`.replace(/exec ip /g, `exec ${spawnSync('sh', ['-c', 'command -v ip']).stdout.toString().trim()} `), { mode: 0o755 });
+`.replace(/exec ip /g, `exec ${spawnSync('sh', ['-c', 'command -v ip']).stdout.toString().trim()} `),
+        { mode: 0o755 },
+      );
       const r = await lab.oob(['up', lab.profile], { PATH: `${dir}:${process.env.PATH}` });
       expect(r.code, 'oob was killed by SIGKILL (the lab reports a death by signal as 128 + its number)').to.equal(137);
       expect(await exists(recordFile()), 'the record was written before').to.equal(true);
-      expect((await sh(['ip', '-n', lab.profile, 'link', 'show'])).code, 'the namespace entry is stale').not.to.equal(0);
+      expect((await sh(['ip', '-n', lab.profile, 'link', 'show'])).code, 'the namespace entry is stale').not.to.equal(
+        0,
+      );
     }
 
     it('a /run/netns/NAME that a killed "ip netns add" left: down and up clean it, since oob\'s record says oob made it', async () => {
@@ -252,7 +312,7 @@ printf '%s\n' "$in" | exec ip "$@"
       expect(await hostFacts()).to.deep.equal(before);
     });
 
-    it('a stale /run/netns/NAME without oob\'s record is not oob\'s: refused, left alone', async () => {
+    it("a stale /run/netns/NAME without oob's record is not oob's: refused, left alone", async () => {
       await lab.writeProfile(lab.seedProfile());
       await fsp.writeFile(`/run/netns/${lab.profile}`, '');
       try {
@@ -267,7 +327,7 @@ printf '%s\n' "$in" | exec ip "$@"
       }
     });
 
-    it('temp files of atomic writes whose writer is dead are removed; a live writer\'s are not', async () => {
+    it("temp files of atomic writes whose writer is dead are removed; a live writer's are not", async () => {
       await lab.writeProfile(lab.seedProfile());
       const dead = spawnSync('true').pid!;
       const dir = path.dirname(recordFile());

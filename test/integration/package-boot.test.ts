@@ -7,7 +7,9 @@ import { banner, isRoot, waitFor } from './lab.js';
 // The package's life on a real systemd (nspawn, over an overlay: nothing here changes on this
 // machine): install v1, enable a plane, upgrade to v2 while an SSH client keeps knocking, remove,
 // purge.
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 const V2 = `${VERSION}+t2`;
 const SSHD = '/usr/sbin/sshd -D -e -o PidFile=/run/sshd-mgmt.pid -o ListenAddress=10.20.30.1';
 
@@ -21,10 +23,16 @@ describe('integration: the Debian package installed, upgraded, removed and purge
       console.log('    SKIPPED: the package tests in a container need root');
       this.skip();
     }
-    if (!Container.available()) throw new Error('these tests need systemd-container (test/install-deps.sh installs it)');
-    if (!existsSync('/usr/sbin/sshd')) throw new Error('these tests need openssh-server (test/install-deps.sh installs it)');
+    if (!Container.available())
+      throw new Error('these tests need systemd-container (test/install-deps.sh installs it)');
+    if (!existsSync('/usr/sbin/sshd'))
+      throw new Error('these tests need openssh-server (test/install-deps.sh installs it)');
     ct = await Container.create();
-    await ct.write('/etc/oob/profiles/mgmt.ini', `[interface]\n\n[service.sshd]\nexec = ${SSHD}\nready = tcp:22\nrestart-delay = 200ms\n`, 0o600);
+    await ct.write(
+      '/etc/oob/profiles/mgmt.ini',
+      `[interface]\n\n[service.sshd]\nexec = ${SSHD}\nready = tcp:22\nrestart-delay = 200ms\n`,
+      0o600,
+    );
     await ct.write('/etc/tmpfiles.d/oob-test-sshd.conf', 'd /run/sshd 0755 root root -\n');
     // a server as admins have it: this machine's image may carry a policy-rc.d that forbids
     // maintainer scripts to stop or start anything (Docker's); the container's copy goes
@@ -46,17 +54,28 @@ describe('integration: the Debian package installed, upgraded, removed and purge
     expect(i.code, i.stderr + i.stdout).to.equal(0);
     expect((await ct.mustExec(['/usr/bin/oob', '--version'])).trim()).to.equal(VERSION);
     expect(await ct.mustExec(['systemctl', 'cat', 'oob@.service'])).to.match(/^ExecStart=\/usr\/bin\/oob run %i$/m);
-    const r = await ct.oob(['enable', 'mgmt', '--nic', 'host0', '--address', '10.20.30.1/24', '--gateway', '10.20.30.20']);
+    const r = await ct.oob([
+      'enable',
+      'mgmt',
+      '--nic',
+      'host0',
+      '--address',
+      '10.20.30.1/24',
+      '--gateway',
+      '10.20.30.20',
+    ]);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(await show('ActiveState')).to.equal('active');
     expect(await waitFor('the banner', async () => (await up()) || undefined, 10_000)).to.equal(true);
   });
 
-  it('oob demo runs from the installed package (the README\'s first command) and leaves nothing', async () => {
+  it("oob demo runs from the installed package (the README's first command) and leaves nothing", async () => {
     const r = await ct.oob(['demo']);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(r.stdout).to.match(/from namespace oobdemo: hello from the MANAGEMENT LAN/);
-    expect((await ct.mustExec(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith('oobdemo'))).to.deep.equal([]);
+    expect(
+      (await ct.mustExec(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith('oobdemo')),
+    ).to.deep.equal([]);
   });
 
   it('upgrade to v2: the plane is not restarted, the banner never stops answering, the unit stays enabled', async () => {
@@ -96,7 +115,15 @@ describe('integration: the Debian package installed, upgraded, removed and purge
   it('purge: nothing of oob is left but the profiles', async () => {
     const r = await ct.exec(['dpkg', '-P', 'oob']);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
-    expect((await ct.mustExec(['sh', '-c', 'ls -d /etc/systemd/system/oob@* /etc/systemd/system/*/oob@* /etc/systemd/network/*oob* /etc/NetworkManager/conf.d/*oob* /var/cache/oob /usr/lib/oob /usr/lib/systemd/system/oob@.service 2>/dev/null; true'])).trim()).to.equal('');
+    expect(
+      (
+        await ct.mustExec([
+          'sh',
+          '-c',
+          'ls -d /etc/systemd/system/oob@* /etc/systemd/system/*/oob@* /etc/systemd/network/*oob* /etc/NetworkManager/conf.d/*oob* /var/cache/oob /usr/lib/oob /usr/lib/systemd/system/oob@.service 2>/dev/null; true',
+        ])
+      ).trim(),
+    ).to.equal('');
     expect((await ct.exec(['dpkg-query', '-W', '-f', '${Status}', 'oob'])).stdout).not.to.match(/installed/);
     expect(await ct.mustExec(['ls', '/etc/oob/profiles'])).to.equal('mgmt.ini\n');
     expect(await show('LoadState')).to.equal('not-found');

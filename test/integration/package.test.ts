@@ -14,7 +14,14 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
   let deb = '';
   let tree = '';
   before(async function () {
-    for (const tool of ['/usr/bin/dpkg-deb', '/usr/bin/lintian', '/usr/bin/mandoc', '/usr/bin/groff', '/usr/bin/zsh', '/usr/share/bash-completion/bash_completion'])
+    for (const tool of [
+      '/usr/bin/dpkg-deb',
+      '/usr/bin/lintian',
+      '/usr/bin/mandoc',
+      '/usr/bin/groff',
+      '/usr/bin/zsh',
+      '/usr/share/bash-completion/bash_completion',
+    ])
       if (!existsSync(tool)) throw new Error(`these tests need ${tool} (test/install-deps.sh installs it)`);
     dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-pkg-'));
     const r = await sh([process.execPath, path.join(REPO, 'scripts/package.mjs'), '--out', dir]);
@@ -40,26 +47,40 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
     const installed = (await sh(['dpkg-query', '-W', '-f', '${Version}', 'nodejs'])).stdout.trim();
     expect((await sh(['dpkg', '--compare-versions', installed, 'ge', '20'])).code, `nodejs ${installed}`).to.equal(0);
     const info = (await sh(['dpkg-deb', '-I', deb])).stdout;
-    expect(info).to.match(/\bpostinst\b/).and.match(/\bprerm\b/).and.match(/\bpostrm\b/).and.match(/\bmd5sums\b/);
+    expect(info)
+      .to.match(/\bpostinst\b/)
+      .and.match(/\bprerm\b/)
+      .and.match(/\bpostrm\b/)
+      .and.match(/\bmd5sums\b/);
     expect(info, 'no conffiles: nothing under /etc').not.to.match(/\bconffiles\b/);
   });
 
-  it('holds the program, the unit, tmpfiles.d, man pages, completions and the example, all root\'s', async () => {
+  it("holds the program, the unit, tmpfiles.d, man pages, completions and the example, all root's", async () => {
     const listing = (await sh(['dpkg-deb', '-c', deb])).stdout.trim().split('\n');
     const names = listing.map((l) => l.split(/\s+/).slice(5).join(' ').replace(/^\.\//, '/'));
     expect(names).to.include.members([
-      '/usr/bin/oob -> ../lib/oob/oob.cjs', '/usr/lib/oob/oob.cjs', '/usr/lib/oob/oob.bundle.cjs', '/usr/lib/oob/oob.bundle.cjs.map',
-      '/usr/lib/systemd/system/oob@.service', '/usr/lib/tmpfiles.d/oob.conf',
-      '/usr/share/man/man8/oob.8.gz', '/usr/share/man/man5/oob.ini.5.gz',
-      '/usr/share/bash-completion/completions/oob', '/usr/share/zsh/vendor-completions/_oob',
-      '/usr/share/doc/oob/examples/mgmt.ini', '/usr/share/doc/oob/copyright', '/usr/share/doc/oob/changelog.gz',
+      '/usr/bin/oob -> ../lib/oob/oob.cjs',
+      '/usr/lib/oob/oob.cjs',
+      '/usr/lib/oob/oob.bundle.cjs',
+      '/usr/lib/oob/oob.bundle.cjs.map',
+      '/usr/lib/systemd/system/oob@.service',
+      '/usr/lib/tmpfiles.d/oob.conf',
+      '/usr/share/man/man8/oob.8.gz',
+      '/usr/share/man/man5/oob.ini.5.gz',
+      '/usr/share/bash-completion/completions/oob',
+      '/usr/share/zsh/vendor-completions/_oob',
+      '/usr/share/doc/oob/examples/mgmt.ini',
+      '/usr/share/doc/oob/copyright',
+      '/usr/share/doc/oob/changelog.gz',
     ]);
     expect(names.filter((n) => n.startsWith('/etc'))).to.deep.equal([]);
     expect(listing.filter((l) => !l.includes(' root/root '))).to.deep.equal([]);
     const unit = await fsp.readFile(path.join(tree, 'usr/lib/systemd/system/oob@.service'), 'utf8');
     expect(unit).to.match(/^ExecStart=\/usr\/bin\/oob run %i$/m);
     expect(unit).not.to.match(/@[A-Z_]+@/);
-    expect(await fsp.readFile(path.join(tree, 'usr/lib/tmpfiles.d/oob.conf'), 'utf8')).to.match(/^d \/run\/oob 0755 root root -$/m);
+    expect(await fsp.readFile(path.join(tree, 'usr/lib/tmpfiles.d/oob.conf'), 'utf8')).to.match(
+      /^d \/run\/oob 0755 root root -$/m,
+    );
   });
 
   it('lintian finds no error and no warning (overrides carry their reasons)', async () => {
@@ -74,7 +95,9 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
   });
 
   it('its oob prints its version from any working directory', async () => {
-    const r = await sh(['/usr/bin/env', '-C', '/', path.join(tree, 'usr/lib/oob/oob.cjs'), '--version'], { env: { ...process.env, OOB_CODE_CACHE_DIR: path.join(dir, 'cache') } });
+    const r = await sh(['/usr/bin/env', '-C', '/', path.join(tree, 'usr/lib/oob/oob.cjs'), '--version'], {
+      env: { ...process.env, OOB_CODE_CACHE_DIR: path.join(dir, 'cache') },
+    });
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout.trim()).to.equal(VERSION);
   });
@@ -87,16 +110,27 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
       const groff = await sh(['sh', '-c', `zcat "$1" | groff -w w -mandoc -Tutf8 >/dev/null`, 'sh', f]);
       expect([groff.code, groff.stderr], page).to.deep.equal([0, '']);
     }
-    const page = (await sh(['sh', '-c', 'MANWIDTH=200 man -l "$1" 2>&1', 'sh', path.join(tree, 'usr/share/man/man8/oob.8.gz')])).stdout;
-    const help = (await sh([path.join(tree, 'usr/lib/oob/oob.cjs'), '--help'], { env: { ...process.env, OOB_CODE_CACHE_DIR: path.join(dir, 'cache') } })).stdout;
+    const page = (
+      await sh(['sh', '-c', 'MANWIDTH=200 man -l "$1" 2>&1', 'sh', path.join(tree, 'usr/share/man/man8/oob.8.gz')])
+    ).stdout;
+    const help = (
+      await sh([path.join(tree, 'usr/lib/oob/oob.cjs'), '--help'], {
+        env: { ...process.env, OOB_CODE_CACHE_DIR: path.join(dir, 'cache') },
+      })
+    ).stdout;
     const commands = [...help.matchAll(/^ {2}oob (\w+)/gm)].map((m) => m[1]!);
     expect(commands.length).to.be.greaterThan(10);
     for (const c of commands) expect(page, `oob(8) lacks ${c}`).to.match(new RegExp(`^ {5}${c}\\b`, 'm'));
-    const ini = (await sh(['sh', '-c', 'MANWIDTH=200 man -l "$1" 2>&1', 'sh', path.join(tree, 'usr/share/man/man5/oob.ini.5.gz')])).stdout;
+    const ini = (
+      await sh(['sh', '-c', 'MANWIDTH=200 man -l "$1" 2>&1', 'sh', path.join(tree, 'usr/share/man/man5/oob.ini.5.gz')])
+    ).stdout;
     const parse = await fsp.readFile(path.join(REPO, 'src/profile/parse.ts'), 'utf8');
-    const keys = [...parse.slice(parse.indexOf('const KEYS'), parse.indexOf('} as const')).matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!);
+    const keys = [
+      ...parse.slice(parse.indexOf('const KEYS'), parse.indexOf('} as const')).matchAll(/'([a-z-]+)'/g),
+    ].map((m) => m[1]!);
     expect(keys).to.include.members(['nic', 'exec', 'ready']);
-    for (const k of keys) expect(ini, `oob.ini(5) does not describe ${k}`).to.match(new RegExp(`^ {5}${k}\\b|, ${k}$`, 'm'));
+    for (const k of keys)
+      expect(ini, `oob.ini(5) does not describe ${k}`).to.match(new RegExp(`^ {5}${k}\\b|, ${k}$`, 'm'));
   });
 
   it('bash completion: complete -p oob, commands, flags, and profile names from the profile directory', async () => {
@@ -107,9 +141,18 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
     const script = `source /usr/share/bash-completion/bash_completion; source "$1"; complete -p oob
       words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _oob; printf '%s\\n' "\${COMPREPLY[*]}"; }
       words oob st; words oob up m; words oob enable --n; OOB_PROFILE_DIR=/nonexistent words oob up m`;
-    const r = await sh(['bash', '-c', script, 'bash', path.join(tree, 'usr/share/bash-completion/completions/oob')], { env: { ...process.env, OOB_PROFILE_DIR: profiles } });
+    const r = await sh(['bash', '-c', script, 'bash', path.join(tree, 'usr/share/bash-completion/completions/oob')], {
+      env: { ...process.env, OOB_PROFILE_DIR: profiles },
+    });
     expect(r.stderr).to.equal('');
-    expect(r.stdout.split('\n')).to.deep.equal(['complete -F _oob oob', 'start status stop', 'mgmt', '--nic --no-services --now --no-now', '', '']);
+    expect(r.stdout.split('\n')).to.deep.equal([
+      'complete -F _oob oob',
+      'start status stop',
+      'mgmt',
+      '--nic --no-services --now --no-now',
+      '',
+      '',
+    ]);
   });
 
   it('zsh completion: valid zsh, with every command and the profile names', async () => {
@@ -118,12 +161,22 @@ describe('integration: the Debian package (npm run package, dpkg-deb, lintian, m
     expect([n.code, n.stderr]).to.deep.equal([0, '']);
     const text = await fsp.readFile(f, 'utf8');
     expect(text.split('\n')[0]).to.equal('#compdef oob');
-    for (const c of ['status', 'enable', 'disable', 'up', 'down', 'exec']) expect(text).to.match(new RegExp(`^ {4}'${c}:`, 'm'));
+    for (const c of ['status', 'enable', 'disable', 'up', 'down', 'exec'])
+      expect(text).to.match(new RegExp(`^ {4}'${c}:`, 'm'));
     const profiles = path.join(dir, 'zprofiles');
     await fsp.mkdir(profiles, { recursive: true });
     await fsp.writeFile(path.join(profiles, 'mgmt.ini'), '');
     // the profile lookup, run alone: _describe replaced by a printer
-    const r = await sh(['zsh', '-c', `source <(sed -n '/^_oob_profiles()/,/^}/p' "$1"); _describe() { print -l -- \${(P)4}; }; _oob_profiles`, 'zsh', f], { env: { ...process.env, OOB_PROFILE_DIR: profiles } });
+    const r = await sh(
+      [
+        'zsh',
+        '-c',
+        `source <(sed -n '/^_oob_profiles()/,/^}/p' "$1"); _describe() { print -l -- \${(P)4}; }; _oob_profiles`,
+        'zsh',
+        f,
+      ],
+      { env: { ...process.env, OOB_PROFILE_DIR: profiles } },
+    );
     expect(r.stdout.trim()).to.equal('mgmt');
   });
 });

@@ -33,9 +33,10 @@ describe('integration: service presets and copies of installed units', function 
   after(async () => {
     for (const d of made) await fsp.rm(d, { recursive: true, force: true });
   });
-  const state = async () => JSON.parse(await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'state.json'), 'utf8'));
+  const state = async () =>
+    JSON.parse(await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'state.json'), 'utf8'));
 
-  it('preset = sshd: the host\'s sshd_config and keys, its own pidfile under the runtime directory, answering on the management address only', async () => {
+  it("preset = sshd: the host's sshd_config and keys, its own pidfile under the runtime directory, answering on the management address only", async () => {
     await lab.writeProfile(lab.seedProfile('[service.sshd]\npreset = sshd\n'));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code, r.stderr).to.equal(0);
@@ -53,11 +54,32 @@ describe('integration: service presets and copies of installed units', function 
     await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', ck]);
     await fsp.copyFile(`${ck}.pub`, path.join(lab.dir, 'authorized_keys'));
     const cfg = path.join(lab.dir, 'sshd_config');
-    await fsp.writeFile(cfg, `HostKey ${lab.hostKey}\nAuthorizedKeysFile ${lab.dir}/authorized_keys\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n`);
+    await fsp.writeFile(
+      cfg,
+      `HostKey ${lab.hostKey}\nAuthorizedKeysFile ${lab.dir}/authorized_keys\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n`,
+    );
     await lab.writeProfile(lab.seedProfile(`[service.sshd]\npreset = sshd\nargs = -f ${cfg}\n`));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code, r.stderr).to.equal(0);
-    const login = await sh(['ip', 'netns', 'exec', lab.router, 'ssh', '-i', ck, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', 'root@10.20.30.1', 'ip netns identify $$']);
+    const login = await sh([
+      'ip',
+      'netns',
+      'exec',
+      lab.router,
+      'ssh',
+      '-i',
+      ck,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'ConnectTimeout=5',
+      'root@10.20.30.1',
+      'ip netns identify $$',
+    ]);
     expect(login.code, login.stderr).to.equal(0);
     expect(login.stdout.trim()).to.equal(lab.profile);
   });
@@ -65,8 +87,13 @@ describe('integration: service presets and copies of installed units', function 
   it('an sshd config error: one line from sshd -t, the copy failed and not restarted in a loop', async () => {
     await lab.writeProfile(lab.seedProfile('[service.sshd]\npreset = sshd\nargs = -o NoSuchOption=1\n'));
     await lab.oob(['start', lab.profile, '--timeout', '3']);
-    const st = await waitFor('sshd to fail', async () => { const s = await state().catch(() => undefined); return s?.services.sshd.phase === 'failed' && s; });
-    expect(st.services.sshd.error).to.match(/^pre-start check failed: \/usr\/sbin\/sshd -t .*NoSuchOption.*: .*(Bad configuration option|unsupported option).*NoSuchOption/i);
+    const st = await waitFor('sshd to fail', async () => {
+      const s = await state().catch(() => undefined);
+      return s?.services.sshd.phase === 'failed' && s;
+    });
+    expect(st.services.sshd.error).to.match(
+      /^pre-start check failed: \/usr\/sbin\/sshd -t .*NoSuchOption.*: .*(Bad configuration option|unsupported option).*NoSuchOption/i,
+    );
     expect(st.services.sshd.restarts).to.equal(0);
     expect(st.services.sshd.pid).to.equal(undefined);
   });
@@ -75,7 +102,9 @@ describe('integration: service presets and copies of installed units', function 
     await lab.writeProfile(lab.seedProfile('[service.sshd]\npreset = sshdd\n'));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code).to.equal(3);
-    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:8: \[service\.sshd\] preset: unknown preset "sshdd" \(did you mean "sshd"\?\): the presets are sshd/);
+    expect(r.stderr.split('\n')[0]).to.match(
+      /^oob: .*:8: \[service\.sshd\] preset: unknown preset "sshdd" \(did you mean "sshd"\?\): the presets are sshd/,
+    );
     expect(await lab.namespaces()).to.not.include(lab.profile);
   });
 
@@ -83,14 +112,19 @@ describe('integration: service presets and copies of installed units', function 
     await lab.writeProfile(lab.seedProfile('[service.tmp]\nfrom = systemd-tmpfiles-setup.service\n'));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code).to.equal(3);
-    expect(r.stderr.split('\n')[0]).to.match(/^oob: .*:8: \[service\.tmp\] from: systemd-tmpfiles-setup\.service: Type=oneshot \(\/lib\/systemd\/system\/systemd-tmpfiles-setup\.service:\d+\) is not a long-running daemon/);
+    expect(r.stderr.split('\n')[0]).to.match(
+      /^oob: .*:8: \[service\.tmp\] from: systemd-tmpfiles-setup\.service: Type=oneshot \(\/lib\/systemd\/system\/systemd-tmpfiles-setup\.service:\d+\) is not a long-running daemon/,
+    );
     expect(await lab.namespaces()).to.not.include(lab.profile);
   });
 
-  it('oob exec NAME without a command opens the user\'s shell inside the namespace', async () => {
+  it("oob exec NAME without a command opens the user's shell inside the namespace", async () => {
     await lab.writeProfile(lab.seedProfile());
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
-    const r = await sh(['/usr/bin/nsenter', `--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'exec', lab.profile], { env: lab.env({ SHELL: '/bin/sh' }), input: 'ip netns identify $$; exit 7\n' });
+    const r = await sh(
+      ['/usr/bin/nsenter', `--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'exec', lab.profile],
+      { env: lab.env({ SHELL: '/bin/sh' }), input: 'ip netns identify $$; exit 7\n' },
+    );
     expect(r.stdout.trim()).to.equal(lab.profile);
     expect(r.code).to.equal(7);
     expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
@@ -100,13 +134,28 @@ describe('integration: service presets and copies of installed units', function 
     const img = path.join(lab.dir, 'image');
     await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
     const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
-    const enable = (...extra: string[]) => lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'mgmt', '--root', img, '--nic', 'ens19', '--address', '10.20.30.1/24', ...extra]);
+    const enable = (...extra: string[]) =>
+      lab.oob([
+        '--profile-dir',
+        '/etc/oob/profiles',
+        'enable',
+        'mgmt',
+        '--root',
+        img,
+        '--nic',
+        'ens19',
+        '--address',
+        '10.20.30.1/24',
+        ...extra,
+      ]);
     const bad = await enable('--service', 'telnetd');
     expect(bad.code).to.equal(3);
     expect(bad.stderr.split('\n')[0]).to.match(/^oob: --service telnetd: not a preset \(sshd: see oob presets\)/);
     const missing = await enable('--service', 'snmpd.service');
     expect(missing.code).to.equal(3);
-    expect(missing.stderr.split('\n')[0]).to.match(/^oob: \/etc\/oob\/profiles\/mgmt\.ini:\d+: \[service\.snmpd\] from: snmpd\.service is not installed \(no unit file in .* under /);
+    expect(missing.stderr.split('\n')[0]).to.match(
+      /^oob: \/etc\/oob\/profiles\/mgmt\.ini:\d+: \[service\.snmpd\] from: snmpd\.service is not installed \(no unit file in .* under /,
+    );
     expect(missing.stderr).to.match(/nothing was written/);
     expect(existsSync(pf)).to.equal(false);
     const none = await enable('--no-services');
@@ -117,7 +166,10 @@ describe('integration: service presets and copies of installed units', function 
     expect(r.code, r.stderr).to.equal(0);
     expect(await fsp.readFile(pf, 'utf8')).to.match(/^\[service\.sshd\]\npreset = sshd$/m);
     // an existing profile's services are left alone
-    await fsp.writeFile(pf, (await fsp.readFile(pf, 'utf8')).replace('preset = sshd', 'preset = sshd\nargs = -o Port=2222'));
+    await fsp.writeFile(
+      pf,
+      (await fsp.readFile(pf, 'utf8')).replace('preset = sshd', 'preset = sshd\nargs = -o Port=2222'),
+    );
     expect((await enable('--service', 'sshd', '--gateway', '10.20.30.20')).code).to.equal(0);
     expect((await fsp.readFile(pf, 'utf8')).match(/\[service\./g)).to.have.length(1);
     expect(await fsp.readFile(pf, 'utf8')).to.match(/^args = -o Port=2222$/m);
@@ -126,12 +178,15 @@ describe('integration: service presets and copies of installed units', function 
   describe('Debian services copied into the namespace', function () {
     before(function () {
       for (const f of ['/lib/systemd/system/prometheus-node-exporter.service', '/lib/systemd/system/snmpd.service'])
-        if (!existsSync(f)) throw new Error(`${f} is missing: test/install-deps.sh installs prometheus-node-exporter and snmpd`);
+        if (!existsSync(f))
+          throw new Error(`${f} is missing: test/install-deps.sh installs prometheus-node-exporter and snmpd`);
       for (const d of ['/run/agentx']) if (!existsSync(d)) made.push(d);
     });
 
     it('from = prometheus-node-exporter.service: runs as its User=, answers :9100 from the management LAN, nothing on the host side', async () => {
-      await lab.writeProfile(lab.seedProfile('[service.node]\nfrom = prometheus-node-exporter.service\nready = tcp:9100\n'));
+      await lab.writeProfile(
+        lab.seedProfile('[service.node]\nfrom = prometheus-node-exporter.service\nready = tcp:9100\n'),
+      );
       const r = await lab.oob(['start', lab.profile]);
       expect(r.code, r.stderr).to.equal(0);
       const body = await httpGet(lab.router, 'http://10.20.30.1:9100/metrics');
@@ -147,7 +202,10 @@ describe('integration: service presets and copies of installed units', function 
       const r = await lab.oob(['start', lab.profile]);
       expect(r.code, r.stderr).to.equal(0);
       // Debian's snmpd.conf listens on loopback: the namespace's own
-      const reply = await waitFor('snmpd to answer', async () => { const t = await snmpSysDescr(lab.profile, '127.0.0.1'); return t !== 'TIMEOUT' && t; });
+      const reply = await waitFor('snmpd to answer', async () => {
+        const t = await snmpSysDescr(lab.profile, '127.0.0.1');
+        return t !== 'TIMEOUT' && t;
+      });
       expect(reply).to.include('public').and.include('Linux');
       expect(await snmpSysDescr(lab.host, '127.0.0.1')).to.equal('TIMEOUT');
       expect(existsSync('/run/agentx')).to.equal(true);

@@ -17,7 +17,11 @@ describe('integration: oob status and oob doctor, with faults injected for real'
   beforeEach(async () => {
     lab = await Lab.create();
     await lab.makeHostKey();
-    await lab.writeProfile(lab.seedProfile(`[service.sshd]\nexec = ${lab.sshdCommand()} -o PidFile=none\nready = tcp:22\nrestart = on-failure\nrestart-delay = 100ms\n`));
+    await lab.writeProfile(
+      lab.seedProfile(
+        `[service.sshd]\nexec = ${lab.sshdCommand()} -o PidFile=none\nready = tcp:22\nrestart = on-failure\nrestart-delay = 100ms\n`,
+      ),
+    );
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code, r.stderr).to.equal(0);
   });
@@ -25,7 +29,12 @@ describe('integration: oob status and oob doctor, with faults injected for real'
     await lab.destroy();
   });
 
-  async function status(): Promise<{ code: number; report: Report; text: string; doctor: { code: number; out: string } }> {
+  async function status(): Promise<{
+    code: number;
+    report: Report;
+    text: string;
+    doctor: { code: number; out: string };
+  }> {
     const j = await lab.oob(['status', '--json', lab.profile]);
     const report = JSON.parse(j.stdout) as Report;
     expect(validate(statusSchema as never, report), 'status --json does not match its schema').to.deep.equal([]);
@@ -57,30 +66,75 @@ describe('integration: oob status and oob doctor, with faults injected for real'
     for (const cmd of ['status', 'doctor']) {
       const r = await lab.oob([cmd, 'nosuchprofile']);
       expect(r.code, r.stderr).to.equal(4);
-      expect(r.stderr.trim()).to.equal(`oob: no profile "nosuchprofile" in ${lab.profileDir}; profiles there: ${lab.profile}`);
+      expect(r.stderr.trim()).to.equal(
+        `oob: no profile "nosuchprofile" in ${lab.profileDir}; profiles there: ${lab.profile}`,
+      );
     }
   });
 
-    it('--probe asks the gateway by ARP and reads its answer', async () => {
+  it('--probe asks the gateway by ARP and reads its answer', async () => {
     const r = await lab.oob(['status', '--json', '--probe', lab.profile]);
     expect(JSON.parse(r.stdout).profiles[0].gateways[0].neighbour).to.equal('REACHABLE');
   });
 
-  const faults: Array<[string, number, (l: Lab) => Promise<void>, (p: Record<string, any>) => void, RegExp]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
-    ['the NIC down', 21, (l) => must(['ip', '-n', l.profile, 'link', 'set', l.nic, 'down']).then(() => {}), (p) => expect(p.nic).to.include({ up: false }), /^FAIL {2}links up +.* is administratively down$/m],
-    ['the address removed', 21, (l) => must(['ip', '-n', l.profile, 'addr', 'flush', 'dev', l.nic, 'scope', 'global']).then(() => {}), (p) => expect(p.addresses).to.deep.equal([]), /^FAIL {2}addresses present +.* has no address$/m],
-    ['the default route removed', 20, (l) => must(['ip', '-n', l.profile, 'route', 'del', 'default']).then(() => {}), (p) => expect(p.gateways[0]).to.include({ route: false }), /^FAIL {2}default route +no default route via 10\.20\.30\.20/m],
-    ['a service killed for good', 20, async (l) => {
-      const st = JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8'));
-      process.kill(st.services.sshd.pid, 'SIGTERM'); // exit 0 with restart = on-failure: it stays down
-      await waitFor('sshd to stay down', async () => JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8')).services.sshd.phase === 'stopped');
-    }, (p) => expect(p.services[0]).to.include({ ready: false, phase: 'stopped', pid: null }), /^FAIL {2}service sshd +stopped; last exit: exited with status 0$/m],
-    ['the namespace deleted behind oob\'s back', 21, (l) => must(['ip', 'netns', 'del', l.profile]).then(() => {}), (p) => expect(p.namespace.exists).to.equal(false), /^FAIL {2}namespace exists +no network namespace/m],
-    ['the supervisor gone', 20, async (l) => {
-      const st = JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8'));
-      process.kill(st.supervisor.pid, 'SIGKILL');
-      await waitFor('the supervisor to be gone', async () => (await startTime(st.supervisor.pid)) === undefined); // gone, or a zombie
-    }, (p) => expect(p.supervisor.running).to.equal(false), /^FAIL {2}services +no supervisor runs/m],
+  // the JSON report, as a test reads it: any shape, checked by the assertions themselves
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const faults: Array<[string, number, (l: Lab) => Promise<void>, (p: Record<string, any>) => void, RegExp]> = [
+    [
+      'the NIC down',
+      21,
+      (l) => must(['ip', '-n', l.profile, 'link', 'set', l.nic, 'down']).then(() => {}),
+      (p) => expect(p.nic).to.include({ up: false }),
+      /^FAIL {2}links up +.* is administratively down$/m,
+    ],
+    [
+      'the address removed',
+      21,
+      (l) => must(['ip', '-n', l.profile, 'addr', 'flush', 'dev', l.nic, 'scope', 'global']).then(() => {}),
+      (p) => expect(p.addresses).to.deep.equal([]),
+      /^FAIL {2}addresses present +.* has no address$/m,
+    ],
+    [
+      'the default route removed',
+      20,
+      (l) => must(['ip', '-n', l.profile, 'route', 'del', 'default']).then(() => {}),
+      (p) => expect(p.gateways[0]).to.include({ route: false }),
+      /^FAIL {2}default route +no default route via 10\.20\.30\.20/m,
+    ],
+    [
+      'a service killed for good',
+      20,
+      async (l) => {
+        const st = JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8'));
+        process.kill(st.services.sshd.pid, 'SIGTERM'); // exit 0 with restart = on-failure: it stays down
+        await waitFor(
+          'sshd to stay down',
+          async () =>
+            JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8')).services.sshd
+              .phase === 'stopped',
+        );
+      },
+      (p) => expect(p.services[0]).to.include({ ready: false, phase: 'stopped', pid: null }),
+      /^FAIL {2}service sshd +stopped; last exit: exited with status 0$/m,
+    ],
+    [
+      "the namespace deleted behind oob's back",
+      21,
+      (l) => must(['ip', 'netns', 'del', l.profile]).then(() => {}),
+      (p) => expect(p.namespace.exists).to.equal(false),
+      /^FAIL {2}namespace exists +no network namespace/m,
+    ],
+    [
+      'the supervisor gone',
+      20,
+      async (l) => {
+        const st = JSON.parse(await fsp.readFile(path.join(l.runtimeDir, l.profile, 'state.json'), 'utf8'));
+        process.kill(st.supervisor.pid, 'SIGKILL');
+        await waitFor('the supervisor to be gone', async () => (await startTime(st.supervisor.pid)) === undefined); // gone, or a zombie
+      },
+      (p) => expect(p.supervisor.running).to.equal(false),
+      /^FAIL {2}services +no supervisor runs/m,
+    ],
   ];
   for (const [what, code, inject, field, line] of faults) {
     it(`${what}: exit ${code}, the JSON says so, doctor fails the matching check`, async () => {

@@ -62,15 +62,20 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     }
   };
   function run(env: NodeJS.ProcessEnv = {}, stderr?: number): Sup {
-    const p = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'run', lab.profile], { env: lab.env(env), stdio: ['ignore', 'pipe', stderr ?? 'pipe'] });
+    const p = spawn(
+      '/usr/bin/nsenter',
+      [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'run', lab.profile],
+      { env: lab.env(env), stdio: ['ignore', 'pipe', stderr ?? 'pipe'] },
+    );
     const s = new Sup(p);
     sups.push(s);
     return s;
   }
-  const ready = (s?: Sup) => waitFor('the supervisor to be ready', async () => {
-    const st = await state();
-    return st?.ready && (!s || st.supervisor.pid === s.pid) ? st : undefined;
-  });
+  const ready = (s?: Sup) =>
+    waitFor('the supervisor to be ready', async () => {
+      const st = await state();
+      return st?.ready && (!s || st.supervisor.pid === s.pid) ? st : undefined;
+    });
 
   it('runs a real sshd copy: its banner answers at the management address from the management LAN, nothing from the host side', async () => {
     await lab.writeProfile(profile(SSHD()));
@@ -88,10 +93,14 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     const before = (await ready(s)).services.sshd!;
     process.kill(before.pid!, 'SIGKILL');
     const t0 = Date.now();
-    const after = await waitFor('sshd to come back', async () => {
-      const sv = (await state())?.services.sshd;
-      return sv?.ready && sv.pid !== before.pid ? sv : undefined;
-    }, 5000);
+    const after = await waitFor(
+      'sshd to come back',
+      async () => {
+        const sv = (await state())?.services.sshd;
+        return sv?.ready && sv.pid !== before.pid ? sv : undefined;
+      },
+      5000,
+    );
     expect(Date.now() - t0).to.be.below(3000);
     expect(after.restarts).to.equal(1);
     expect(after.lastExit).to.include({ signal: 'SIGKILL', reason: 'killed by SIGKILL' });
@@ -99,7 +108,9 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
   });
 
   it('reports a service that always fails as a crash loop, while the supervisor and the other services stay up', async () => {
-    await lab.writeProfile(profile(`${SSHD()}[service.broken]\nexec = /bin/false\nrestart-delay = 50ms\nrestart-delay-max = 400ms\n`));
+    await lab.writeProfile(
+      profile(`${SSHD()}[service.broken]\nexec = /bin/false\nrestart-delay = 50ms\nrestart-delay-max = 400ms\n`),
+    );
     const s = run();
     const st = await waitFor('a crash loop in the state file', async () => {
       const x = await state();
@@ -154,14 +165,20 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     expect(s.log).to.match(/sleeper: its definition changed: restarting it/);
     await lab.writeProfile(profile(`${SSHD()}[service.sleeper]\nexec = /bin/sleep 3000\nbogus = 1\n`));
     s.p.kill('SIGHUP');
-    await waitFor('the reload to be refused', async () => /reload refused, the running set is kept: .*bogus: unknown key/.test(s.log));
+    await waitFor('the reload to be refused', async () =>
+      /reload refused, the running set is kept: .*bogus: unknown key/.test(s.log),
+    );
     const kept = await state();
     expect([kept!.services.sshd!.pid, kept!.services.sleeper!.pid]).to.deep.equal([sshd, after.services.sleeper!.pid]);
   });
 
   it('follows a daemon that forks (sshd without -D) through its PidFile, and restarts it when it dies', async () => {
     const pidfile = path.join(lab.dir, 'sshd.pid');
-    await lab.writeProfile(profile(`[service.sshd]\nexec = ${sshdArgs('')} -o PidFile=${pidfile}\npidfile = ${pidfile}\nready = tcp:22\nrestart-delay = 200ms\n`));
+    await lab.writeProfile(
+      profile(
+        `[service.sshd]\nexec = ${sshdArgs('')} -o PidFile=${pidfile}\npidfile = ${pidfile}\nready = tcp:22\nrestart-delay = 200ms\n`,
+      ),
+    );
     const s = run();
     const st = (await ready(s)).services.sshd!;
     const filePid = Number((await fsp.readFile(pidfile, 'utf8')).trim());
@@ -188,7 +205,9 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     expect(stop.code, stop.stderr).to.equal(0);
     expect(await startTime(pid), 'the supervisor is still there (a zombie counts as gone)').to.equal(undefined);
     expect(await lab.namespaces()).not.to.include(lab.profile);
-    expect(await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'supervisor.log'), 'utf8')).to.match(/ready: .*1\/1 services ready/);
+    expect(await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'supervisor.log'), 'utf8')).to.match(
+      /ready: .*1\/1 services ready/,
+    );
     expect((await lab.oob(['stop', lab.profile])).stdout).to.match(/no supervisor was running/);
   });
 
@@ -214,11 +233,16 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
 
   it('start passes on the exit code of a supervisor that dies before it is ready', async () => {
     // valid profile, but the NIC carries the host's only default route: the supervisor's up refuses (8)
-    await lab.inHost(['ip', '-batch', '-'], `addr add 10.99.0.5/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.99.0.1 dev ${lab.nic}\n`);
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      `addr add 10.99.0.5/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.99.0.1 dev ${lab.nic}\n`,
+    );
     await lab.writeProfile(profile(''));
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code).to.equal(8);
-    expect(r.stderr.split('\n')[0], r.stderr).to.match(/^oob: the supervisor for .* exited with status 8 before it was ready: oob: refusing to move/);
+    expect(r.stderr.split('\n')[0], r.stderr).to.match(
+      /^oob: the supervisor for .* exited with status 8 before it was ready: oob: refusing to move/,
+    );
     expect(await lab.namespaces()).not.to.include(lab.profile);
   });
 
@@ -240,7 +264,10 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
       expect(await s.exit).to.equal(0);
       const all = rx.datagrams();
       expect(all.some((d) => d.msg.includes('STOPPING=1'))).to.equal(true);
-      expect(all.every((d) => d.pid === s.pid && d.msg.startsWith(`MAINPID=${s.pid}\n`)), JSON.stringify(all)).to.equal(true);
+      expect(
+        all.every((d) => d.pid === s.pid && d.msg.startsWith(`MAINPID=${s.pid}\n`)),
+        JSON.stringify(all),
+      ).to.equal(true);
     } finally {
       rx.close();
     }
@@ -248,7 +275,12 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
   // --- issue 8 items 6, 7, 8; issue 16 item 3 ---
 
   /** Resolves with the exit code once the supervisor has exited, or fails after ms. */
-  const exited = (s: Sup, ms: number) => waitFor('the supervisor to exit', async () => (s.p.exitCode !== null ? { code: s.p.exitCode } : s.p.signalCode ? { code: 128 } : undefined), ms).then((r) => r.code);
+  const exited = (s: Sup, ms: number) =>
+    waitFor(
+      'the supervisor to exit',
+      async () => (s.p.exitCode !== null ? { code: s.p.exitCode } : s.p.signalCode ? { code: 128 } : undefined),
+      ms,
+    ).then((r) => r.code);
   /**
    * Has the supervisor installed its signal handlers? Node itself catches SIGTERM from its first
    * instruction (to restore the terminal), so the sign is SIGHUP (SigCgt bit 1), which only the
@@ -272,21 +304,30 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
   const sleepArg = () => String(10_000_000 + parseInt(lab.id, 16));
   async function countCmd(words: string): Promise<number> {
     let n = 0;
-    for (const pid of (await fsp.readdir('/proc')).filter((d) => /^\d+$/.test(d))) if ((await cmdline(Number(pid)))?.join(' ') === words) n++;
+    for (const pid of (await fsp.readdir('/proc')).filter((d) => /^\d+$/.test(d)))
+      if ((await cmdline(Number(pid)))?.join(' ') === words) n++;
     return n;
   }
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('restarts a service the moment its main process dies, though a child of it holds its output open; SIGTERM then does not wait for that child', async () => {
-    await lab.writeProfile(profile(`[service.holder]\nexec = /bin/sh -c 'sleep ${sleepArg()} & exec sleep 1000'\nrestart-delay = 200ms\nstop-timeout = 30s\n`));
+    await lab.writeProfile(
+      profile(
+        `[service.holder]\nexec = /bin/sh -c 'sleep ${sleepArg()} & exec sleep 1000'\nrestart-delay = 200ms\nstop-timeout = 30s\n`,
+      ),
+    );
     const s = run();
     const before = (await ready(s)).services.holder!;
     await waitFor('the background child to run', async () => (await countCmd(`sleep ${sleepArg()}`)) === 1);
     process.kill(before.pid!, 'SIGKILL');
-    const after = await waitFor('the service to come back with a new pid', async () => {
-      const sv = (await state())?.services.holder;
-      return sv?.phase === 'running' && sv.pid !== before.pid ? sv : undefined;
-    }, 5000);
+    const after = await waitFor(
+      'the service to come back with a new pid',
+      async () => {
+        const sv = (await state())?.services.holder;
+        return sv?.phase === 'running' && sv.pid !== before.pid ? sv : undefined;
+      },
+      5000,
+    );
     expect(after.lastExit).to.include({ signal: 'SIGKILL', reason: 'killed by SIGKILL' });
     expect(after.restarts).to.equal(1);
     s.p.kill('SIGTERM');
@@ -299,17 +340,29 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     const s = run();
     const before = (await ready(s)).services.sshd!;
     const code = `require('net').connect(22,'10.20.30.1');setTimeout(()=>{},60000)`;
-    const client = spawn('nsenter', [`--net=/run/netns/${lab.router}`, '--', process.execPath, '-e', code], { stdio: 'ignore' });
+    const client = spawn('nsenter', [`--net=/run/netns/${lab.router}`, '--', process.execPath, '-e', code], {
+      stdio: 'ignore',
+    });
     try {
-      await waitFor('sshd to fork a child for the connection', async () => (await childrenOf(before.pid!)).length === 1);
+      await waitFor(
+        'sshd to fork a child for the connection',
+        async () => (await childrenOf(before.pid!)).length === 1,
+      );
       process.kill(before.pid!, 'SIGKILL');
       const seen: Array<{ pid?: number | undefined; ready: boolean }> = [];
-      const after = await waitFor('sshd to come back with a new pid', async () => {
-        const sv = (await state())?.services.sshd;
-        if (sv) seen.push({ pid: sv.pid, ready: sv.ready });
-        return sv?.ready && sv.pid !== before.pid ? sv : undefined;
-      }, 5000);
-      expect(seen.filter((x) => x.ready && x.pid === before.pid).length, 'state files after the kill that showed the dead pid ready').to.be.below(2);
+      const after = await waitFor(
+        'sshd to come back with a new pid',
+        async () => {
+          const sv = (await state())?.services.sshd;
+          if (sv) seen.push({ pid: sv.pid, ready: sv.ready });
+          return sv?.ready && sv.pid !== before.pid ? sv : undefined;
+        },
+        5000,
+      );
+      expect(
+        seen.filter((x) => x.ready && x.pid === before.pid).length,
+        'state files after the kill that showed the dead pid ready',
+      ).to.be.below(2);
       expect(after.lastExit).to.include({ signal: 'SIGKILL' });
       expect(await banner(lab.router, '10.20.30.1', 22)).to.match(/^SSH-2\.0/);
     } finally {
@@ -342,7 +395,11 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     await ready(s);
     await must(['ip', 'netns', 'del', lab.profile]);
     const code = await exited(s, 10_000);
-    expect(s.log).to.match(new RegExp(`the namespace ${lab.profile} was deleted while the supervisor ran .*: stopping; to bring it back: oob start ${lab.profile}`));
+    expect(s.log).to.match(
+      new RegExp(
+        `the namespace ${lab.profile} was deleted while the supervisor ran .*: stopping; to bring it back: oob start ${lab.profile}`,
+      ),
+    );
     expect(code, s.log).to.equal(7);
     expect(s.log.match(/started sleeper/g)).to.have.length(1);
     expect(await countCmd(`/bin/sleep ${sleepArg()}`)).to.equal(0);
@@ -363,8 +420,12 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
   });
 
   it('keeps running and restarting services with its stderr on /dev/full', async () => {
-    await fsp.writeFile(path.join(lab.dir, 'blip.sh'), '#!/bin/sh\necho hello\necho oops >&2\nsleep 0.1\nexit 1\n', { mode: 0o755 });
-    await lab.writeProfile(profile(`[service.blip]\nexec = ${lab.dir}/blip.sh\nrestart-delay = 50ms\nrestart-delay-max = 100ms\n`));
+    await fsp.writeFile(path.join(lab.dir, 'blip.sh'), '#!/bin/sh\necho hello\necho oops >&2\nsleep 0.1\nexit 1\n', {
+      mode: 0o755,
+    });
+    await lab.writeProfile(
+      profile(`[service.blip]\nexec = ${lab.dir}/blip.sh\nrestart-delay = 50ms\nrestart-delay-max = 100ms\n`),
+    );
     const full = openSync('/dev/full', 'w');
     let s: Sup;
     try {
@@ -383,18 +444,33 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
   });
 
   it('reads a flood of output and a 50 MB line without a newline with bounded memory, and caps supervisor.log', async () => {
-    await fsp.writeFile(path.join(lab.dir, 'flood.sh'), '#!/bin/sh\ntimeout 2 yes\necho flood over\nexec sleep 1000\n', { mode: 0o755 });
-    await fsp.writeFile(path.join(lab.dir, 'line.sh'), "#!/bin/sh\nhead -c 50000000 /dev/zero | tr '\\0' x\necho\necho after the long line\nexec sleep 1000\n", { mode: 0o755 });
-    await lab.writeProfile(profile(`[service.flood]\nexec = ${lab.dir}/flood.sh\n[service.line]\nexec = ${lab.dir}/line.sh\n`));
+    await fsp.writeFile(
+      path.join(lab.dir, 'flood.sh'),
+      '#!/bin/sh\ntimeout 2 yes\necho flood over\nexec sleep 1000\n',
+      { mode: 0o755 },
+    );
+    await fsp.writeFile(
+      path.join(lab.dir, 'line.sh'),
+      "#!/bin/sh\nhead -c 50000000 /dev/zero | tr '\\0' x\necho\necho after the long line\nexec sleep 1000\n",
+      { mode: 0o755 },
+    );
+    await lab.writeProfile(
+      profile(`[service.flood]\nexec = ${lab.dir}/flood.sh\n[service.line]\nexec = ${lab.dir}/line.sh\n`),
+    );
     const r = await lab.oob(['start', lab.profile]);
     expect(r.code, r.stderr).to.equal(0);
     const pid = (await state())!.supervisor.pid;
     const logFile = path.join(lab.runtimeDir, lab.profile, 'supervisor.log');
-    const logs = async () => (await fsp.readFile(`${logFile}.1`, 'utf8').catch(() => '')) + (await fsp.readFile(logFile, 'utf8'));
-    await waitFor('both outputs to be read', async () => {
-      const l = await logs();
-      return /flood: flood over/.test(l) && /line: after the long line/.test(l);
-    }, 60_000);
+    const logs = async () =>
+      (await fsp.readFile(`${logFile}.1`, 'utf8').catch(() => '')) + (await fsp.readFile(logFile, 'utf8'));
+    await waitFor(
+      'both outputs to be read',
+      async () => {
+        const l = await logs();
+        return /flood: flood over/.test(l) && /line: after the long line/.test(l);
+      },
+      60_000,
+    );
     expect(hwmMb(pid), 'peak resident memory of the supervisor, MB').to.be.below(150);
     expect((await fsp.stat(logFile)).size).to.be.at.most(LOG_CAP_BYTES + 64 * 1024);
     const text = await logs();
@@ -411,10 +487,29 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
     const nsId = (await netnsId(`/run/netns/${ns}`))!;
     const seen = path.join(lab.dir, 'prestart-ns');
     const base: ServiceConfig = {
-      name: 'chk', exec: ['/bin/sleep', sleepArg()], env: {}, ready: { kind: 'none' }, restart: 'always', restartDelayMs: 50, restartDelayMaxMs: 100, stopSignal: 'SIGTERM', stopTimeoutMs: 2000,
-      prestart: [['/bin/sh', '-c', `readlink /proc/self/ns/net > ${seen}`], ['/bin/sh', '-c', 'echo "bad config: line 3" >&2; echo more >&2; exit 3']],
+      name: 'chk',
+      exec: ['/bin/sleep', sleepArg()],
+      env: {},
+      ready: { kind: 'none' },
+      restart: 'always',
+      restartDelayMs: 50,
+      restartDelayMaxMs: 100,
+      stopSignal: 'SIGTERM',
+      stopTimeoutMs: 2000,
+      prestart: [
+        ['/bin/sh', '-c', `readlink /proc/self/ns/net > ${seen}`],
+        ['/bin/sh', '-c', 'echo "bad config: line 3" >&2; echo more >&2; exit 3'],
+      ],
     };
-    const svc = new Service(base, { ns, nsId, env: { PATH: process.env.PATH }, host: realHost(), log: () => {}, output: () => {}, changed: () => {} });
+    const svc = new Service(base, {
+      ns,
+      nsId,
+      env: { PATH: process.env.PATH },
+      host: realHost(),
+      log: () => {},
+      output: () => {},
+      changed: () => {},
+    });
     svc.start();
     await waitFor('the pre-start check to fail', async () => svc.state.phase === 'failed');
     expect((await fsp.readFile(seen, 'utf8')).trim()).to.equal(nsId);

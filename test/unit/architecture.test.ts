@@ -8,20 +8,24 @@ const SRC = new URL('../../../src/', import.meta.url).pathname;
 
 /** Lowest first. A folder may import from folders of a lower rank, and from itself. */
 export const RANK: Record<string, number> = {
-  net: 0, errors: 0,
+  net: 0,
+  errors: 0,
   sys: 1,
   state: 2,
   profile: 3,
   observe: 4,
   plan: 5,
   engine: 6,
-  supervise: 7, systemd: 7,
-  status: 8, demo: 8,
+  supervise: 7,
+  systemd: 7,
+  status: 8,
+  demo: 8,
   commands: 9,
   cli: 10,
 };
 
-const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(path.join(d, f)).isDirectory() ? walk(path.join(d, f)) : [path.join(d, f)]));
+const walk = (d: string): string[] =>
+  readdirSync(d).flatMap((f) => (statSync(path.join(d, f)).isDirectory() ? walk(path.join(d, f)) : [path.join(d, f)]));
 const folderOf = (file: string) => path.relative(SRC, file).split(path.sep)[0]!.replace(/\.ts$/, '');
 
 describe('architecture: imports run down the house, never up', () => {

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { promises as fsp } from 'node:fs';
 import { asOobError, ExitCode, exitCodeOf, isSystemError, NO_RESTART_CODES, OobError } from '../../src/errors.js';
 
-const caught = async (p: Promise<unknown>): Promise<unknown> => p.then(() => expect.fail('it did not fail'), (e: unknown) => e);
+const caught = async (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => expect.fail('it did not fail'),
+    (e: unknown) => e,
+  );
 
 describe('errors: one table of exit codes, errors decided by their typed fields', () => {
   it('every exit code is distinct and below 126 (the shell and systemd own 126-255)', () => {
@@ -29,18 +33,30 @@ describe('errors: one table of exit codes, errors decided by their typed fields'
 
   it('names both paths of a two-path call', async () => {
     const e = await caught(fsp.rename('/dev/null/a', '/dev/null/b'));
-    expect(asOobError(e)!.message).to.equal('the operating system refused: rename /dev/null/a -> /dev/null/b: not a directory (ENOTDIR)');
+    expect(asOobError(e)!.message).to.equal(
+      'the operating system refused: rename /dev/null/a -> /dev/null/b: not a directory (ENOTDIR)',
+    );
   });
 
   it('a program that cannot be started is named once', async () => {
     const { spawn } = await import('node:child_process');
-    const e = await new Promise<unknown>((resolve) => spawn('/dev/null', [], { stdio: 'ignore' }).once('error', resolve));
-    expect(asOobError(e)!.message).to.equal('the operating system refused: spawn /dev/null: permission denied (EACCES)');
+    const e = await new Promise<unknown>((resolve) =>
+      spawn('/dev/null', [], { stdio: 'ignore' }).once('error', resolve),
+    );
+    expect(asOobError(e)!.message).to.equal(
+      'the operating system refused: spawn /dev/null: permission denied (EACCES)',
+    );
   });
 
   it('anything else is a bug (internal, 1), whatever its message says', () => {
     const lookalike = Object.assign(new Error('EACCES: permission denied, open /x'), { code: 'EACCES' }); // no errno, no syscall
-    for (const e of [new TypeError('x is undefined'), lookalike, 'a string', undefined, { errno: -13, code: 'EACCES', syscall: 'open' }]) {
+    for (const e of [
+      new TypeError('x is undefined'),
+      lookalike,
+      'a string',
+      undefined,
+      { errno: -13, code: 'EACCES', syscall: 'open' },
+    ]) {
       expect(asOobError(e), String(e)).to.equal(undefined);
       expect(exitCodeOf(e)).to.equal(ExitCode.internal);
     }

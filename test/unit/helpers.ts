@@ -4,7 +4,11 @@ import type { RuntimePaths } from '../../src/state/layout.js';
 import { parseProfile } from '../../src/profile/parse.js';
 import type { Profile } from '../../src/profile/types.js';
 
-export const paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'> = { recordFile: '/run/oob/mgmt/nic.json', dnsFile: '/etc/netns/mgmt/resolv.conf', dnsDir: '/etc/netns/mgmt' };
+export const paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'> = {
+  recordFile: '/run/oob/mgmt/nic.json',
+  dnsFile: '/etc/netns/mgmt/resolv.conf',
+  dnsDir: '/etc/netns/mgmt',
+};
 
 export function profile(text: string, name = 'mgmt'): Profile {
   const p = parseProfile(name, `/p/${name}.ini`, text);
@@ -12,19 +16,52 @@ export function profile(text: string, name = 'mgmt'): Profile {
   return p;
 }
 
-export const v4 = (local: string, prefixlen = 24): AddrInfo => ({ family: 'inet', local, prefixlen, scope: 'global', dynamic: false });
+export const v4 = (local: string, prefixlen = 24): AddrInfo => ({
+  family: 'inet',
+  local,
+  prefixlen,
+  scope: 'global',
+  dynamic: false,
+});
 
 export function link(ifname: string, o: Partial<Link> = {}): Link {
-  return { ifindex: 2, ifname, mac: '52:54:00:00:00:19', flags: ['UP'], up: true, carrier: true, operstate: 'UP', mtu: 1500, addrs: [], ...o };
+  return {
+    ifindex: 2,
+    ifname,
+    mac: '52:54:00:00:00:19',
+    flags: ['UP'],
+    up: true,
+    carrier: true,
+    operstate: 'UP',
+    mtu: 1500,
+    addrs: [],
+    ...o,
+  };
 }
 
-export const route = (dst: string, dev: string, o: Partial<Route> = {}): Route => ({ type: 'unicast', dst, dev, table: 'main', protocol: 'boot', scope: 'global', family: dst.includes(':') ? 6 : 4, ...o });
+export const route = (dst: string, dev: string, o: Partial<Route> = {}): Route => ({
+  type: 'unicast',
+  dst,
+  dev,
+  table: 'main',
+  protocol: 'boot',
+  scope: 'global',
+  family: dst.includes(':') ? 6 : 4,
+  ...o,
+});
 
 export function host(o: Partial<Observation> = {}): Observation {
   return {
     host: {
-      links: [link('lo', { ifindex: 1, mac: '00:00:00:00:00:00' }), link('eth0', { ifindex: 2, mac: '52:54:00:00:00:01', addrs: [v4('192.0.2.2')] }), link('ens19', { ifindex: 3, up: false, addrs: [] })],
-      routes: [route('default', 'eth0', { gateway: '192.0.2.1' }), route('192.0.2.0/24', 'eth0', { protocol: 'kernel', scope: 'link' })],
+      links: [
+        link('lo', { ifindex: 1, mac: '00:00:00:00:00:00' }),
+        link('eth0', { ifindex: 2, mac: '52:54:00:00:00:01', addrs: [v4('192.0.2.2')] }),
+        link('ens19', { ifindex: 3, up: false, addrs: [] }),
+      ],
+      routes: [
+        route('default', 'eth0', { gateway: '192.0.2.1' }),
+        route('192.0.2.0/24', 'eth0', { protocol: 'kernel', scope: 'link' }),
+      ],
     },
     hostNetns: 'net:[4026531840]',
     namespaces: [],

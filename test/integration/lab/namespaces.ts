@@ -41,7 +41,11 @@ export async function namesByInode(): Promise<Map<string, string>> {
 /** The links in the network namespace of a process (its /proc/PID/net/dev). */
 async function linksOf(pid: number): Promise<string[]> {
   const text = await fsp.readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
-  return text.split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .slice(2)
+    .map((l) => l.split(':')[0]!.trim())
+    .filter(Boolean);
 }
 
 export interface Owned {
@@ -84,9 +88,13 @@ export async function processesOf(ids: string[], dirs: string[]): Promise<Owned[
 
 /** End the processes of a lab (SIGKILL, waited for), then delete those of `names` that still have a name. */
 export async function deleteNamespaces(names: string[], owner: { ids: string[]; dirs: string[] }): Promise<void> {
-  const left = await terminate((await processesOf(owner.ids, owner.dirs)).map((p) => p.pid), { signal: 'SIGKILL', graceMs: 0 });
+  const left = await terminate(
+    (await processesOf(owner.ids, owner.dirs)).map((p) => p.pid),
+    { signal: 'SIGKILL', graceMs: 0 },
+  );
   if (left.length) throw new Error(`processes ${left.join(', ')} of the lab do not die`);
-  for (const ns of names) if ((await fsp.stat(path.join(NETNS_DIR, ns)).catch(() => null)) !== null) await sh(['ip', 'netns', 'del', ns]);
+  for (const ns of names)
+    if ((await fsp.stat(path.join(NETNS_DIR, ns)).catch(() => null)) !== null) await sh(['ip', 'netns', 'del', ns]);
 }
 
 export interface NsSnapshot {
@@ -102,9 +110,22 @@ export async function snapshot(ns: string): Promise<NsSnapshot> {
 
 /** The parts of a link that `down` promises to restore. */
 export const linkFacts = (l: Link | undefined) =>
-  l && { name: l.ifname, mac: l.mac, mtu: l.mtu, up: l.up, alias: l.alias ?? null, addrs: l.addrs.filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`).sort() };
+  l && {
+    name: l.ifname,
+    mac: l.mac,
+    mtu: l.mtu,
+    up: l.up,
+    alias: l.alias ?? null,
+    addrs: l.addrs
+      .filter((a) => a.scope !== 'link')
+      .map((a) => `${a.local}/${a.prefixlen}`)
+      .sort(),
+  };
 export const routeFacts = (rs: Route[], dev: string) =>
-  rs.filter((r) => r.dev === dev && r.type === 'unicast' && !(r.family === 6 && r.dst.startsWith('fe80'))).map((r) => `${r.dst} via ${r.gateway ?? '-'} metric ${r.metric ?? '-'} proto ${r.protocol}`).sort();
+  rs
+    .filter((r) => r.dev === dev && r.type === 'unicast' && !(r.family === 6 && r.dst.startsWith('fe80')))
+    .map((r) => `${r.dst} via ${r.gateway ?? '-'} metric ${r.metric ?? '-'} proto ${r.protocol}`)
+    .sort();
 
 export class Lab {
   readonly id = randomBytes(3).toString('hex');
@@ -128,8 +149,14 @@ export class Lab {
     try {
       await must(['ip', 'netns', 'add', lab.host]);
       await must(['ip', 'netns', 'add', lab.router]);
-      await must(['ip', '-n', lab.host, '-batch', '-'], `link set lo up\nlink add ${lab.nic} type veth peer name r0 netns ${lab.router}\n`);
-      await must(['ip', '-n', lab.router, '-batch', '-'], 'link set lo up\naddr add 10.20.30.20/24 dev r0\naddr add 2001:db8:30::20/64 dev r0 nodad\nlink set r0 up\n');
+      await must(
+        ['ip', '-n', lab.host, '-batch', '-'],
+        `link set lo up\nlink add ${lab.nic} type veth peer name r0 netns ${lab.router}\n`,
+      );
+      await must(
+        ['ip', '-n', lab.router, '-batch', '-'],
+        'link set lo up\naddr add 10.20.30.20/24 dev r0\naddr add 2001:db8:30::20/64 dev r0 nodad\nlink set r0 up\n',
+      );
     } catch (e) {
       await lab.destroy();
       throw e;
@@ -146,7 +173,12 @@ export class Lab {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, OOB_PROFILE_DIR: this.profileDir, OOB_RUNTIME_DIR: this.runtimeDir, ...extra };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      OOB_PROFILE_DIR: this.profileDir,
+      OOB_RUNTIME_DIR: this.runtimeDir,
+      ...extra,
+    };
     if (!('SSH_CONNECTION' in extra)) delete env.SSH_CONNECTION;
     return env;
   }
@@ -154,7 +186,9 @@ export class Lab {
   /** Run oob inside the lab's host namespace. */
   oob(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
     // nsenter by its full path: a test may hand oob an empty PATH
-    return sh(['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, CLI, ...args], { env: this.env(extraEnv) });
+    return sh(['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, CLI, ...args], {
+      env: this.env(extraEnv),
+    });
   }
 
   /** Run a command in the lab's host namespace. */

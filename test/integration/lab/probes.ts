@@ -11,7 +11,10 @@ export async function listen(ns: string, addr: string, port: number, text: strin
   // ip netns exec execs node in place: the child's pid is the listener's, its /proc/PID/net the namespace's
   const c = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { detached: true, stdio: 'ignore' });
   c.unref();
-  const up = await until(async () => (await listeningPortsOf(c.pid!))?.includes(port), { intervalMs: 30, timeoutMs: 5000 });
+  const up = await until(async () => (await listeningPortsOf(c.pid!))?.includes(port), {
+    intervalMs: 30,
+    timeoutMs: 5000,
+  });
   if (!up) throw new Error(`listener in ${ns} did not start`);
 }
 

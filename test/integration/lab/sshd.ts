@@ -25,7 +25,8 @@ export function needSshd(what: string): void {
       console.log(`    SKIPPED: ${what} need root`);
       this.skip();
     }
-    if (!existsSync('/usr/sbin/sshd')) throw new Error(`${what} need openssh-server (test/install-deps.sh installs it)`);
+    if (!existsSync('/usr/sbin/sshd'))
+      throw new Error(`${what} need openssh-server (test/install-deps.sh installs it)`);
     if (!existsSync('/run/sshd')) {
       await fsp.mkdir('/run/sshd', { mode: 0o755 });
       created = true;

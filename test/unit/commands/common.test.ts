@@ -23,7 +23,10 @@ describe('commands/common: numeric flags and names are checked before anything r
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const refused: Array<[string[], RegExp]> = [
-    [['up', 'x', '--wait', 'abc'], /^oob: --wait takes a number of seconds from 0 to \d+, without a unit \(e\.g\. --wait 30\)$/],
+    [
+      ['up', 'x', '--wait', 'abc'],
+      /^oob: --wait takes a number of seconds from 0 to \d+, without a unit \(e\.g\. --wait 30\)$/,
+    ],
     [['down', 'x', '--wait', '-1'], /^oob: --wait takes a number of seconds .*, not -1$/],
     [['up', 'x', '--wait', 'Infinity'], /^oob: --wait takes a number of seconds .*, not Infinity$/],
     [['start', 'x', '--timeout', '10s'], /^oob: --timeout takes a number of seconds from 0/],
@@ -43,7 +46,9 @@ describe('commands/common: numeric flags and names are checked before anything r
   it('a good number passes the flag check (the command then fails on what comes next, not on --wait)', () => {
     const r = oob(['up', 'x', '--wait', '0.5']);
     expect(r.code).not.to.equal(2);
-    expect(r.stderr).to.match(/^oob: /).and.not.to.match(/--wait/);
+    expect(r.stderr)
+      .to.match(/^oob: /)
+      .and.not.to.match(/--wait/);
   });
 
   it('checkSeconds: numbers from 0 to the maximum pass as they are; anything else is a usage error', () => {
@@ -66,7 +71,11 @@ describe('cli: a reader that goes away (oob presets | true)', () => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_EXTRA_CA_CERTS;
     // `true` exits at once, long before node has started: every write of oob's meets EPIPE
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" presets | true`], { encoding: 'utf8', env, timeout: 20_000 });
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" presets | true`], {
+      encoding: 'utf8',
+      env,
+      timeout: 20_000,
+    });
     expect(r.stderr).to.equal('');
     expect(r.status).to.equal(0);
   });

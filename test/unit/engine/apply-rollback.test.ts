@@ -38,7 +38,11 @@ function recordingIo(failAt: number | ((line: string) => boolean)) {
 }
 
 const ip = (ns: string | null, line: string, undo: string[] = []): Step => ({
-  kind: 'ip', ns, args: line.split(' '), title: line, undo: undo.map((u) => ({ kind: 'ip', ns, args: u.split(' '), title: `undo ${line}`, undo: [] })),
+  kind: 'ip',
+  ns,
+  args: line.split(' '),
+  title: line,
+  undo: undo.map((u) => ({ kind: 'ip', ns, args: u.split(' '), title: `undo ${line}`, undo: [] })),
 });
 const plan = (): Step[] => [
   ip(null, 'netns add m', ['netns del m']),
@@ -52,21 +56,40 @@ describe('apply', () => {
   it('runs one ip -batch process per run of steps in the same namespace', async () => {
     const { io, lines, calls } = recordingIo(-1);
     await applyAtomic(io, plan());
-    expect(calls).to.deep.equal([['ip', '-batch', '-'], ['ip', '-n', 'm', '-batch', '-']]);
+    expect(calls).to.deep.equal([
+      ['ip', '-batch', '-'],
+      ['ip', '-n', 'm', '-batch', '-'],
+    ]);
     expect(lines).to.have.length(5);
   });
 
   for (let k = 1; k <= 5; k++) {
     it(`when step ${k} of 5 fails, undoes steps ${k - 1}..1 in reverse order and says so`, async () => {
       const { io, lines } = recordingIo(k);
-      const err = await applyAtomic(io, plan()).then(() => null, (e: unknown) => e);
+      const err = await applyAtomic(io, plan()).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(OobError);
       expect((err as OobError).code).to.equal('rolledBack');
-      expect((err as OobError).message).to.contain(plan()[k - 1]!.title).and.contain('File exists');
+      expect((err as OobError).message)
+        .to.contain(plan()[k - 1]!.title)
+        .and.contain('File exists');
       const done = lines.slice(0, k - 1);
       const undone = lines.slice(k - 1);
-      const expectedUndo = plan().slice(0, k - 1).reverse().flatMap((s) => s.undo.map((u) => `${u.kind === 'ip' && u.ns ? `[${u.ns}] ` : ''}${(u as { args: string[] }).args.join(' ')}`));
-      expect(done).to.deep.equal(plan().slice(0, k - 1).map((s) => `${(s as { ns: string | null }).ns ? `[${(s as { ns: string }).ns}] ` : ''}${s.title}`));
+      const expectedUndo = plan()
+        .slice(0, k - 1)
+        .reverse()
+        .flatMap((s) =>
+          s.undo.map(
+            (u) => `${u.kind === 'ip' && u.ns ? `[${u.ns}] ` : ''}${(u as { args: string[] }).args.join(' ')}`,
+          ),
+        );
+      expect(done).to.deep.equal(
+        plan()
+          .slice(0, k - 1)
+          .map((s) => `${(s as { ns: string | null }).ns ? `[${(s as { ns: string }).ns}] ` : ''}${s.title}`),
+      );
       expect(undone).to.deep.equal(expectedUndo);
     });
   }
@@ -86,7 +109,12 @@ describe('apply', () => {
   });
 
   it('parses ip -batch errors and quotes arguments for a batch line', () => {
-    expect([...parseBatchErrors('Error: x.\nCommand failed -:2\nCannot find device "q"\nCommand failed -:5\n')]).to.deep.equal([[2, 'Error: x.'], [5, 'Cannot find device "q"']]);
+    expect([
+      ...parseBatchErrors('Error: x.\nCommand failed -:2\nCannot find device "q"\nCommand failed -:5\n'),
+    ]).to.deep.equal([
+      [2, 'Error: x.'],
+      [5, 'Cannot find device "q"'],
+    ]);
     expect(quoteBatchArg('')).to.equal('""');
     expect(quoteBatchArg('uplink to switch')).to.equal('"uplink to switch"');
     expect(quoteBatchArg('oob:mgmt:ens19')).to.equal('oob:mgmt:ens19');

@@ -12,9 +12,16 @@ import { lockDir } from '../../../src/state/layout.js';
 const LOCK_JS = new URL('../../../src/engine/lock.js', import.meta.url).pathname;
 
 /** A node process running code (an ES module) as uid:gid; its output lines, and a way to talk to it. */
-function child(code: string, as?: { uid: number; gid: number }): { proc: ChildProcess; lines: string[]; next: () => Promise<string>; ended: Promise<number | null> } {
+function child(
+  code: string,
+  as?: { uid: number; gid: number },
+): { proc: ChildProcess; lines: string[]; next: () => Promise<string>; ended: Promise<number | null> } {
   const argv = [process.execPath, '--input-type=module', '-e', code];
-  const proc = as ? spawn('setpriv', [`--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', '--', ...argv], { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = as
+    ? spawn('setpriv', [`--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', '--', ...argv], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+    : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiting: Array<(l: string) => void> = [];
   let buf = '';
@@ -29,7 +36,10 @@ function child(code: string, as?: { uid: number; gid: number }): { proc: ChildPr
     }
   });
   const ended = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
-  const next = () => (lines.length ? Promise.resolve(lines.shift()!) : Promise.race([new Promise<string>((r) => waiting.push(r)), ended.then((c) => `exited ${c}`)]));
+  const next = () =>
+    lines.length
+      ? Promise.resolve(lines.shift()!)
+      : Promise.race([new Promise<string>((r) => waiting.push(r)), ended.then((c) => `exited ${c}`)]);
   return { proc, lines, next, ended };
 }
 
@@ -54,17 +64,21 @@ describe('engine/lock: a lock under a root-only directory', function () {
     let squatter: ReturnType<typeof child> | undefined;
     before(() => {
       execFileSync('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', user]);
-      ids = { uid: Number(execFileSync('id', ['-u', user]).toString()), gid: Number(execFileSync('id', ['-g', user]).toString()) };
+      ids = {
+        uid: Number(execFileSync('id', ['-u', user]).toString()),
+        gid: Number(execFileSync('id', ['-g', user]).toString()),
+      };
     });
     after(() => {
       squatter?.proc.kill('SIGKILL');
       execFileSync('userdel', [user]);
     });
 
-    it('can neither block nor take a profile\'s lock', async () => {
+    it("can neither block nor take a profile's lock", async () => {
       const name = 'mgmt';
       // what a local user could do to the old abstract-socket locks: bind their names first
-      squatter = child(`
+      squatter = child(
+        `
         import { createServer } from 'node:net';
         const { acquireLock } = await import(${JSON.stringify(LOCK_JS)});
         const bind = (p) => new Promise((r) => { const s = createServer(); s.once('error', (e) => r(e.code)); s.listen({ path: p, exclusive: true }, () => r('bound')); });
@@ -73,8 +87,14 @@ describe('engine/lock: a lock under a root-only directory', function () {
         process.stdin.once('data', async () => {
           console.log(JSON.stringify({ take: await take(), bindInLocks: await bind(${JSON.stringify(path.join(lockDir(runtime), `profile:${name}@x`))}) }));
         });
-      `, ids);
-      expect(JSON.parse(await squatter.next())).to.deep.equal({ abstract: 'bound', abstractRun: 'bound', take: 'EACCES' });
+      `,
+        ids,
+      );
+      expect(JSON.parse(await squatter.next())).to.deep.equal({
+        abstract: 'bound',
+        abstractRun: 'bound',
+        take: 'EACCES',
+      });
       const held = await acquireLock(runtime, name, 0);
       const sup = await acquireLock(runtime, name, 0, { kind: 'supervisor' });
       expect((await fsp.stat(lockDir(runtime))).mode & 0o777).to.equal(0o700);
@@ -102,18 +122,23 @@ describe('engine/lock: a lock under a root-only directory', function () {
       console.log('held');
     `);
     expect(await holder.next()).to.equal('held');
-    expect(await acquireLock(runtime, 'k', 0).catch((e: unknown) => e)).to.be.instanceOf(OobError).with.property('code', 'busy');
+    expect(await acquireLock(runtime, 'k', 0).catch((e: unknown) => e))
+      .to.be.instanceOf(OobError)
+      .with.property('code', 'busy');
     holder.proc.kill('SIGKILL');
     await holder.ended;
     expect(await fsp.readdir(lockDir(runtime))).to.have.length(1); // the dead holder's socket
     const l = await acquireLock(runtime, 'k', 0);
-    expect((await fsp.readdir(lockDir(runtime))).filter((f) => !f.startsWith('profile:k@' + process.pid + '-'))).to.deep.equal([]);
+    expect(
+      (await fsp.readdir(lockDir(runtime))).filter((f) => !f.startsWith('profile:k@' + process.pid + '-')),
+    ).to.deep.equal([]);
     await l.release();
   });
 
   it('processes that all want one lock hold it one after the other', async () => {
     const log = path.join(top, 'log');
-    const contenders = Array.from({ length: 6 }, () => child(`
+    const contenders = Array.from({ length: 6 }, () =>
+      child(`
       import { appendFileSync } from 'node:fs';
       const { acquireLock } = await import(${JSON.stringify(LOCK_JS)});
       for (let i = 0; i < 5; i++) {
@@ -123,7 +148,8 @@ describe('engine/lock: a lock under a root-only directory', function () {
         appendFileSync(${JSON.stringify(log)}, 'out ' + process.pid + '\\n');
         await l.release();
       }
-    `));
+    `),
+    );
     expect(await Promise.all(contenders.map((c) => c.ended))).to.deep.equal([0, 0, 0, 0, 0, 0]);
     const lines = (await fsp.readFile(log, 'utf8')).trim().split('\n');
     expect(lines).to.have.length(60);
@@ -138,17 +164,25 @@ describe('engine/lock: a lock under a root-only directory', function () {
     (await acquireLock(runtime, 'x', 0)).release();
     await fsp.chmod(lockDir(runtime), 0o755);
     const open = await acquireLock(runtime, 'x', 0).catch((e: unknown) => e);
-    expect(open).to.be.instanceOf(OobError).with.property('message').that.matches(/locks: mode 755: other users could take or block oob's locks; fix with: chmod 700 /);
+    expect(open)
+      .to.be.instanceOf(OobError)
+      .with.property('message')
+      .that.matches(/locks: mode 755: other users could take or block oob's locks; fix with: chmod 700 /);
     expect((open as OobError).exitCode).to.equal(5);
     await fsp.chmod(lockDir(runtime), 0o700);
     await fsp.chown(lockDir(runtime), 65534, 65534);
-    expect(await acquireLock(runtime, 'x', 0).catch((e: unknown) => e)).to.be.instanceOf(OobError).with.property('message').that.matches(/locks: owned by uid 65534, not root/);
+    expect(await acquireLock(runtime, 'x', 0).catch((e: unknown) => e))
+      .to.be.instanceOf(OobError)
+      .with.property('message')
+      .that.matches(/locks: owned by uid 65534, not root/);
   });
 
   it('a runtime directory too long for a socket name is refused, never truncated into another lock', async () => {
     const long = path.join(top, 'r'.repeat(100));
     const err = await acquireLock(long, 'mgmt', 0).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(OobError).with.property('code', 'precondition');
-    expect((err as OobError).message).to.match(/too long for oob's lock sockets .*set OOB_RUNTIME_DIR to a shorter directory$/);
+    expect((err as OobError).message).to.match(
+      /too long for oob's lock sockets .*set OOB_RUNTIME_DIR to a shorter directory$/,
+    );
   });
 });

@@ -11,10 +11,18 @@ describe('net/addr', () => {
     expect(canonicalIp('::ffff:10.0.0.1')).to.equal('::ffff:a00:1');
   });
   it('rejects what is not a prefix, with a reason', () => {
-    expect(parseCidr('10.20.30.1')).to.be.a('string').and.match(/prefix length/);
-    expect(parseCidr('10.20.300.1/24')).to.be.a('string').and.match(/not an IPv4 or IPv6/);
-    expect(parseCidr('10.0.0.1/33')).to.be.a('string').and.match(/larger than 32/);
-    expect(parseCidr('2001:db8::1/129')).to.be.a('string').and.match(/larger than 128/);
+    expect(parseCidr('10.20.30.1'))
+      .to.be.a('string')
+      .and.match(/prefix length/);
+    expect(parseCidr('10.20.300.1/24'))
+      .to.be.a('string')
+      .and.match(/not an IPv4 or IPv6/);
+    expect(parseCidr('10.0.0.1/33'))
+      .to.be.a('string')
+      .and.match(/larger than 32/);
+    expect(parseCidr('2001:db8::1/129'))
+      .to.be.a('string')
+      .and.match(/larger than 128/);
   });
   it('knows what lies inside a subnet', () => {
     expect(contains(c('10.20.30.1/24'), '10.20.30.20')).to.equal(true);

@@ -5,7 +5,9 @@ import { parseLinks, parseRules, splitBatchJson } from '../../../src/net/ipjson.
 
 // Saved from: printf 'addr show\nroute show table all\nrule show\n' | ip -n X -j -d -batch -  (iproute2 6.1)
 // X: nic0 a port of bridge br0, macvlan mv0 on nic1, a rule of each kind.
-const [l, , ru] = splitBatchJson(readFileSync(new URL('../../../../test/fixtures/host-rules-bridge-batch.json', import.meta.url), 'utf8'));
+const [l, , ru] = splitBatchJson(
+  readFileSync(new URL('../../../../test/fixtures/host-rules-bridge-batch.json', import.meta.url), 'utf8'),
+);
 
 describe('net/ipjson: rules, and what links are stacked on', () => {
   it('reads master and parent (ip\'s "link") of links', () => {
@@ -19,11 +21,30 @@ describe('net/ipjson: rules, and what links are stacked on', () => {
   it('reads every kind of rule: selectors, actions, suppress', () => {
     const rules = parseRules(ru!, 4);
     const at = (p: number) => rules.find((r) => r.priority === p)!;
-    expect(rules.map((r) => r.priority)).to.deep.equal([0, 100, 200, 300, 400, 500, 600, 601, 602, 603, 604, 605, 32766, 32767]);
-    expect(at(0)).to.deep.equal({ priority: 0, family: 4, not: false, l3mdev: false, action: 'lookup', table: 'local' });
+    expect(rules.map((r) => r.priority)).to.deep.equal([
+      0, 100, 200, 300, 400, 500, 600, 601, 602, 603, 604, 605, 32766, 32767,
+    ]);
+    expect(at(0)).to.deep.equal({
+      priority: 0,
+      family: 4,
+      not: false,
+      l3mdev: false,
+      action: 'lookup',
+      table: 'local',
+    });
     expect(at(100)).to.include({ src: '10.1.0.5/32', table: '100' });
     expect(at(200)).to.include({ dst: '10.9.0.0/16', table: 'main', suppressPrefixlen: 0 });
-    expect(at(300)).to.deep.include({ fwmark: 16, fwmask: 255, iif: 'lo', oif: 'nic1', uid: [0, 0], ipproto: 'tcp', sport: [22, 22], dport: [1000, 2000], table: '100' });
+    expect(at(300)).to.deep.include({
+      fwmark: 16,
+      fwmask: 255,
+      iif: 'lo',
+      oif: 'nic1',
+      uid: [0, 0],
+      ipproto: 'tcp',
+      sport: [22, 22],
+      dport: [1000, 2000],
+      table: '100',
+    });
     expect(at(400)).to.include({ not: true, table: '100' });
     expect(at(500)).to.include({ action: 'goto', goto: 32766 });
     expect(at(500).table).to.equal(undefined);
@@ -32,7 +53,10 @@ describe('net/ipjson: rules, and what links are stacked on', () => {
     expect(at(604)).to.include({ src: '10.1.0.0/16' });
     expect(at(605)).to.include({ l3mdev: true });
     expect(at(605).table).to.equal(undefined);
-    expect(parseRules('[{"priority":100,"src":"2001:db8::","srclen":64,"table":"100"}]', 6)[0]).to.include({ family: 6, src: '2001:db8::/64' });
+    expect(parseRules('[{"priority":100,"src":"2001:db8::","srclen":64,"table":"100"}]', 6)[0]).to.include({
+      family: 6,
+      src: '2001:db8::/64',
+    });
   });
   it('takes IPv4-mapped IPv6 addresses for the IPv4 address they stand for', () => {
     expect(plainIp('::ffff:10.0.0.1')).to.equal('10.0.0.1');

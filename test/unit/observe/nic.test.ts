@@ -13,7 +13,9 @@ describe('observe/nic: two profiles never select one NIC', () => {
     ]);
   });
   it('the permanent MAC counts too (a bond or a changed address)', () => {
-    expect(sharedNics([a, byMac], [link('ens19', { mac: '02:00:00:00:00:01', permaddr: '52:54:00:00:00:19' })])).to.have.length(1);
+    expect(
+      sharedNics([a, byMac], [link('ens19', { mac: '02:00:00:00:00:01', permaddr: '52:54:00:00:00:19' })]),
+    ).to.have.length(1);
   });
   it('the same name clashes even when no such link is there', () => {
     expect(sharedNics([a, profile('[interface]\nnic = ens19\naddress = 10.1.1.1/24\n', 'd')], [])).to.have.length(1);

@@ -3,16 +3,44 @@ import { downRank, mergePlans, upRank } from '../../../src/plan/merge.js';
 import type { Step } from '../../../src/plan/types.js';
 
 // Steps named by their title ("a:record"), so that a merged plan reads as a list of names.
-const ip = (title: string, ns: string | null = null): Step => ({ kind: 'ip', ns, args: ['link', 'show'], title, undo: [] });
-const write = (title: string): Step => ({ kind: 'write', path: `/run/oob/${title}`, content: '', mode: 0o644, title, undo: [] });
+const ip = (title: string, ns: string | null = null): Step => ({
+  kind: 'ip',
+  ns,
+  args: ['link', 'show'],
+  title,
+  undo: [],
+});
+const write = (title: string): Step => ({
+  kind: 'write',
+  path: `/run/oob/${title}`,
+  content: '',
+  mode: 0o644,
+  title,
+  undo: [],
+});
 const remove = (title: string): Step => ({ kind: 'remove', path: `/run/oob/${title}`, title, undo: [] });
 const kill = (title: string): Step => ({ kind: 'kill-ns-pids', ns: 'x', title, undo: [] });
 const titles = (steps: Step[]) => steps.map((s) => s.title);
 
 /** The shape of an up plan: the record, the host's side, the inside, the DNS file. */
-const upPlan = (p: string): Step[] => [write(`${p}:record`), ip(`${p}:netns add`), ip(`${p}:mark`), ip(`${p}:move`), ip(`${p}:lo up`, p), ip(`${p}:addr`, p), write(`${p}:dns`)];
+const upPlan = (p: string): Step[] => [
+  write(`${p}:record`),
+  ip(`${p}:netns add`),
+  ip(`${p}:mark`),
+  ip(`${p}:move`),
+  ip(`${p}:lo up`, p),
+  ip(`${p}:addr`, p),
+  write(`${p}:dns`),
+];
 /** The shape of a down plan: stop what runs inside, move the NIC out, restore it in the host, files. */
-const downPlan = (p: string): Step[] => [kill(`${p}:kill`), ip(`${p}:move back`, p), ip(`${p}:restore addr`), ip(`${p}:netns del`), remove(`${p}:record`), remove(`${p}:dns`)];
+const downPlan = (p: string): Step[] => [
+  kill(`${p}:kill`),
+  ip(`${p}:move back`, p),
+  ip(`${p}:restore addr`),
+  ip(`${p}:netns del`),
+  remove(`${p}:record`),
+  remove(`${p}:dns`),
+];
 /** The steps of one profile, in the order the merged plan has them. */
 const of = (merged: Step[], p: string) => titles(merged).filter((t) => t.startsWith(`${p}:`));
 
@@ -26,7 +54,9 @@ describe('plan/merge', () => {
   });
 
   it('downRank: kill 0, ip inside the namespace 1, ip in the host 2, files 3', () => {
-    expect([kill('k'), ip('n', 'mgmt'), ip('h'), remove('r'), write('w')].map((s) => downRank(s, true))).to.deep.equal([0, 1, 2, 3, 3]);
+    expect([kill('k'), ip('n', 'mgmt'), ip('h'), remove('r'), write('w')].map((s) => downRank(s, true))).to.deep.equal([
+      0, 1, 2, 3, 3,
+    ]);
   });
 
   it('one plan comes out as it went in, for up and down', () => {
@@ -42,27 +72,52 @@ describe('plan/merge', () => {
 
   it('up: phases are grouped across profiles (records, host side, inside, files), the profiles in the order given', () => {
     expect(titles(mergePlans([upPlan('a'), upPlan('b')], upRank))).to.deep.equal([
-      'a:record', 'b:record',
-      'a:netns add', 'a:mark', 'a:move', 'b:netns add', 'b:mark', 'b:move',
-      'a:lo up', 'a:addr', 'b:lo up', 'b:addr',
-      'a:dns', 'b:dns',
+      'a:record',
+      'b:record',
+      'a:netns add',
+      'a:mark',
+      'a:move',
+      'b:netns add',
+      'b:mark',
+      'b:move',
+      'a:lo up',
+      'a:addr',
+      'b:lo up',
+      'b:addr',
+      'a:dns',
+      'b:dns',
     ]);
   });
 
   it('down: every kill first, then every move out, then the host side, then files', () => {
     expect(titles(mergePlans([downPlan('a'), downPlan('b')], downRank))).to.deep.equal([
-      'a:kill', 'b:kill',
-      'a:move back', 'b:move back',
-      'a:restore addr', 'a:netns del', 'b:restore addr', 'b:netns del',
-      'a:record', 'a:dns', 'b:record', 'b:dns',
+      'a:kill',
+      'b:kill',
+      'a:move back',
+      'b:move back',
+      'a:restore addr',
+      'a:netns del',
+      'b:restore addr',
+      'b:netns del',
+      'a:record',
+      'a:dns',
+      'b:record',
+      'b:dns',
     ]);
   });
 
-  it('keeps each profile\'s own order, whatever the others hold', () => {
-    const plans = [upPlan('a'), [ip('b:only host')], [write('c:only file')], [ip('d:inside', 'd'), write('d:dns')], upPlan('e')];
+  it("keeps each profile's own order, whatever the others hold", () => {
+    const plans = [
+      upPlan('a'),
+      [ip('b:only host')],
+      [write('c:only file')],
+      [ip('d:inside', 'd'), write('d:dns')],
+      upPlan('e'),
+    ];
     const merged = mergePlans(plans, upRank);
     expect(merged).to.have.length(plans.flat().length);
-    for (const p of ['a', 'b', 'c', 'd', 'e']) expect(of(merged, p), p).to.deep.equal(titles(plans.flat()).filter((t) => t.startsWith(`${p}:`)));
+    for (const p of ['a', 'b', 'c', 'd', 'e'])
+      expect(of(merged, p), p).to.deep.equal(titles(plans.flat()).filter((t) => t.startsWith(`${p}:`)));
   });
 
   it('a phase never drops within a plan: a host step after an inside step stays after it', () => {
@@ -72,7 +127,13 @@ describe('plan/merge', () => {
   });
 
   it('a file after an ip step is a late file (phase 3), not a record (phase 0)', () => {
-    const merged = mergePlans([[ip('a:host'), write('a:late')], [write('b:record'), ip('b:host')]], upRank);
+    const merged = mergePlans(
+      [
+        [ip('a:host'), write('a:late')],
+        [write('b:record'), ip('b:host')],
+      ],
+      upRank,
+    );
     expect(titles(merged)).to.deep.equal(['b:record', 'a:host', 'b:host', 'a:late']);
   });
 

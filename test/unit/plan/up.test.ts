@@ -17,7 +17,10 @@ function applied(): Observation {
     ...h,
     host: { ...h.host, links: h.host.links.filter((l) => l.ifname !== 'ens19') },
     namespaces: ['mgmt'],
-    ns: { links: [link('lo', { ifindex: 1 }), link('ens19', { alias: 'oob:mgmt:ens19', addrs: [v4('10.20.30.1')] })], routes: [route('default', 'ens19', { gateway: '10.20.30.20' })] },
+    ns: {
+      links: [link('lo', { ifindex: 1 }), link('ens19', { alias: 'oob:mgmt:ens19', addrs: [v4('10.20.30.1')] })],
+      routes: [route('default', 'ens19', { gateway: '10.20.30.20' })],
+    },
     record: rec,
     dnsFile: OURS,
   };
@@ -35,7 +38,9 @@ describe('plan/up: a changed profile converges', () => {
   });
 
   it('an added address only: nothing removed, no sysctl, the route left alone', () => {
-    expect(cmds(applied(), SEED.replace('10.20.30.1/24', '10.20.30.1/24, 10.20.30.9/24'))).to.deep.equal(['ip -n mgmt addr add 10.20.30.9/24 brd + dev ens19']);
+    expect(cmds(applied(), SEED.replace('10.20.30.1/24', '10.20.30.1/24, 10.20.30.9/24'))).to.deep.equal([
+      'ip -n mgmt addr add 10.20.30.9/24 brd + dev ens19',
+    ]);
   });
 });
 
@@ -71,17 +76,25 @@ describe('plan/up: a profile that selects another NIC', () => {
     expect(steps[2]!.undo.map(stepCommand)).to.deep.equal(['ip link set dev oobret2 netns mgmt']);
     expect(steps[6]!.undo.map((u) => u.title)).to.deep.equal(['put back the record of ens19']);
   });
-  it('refuses when the old NIC\'s name is taken in the host', () => {
+  it("refuses when the old NIC's name is taken in the host", () => {
     const s = applied();
-    s.host.links.push(link('ens20', { ifindex: 4, mac: '52:54:00:00:00:20' }), link('ens19', { ifindex: 9, mac: '02:00:00:00:00:09' }));
-    expect(() => planUp(profile(SEED.replace('nic = ens19', 'nic = ens20')), s, paths, opts)).to.throw(OobError, /its name ens19 is taken there by another link/);
+    s.host.links.push(
+      link('ens20', { ifindex: 4, mac: '52:54:00:00:00:20' }),
+      link('ens19', { ifindex: 9, mac: '02:00:00:00:00:09' }),
+    );
+    expect(() => planUp(profile(SEED.replace('nic = ens19', 'nic = ens20')), s, paths, opts)).to.throw(
+      OobError,
+      /its name ens19 is taken there by another link/,
+    );
   });
 });
 
 describe('plan/up: refusals', () => {
-  it('an admin\'s resolv.conf in /etc/netns/NAME is never overwritten', () => {
+  it("an admin's resolv.conf in /etc/netns/NAME is never overwritten", () => {
     const s = { ...host(), dnsFile: 'nameserver 192.0.2.53\n' };
-    expect(() => cmds(s, SEED)).to.throw(OobError, /resolv\.conf exists and oob did not write it/).with.property('code', 'precondition');
+    expect(() => cmds(s, SEED))
+      .to.throw(OobError, /resolv\.conf exists and oob did not write it/)
+      .with.property('code', 'precondition');
     expect(cmds(s, SEED.replace(/\[dns\][^]*$/, ''))).not.to.include('rm -f /etc/netns/mgmt/resolv.conf');
   });
 

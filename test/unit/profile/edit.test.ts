@@ -30,7 +30,9 @@ describe('profile/edit: values written into a profile stay values', () => {
       }
       expect(err).to.be.instanceOf(OobError);
       expect((err as OobError).exitCode).to.equal(2);
-      expect((err as OobError).message).to.match(new RegExp(`^${key} ".*: give a plain value \\(an address, a NIC name, a MAC\\); nothing was written$`));
+      expect((err as OobError).message).to.match(
+        new RegExp(`^${key} ".*: give a plain value \\(an address, a NIC name, a MAC\\); nothing was written$`),
+      );
       expect((err as OobError).message).not.to.match(/[\u0000-\u001f]/);
     });
   }
@@ -38,12 +40,19 @@ describe('profile/edit: values written into a profile stay values', () => {
     expect(() => setKeys(base, 'interface', { 'nic\n[x]': 'ens19' })).to.throw(OobError, /is not a profile key/);
   });
   it('plain values still go in and read back as written', () => {
-    const text = setKeys(base, 'interface', { nic: 'mac:52:54:00:12:34:56', address: '10.20.30.1/24, 2001:db8:30::1/64', gateway: '10.20.30.20' });
+    const text = setKeys(base, 'interface', {
+      nic: 'mac:52:54:00:12:34:56',
+      address: '10.20.30.1/24, 2001:db8:30::1/64',
+      gateway: '10.20.30.20',
+    });
     const p = parseProfile('mgmt', '/p/mgmt.ini', text);
     expect(p).not.to.be.instanceOf(ProfileProblems);
     const prof = p as Exclude<typeof p, ProfileProblems>;
     expect(prof.iface.nic).to.deep.equal({ kind: 'mac', mac: '52:54:00:12:34:56' });
-    expect(prof.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal(['10.20.30.1/24', '2001:db8:30::1/64']);
+    expect(prof.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal([
+      '10.20.30.1/24',
+      '2001:db8:30::1/64',
+    ]);
     expect(prof.iface.gateways).to.deep.equal(['10.20.30.20']);
     expect(prof.services).to.deep.equal([]);
   });

@@ -15,7 +15,13 @@ async function load(dir: string, name: string): Promise<OobError | string> {
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<string>((r) => (timer = setTimeout(() => r('hung'), 5000)));
   try {
-    return await Promise.race([loadProfile(dir, name).then((p) => `loaded ${p.iface.nic.kind === 'name' ? p.iface.nic.name : ''}`, (e: unknown) => (e instanceof OobError ? e : `not an OobError: ${String(e)}`)), hung]);
+    return await Promise.race([
+      loadProfile(dir, name).then(
+        (p) => `loaded ${p.iface.nic.kind === 'name' ? p.iface.nic.name : ''}`,
+        (e: unknown) => (e instanceof OobError ? e : `not an OobError: ${String(e)}`),
+      ),
+      hung,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -81,25 +87,41 @@ describe('profile/load: a profile is opened once and checked on the open file', 
     await fsp.writeFile(path.join(theirs, 'p.ini'), GOOD, { mode: 0o600 });
     await fsp.chown(theirs, NOBODY, NOBODY);
     await fsp.symlink(path.join(theirs, 'p.ini'), path.join(dir, 'a.ini'));
-    refused(await load(dir, 'a'), 5, new RegExp(`^${theirs}: owned by uid 65534, not root: .*fix with: chown root ${theirs}$`));
+    refused(
+      await load(dir, 'a'),
+      5,
+      new RegExp(`^${theirs}: owned by uid 65534, not root: .*fix with: chown root ${theirs}$`),
+    );
   });
 
   it('a profile directory owned by another user is refused, with the fix (exit 5)', async () => {
     await write('a', GOOD);
     await fsp.chown(dir, NOBODY, NOBODY);
-    refused(await load(dir, 'a'), 5, new RegExp(`^${dir}: owned by uid 65534, not root: .*fix with: chown root ${dir}$`));
+    refused(
+      await load(dir, 'a'),
+      5,
+      new RegExp(`^${dir}: owned by uid 65534, not root: .*fix with: chown root ${dir}$`),
+    );
   });
 
   it('a world- or group-writable directory above the profile is refused, with the fix (exit 5)', async () => {
     await write('a', GOOD);
     await fsp.chmod(top, 0o777);
-    refused(await load(dir, 'a'), 5, new RegExp(`^${top}: writable by everyone \\(mode 777\\): .*fix with: chmod go-w ${top}$`));
+    refused(
+      await load(dir, 'a'),
+      5,
+      new RegExp(`^${top}: writable by everyone \\(mode 777\\): .*fix with: chmod go-w ${top}$`),
+    );
     await fsp.chmod(top, 0o700);
     await fsp.chmod(dir, 0o770);
-    refused(await load(dir, 'a'), 5, new RegExp(`^${dir}: writable by its group \\(mode 770\\): .*fix with: chmod go-w ${dir}$`));
+    refused(
+      await load(dir, 'a'),
+      5,
+      new RegExp(`^${dir}: writable by its group \\(mode 770\\): .*fix with: chmod go-w ${dir}$`),
+    );
   });
 
-  it('a sticky world-writable directory (like /tmp) is no way in: others cannot replace root\'s files there', async () => {
+  it("a sticky world-writable directory (like /tmp) is no way in: others cannot replace root's files there", async () => {
     await write('a', GOOD);
     await fsp.chmod(top, 0o1777);
     expect(await load(dir, 'a')).to.equal('loaded ens19');
@@ -107,7 +129,11 @@ describe('profile/load: a profile is opened once and checked on the open file', 
 
   it('a huge file is reported in one line (exit 3), not read', async () => {
     await write('a', Buffer.alloc(5 * 1024 * 1024, 'x\n'));
-    refused(await load(dir, 'a'), 3, /a\.ini: 5242880 bytes: a profile is a few hundred bytes of text .*is this the right file\?$/);
+    refused(
+      await load(dir, 'a'),
+      3,
+      /a\.ini: 5242880 bytes: a profile is a few hundred bytes of text .*is this the right file\?$/,
+    );
   });
 
   it('a binary file is reported in one line (exit 3), with no raw byte of it', async () => {

@@ -33,15 +33,21 @@ describe('profile/parse', () => {
   });
 
   it('takes several addresses, both families, a MAC selector, an MTU and DNS', () => {
-    const p = ok(`[interface]\nnic = mac:52:54:00:AA:bb:01\naddress = 10.20.30.1/24, 2001:db8:30::1/64\ngateway = 10.20.30.20 2001:db8:30::20\nmtu = 9000\n[dns]\nnameserver = 10.20.30.53\nsearch = mgmt.example.net example.net\n`);
+    const p = ok(
+      `[interface]\nnic = mac:52:54:00:AA:bb:01\naddress = 10.20.30.1/24, 2001:db8:30::1/64\ngateway = 10.20.30.20 2001:db8:30::20\nmtu = 9000\n[dns]\nnameserver = 10.20.30.53\nsearch = mgmt.example.net example.net\n`,
+    );
     expect(p.iface.nic).to.deep.equal({ kind: 'mac', mac: '52:54:00:aa:bb:01' });
     expect(p.iface.addresses).to.have.length(2);
     expect(p.iface.gateways).to.deep.equal(['10.20.30.20', '2001:db8:30::20']);
     expect(p.iface.mtu).to.equal(9000);
-    expect(p.dns).to.deep.equal({ nameservers: ['10.20.30.53'], search: ['mgmt.example.net', 'example.net'], options: [] });
+    expect(p.dns).to.deep.equal({
+      nameservers: ['10.20.30.53'],
+      search: ['mgmt.example.net', 'example.net'],
+      options: [],
+    });
   });
 
-  it('accepts a profile with no address (adopt the NIC\'s) and an IPv6 link-local gateway', () => {
+  it("accepts a profile with no address (adopt the NIC's) and an IPv6 link-local gateway", () => {
     const p = ok(`[interface]\nnic = ens19\n`);
     expect(p.iface.addresses).to.deep.equal([]);
     ok(`[interface]\nnic = ens19\naddress = 2001:db8::5/64\ngateway = fe80::1\n`);
@@ -53,20 +59,30 @@ describe('profile/parse', () => {
   });
 
   it('refuses a bad CIDR', () => {
-    expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.1\n`)[0]).to.match(/^.*mgmt\.ini:3: \[interface\] address: "10\.20\.30\.1" is not an address with a prefix length/);
+    expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.1\n`)[0]).to.match(
+      /^.*mgmt\.ini:3: \[interface\] address: "10\.20\.30\.1" is not an address with a prefix length/,
+    );
     expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.0/24\n`)[0]).to.match(/network or broadcast address/);
   });
 
   it('refuses a gateway outside every configured subnet (the seed: it must be reachable from inside)', () => {
     const l = problems(`[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 192.168.1.1\n`);
     expect(l).to.have.length(1);
-    expect(l[0]).to.match(/:4: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet \(10\.20\.30\.1\/24\)/);
-    expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.1\n`)[0]).to.match(/own address/);
-    expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 2001:db8::1\n`)[0]).to.match(/no IPv6 address/);
+    expect(l[0]).to.match(
+      /:4: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet \(10\.20\.30\.1\/24\)/,
+    );
+    expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 10.20.30.1\n`)[0]).to.match(
+      /own address/,
+    );
+    expect(problems(`[interface]\nnic = ens19\naddress = 10.20.30.1/24\ngateway = 2001:db8::1\n`)[0]).to.match(
+      /no IPv6 address/,
+    );
   });
 
   it('refuses invalid interface and namespace names (15 bytes at most)', () => {
-    expect(problems(`[interface]\nnic = averyveryverylongname\n`)[0]).to.match(/:2: \[interface\] nic: "averyveryverylongname" is 21 bytes long/);
+    expect(problems(`[interface]\nnic = averyveryverylongname\n`)[0]).to.match(
+      /:2: \[interface\] nic: "averyveryverylongname" is 21 bytes long/,
+    );
     expect(problems(`[interface]\nnic = eth/0\n`)[0]).to.match(/not a valid interface name/);
     expect(problems(`[interface]\nnic = ens19\n`, 'a-namespace-name-too-long')[0]).to.match(/at most 15 bytes/);
     expect(problems(`[interface]\nnic = ens19\n`, '../etc')[0]).to.match(/not a valid profile\/namespace name/);
@@ -74,36 +90,62 @@ describe('profile/parse', () => {
   });
 
   it('refuses duplicate keys and sections, pointing at both lines', () => {
-    expect(problems(`[interface]\nnic = ens19\nnic = ens20\n`)).to.deep.equal([`${F}:3: [interface] nic: duplicate key (first on line 2): give it once; list several values on one line, separated by commas`]);
-    expect(problems(`[interface]\nnic = ens19\n[interface]\nmtu = 1500\n`)[0]).to.match(/:3: \[interface\]: section \[interface\] appears again \(first on line 1\)/);
+    expect(problems(`[interface]\nnic = ens19\nnic = ens20\n`)).to.deep.equal([
+      `${F}:3: [interface] nic: duplicate key (first on line 2): give it once; list several values on one line, separated by commas`,
+    ]);
+    expect(problems(`[interface]\nnic = ens19\n[interface]\nmtu = 1500\n`)[0]).to.match(
+      /:3: \[interface\]: section \[interface\] appears again \(first on line 1\)/,
+    );
   });
 
   it('refuses an empty file, a missing [interface], an unknown section', () => {
     expect(problems('')[0]).to.match(/:1: the profile is empty/);
     expect(problems('  \n# only a comment\n\n')[0]).to.match(/the profile is empty/);
     expect(problems('[dns]\nnameserver = 10.0.0.53\n')[0]).to.match(/missing section \[interface\]/);
-    expect(problems('[interface]\nnic = ens19\n[interfaces]\n')[0]).to.match(/unknown section: did you mean \[interface\]\?/);
+    expect(problems('[interface]\nnic = ens19\n[interfaces]\n')[0]).to.match(
+      /unknown section: did you mean \[interface\]\?/,
+    );
     expect(problems('nic = ens19\n')[0]).to.match(/:1: nic: key outside any section/);
   });
 
   it('reports every problem, one line each, in file order', () => {
-    const l = problems(`[interface]\nnic = ens19\naddress = 10.20.30.1/24, 10.9.9.9/99\nmtu = 12\n[service.sshd]\nexe = /usr/sbin/sshd\n`);
+    const l = problems(
+      `[interface]\nnic = ens19\naddress = 10.20.30.1/24, 10.9.9.9/99\nmtu = 12\n[service.sshd]\nexe = /usr/sbin/sshd\n`,
+    );
     expect(l).to.have.length(4);
     expect(l.map((x) => x.split(':')[1])).to.deep.equal(['3', '4', '5', '6']);
   });
 
   it('validates [service.NAME] sections now, though running them comes later', () => {
-    const p = ok(`[interface]\nnic = ens19\n[service.web]\nexec = /usr/bin/python3 -m http.server 8080 --bind "0.0.0.0"\nready = tcp:8080\nrestart = on-failure\nrestart-delay = 250ms\nstop-signal = INT\nstop-timeout = 3s\nenv = LANG=C.UTF-8 GREETING="hello world"\nuser = www-data\n`);
+    const p = ok(
+      `[interface]\nnic = ens19\n[service.web]\nexec = /usr/bin/python3 -m http.server 8080 --bind "0.0.0.0"\nready = tcp:8080\nrestart = on-failure\nrestart-delay = 250ms\nstop-signal = INT\nstop-timeout = 3s\nenv = LANG=C.UTF-8 GREETING="hello world"\nuser = www-data\n`,
+    );
     const s = p.services[0]!;
     expect(s.exec).to.deep.equal(['/usr/bin/python3', '-m', 'http.server', '8080', '--bind', '0.0.0.0']);
-    expect(s).to.include({ restart: 'on-failure', restartDelayMs: 250, stopSignal: 'SIGINT', stopTimeoutMs: 3000, user: 'www-data' });
+    expect(s).to.include({
+      restart: 'on-failure',
+      restartDelayMs: 250,
+      stopSignal: 'SIGINT',
+      stopTimeoutMs: 3000,
+      user: 'www-data',
+    });
     expect(s.ready).to.deep.equal({ kind: 'tcp', port: 8080 });
     expect(s.env).to.deep.equal({ LANG: 'C.UTF-8', GREETING: 'hello world' });
-    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/sh -c 'a | b\n`)[0]).to.match(/\[service\.x\] exec: unbalanced single quote/);
-    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/cat a > b\n`)[0]).to.match(/would need a shell/);
-    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/true\nready = http:80\n`)[0]).to.match(/ready: "http:80" is not tcp:PORT/);
-    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/true\nready = pidfile\n`)[0]).to.match(/needs pidfile =/);
-    expect(problems(`[interface]\nnic = ens19\n[service.x]\nready = none\n`)[0]).to.match(/\[service\.x\] exec: missing/);
+    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/sh -c 'a | b\n`)[0]).to.match(
+      /\[service\.x\] exec: unbalanced single quote/,
+    );
+    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/cat a > b\n`)[0]).to.match(
+      /would need a shell/,
+    );
+    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/true\nready = http:80\n`)[0]).to.match(
+      /ready: "http:80" is not tcp:PORT/,
+    );
+    expect(problems(`[interface]\nnic = ens19\n[service.x]\nexec = /bin/true\nready = pidfile\n`)[0]).to.match(
+      /needs pidfile =/,
+    );
+    expect(problems(`[interface]\nnic = ens19\n[service.x]\nready = none\n`)[0]).to.match(
+      /\[service\.x\] exec: missing/,
+    );
   });
 
   it('splits words as a shell would, without a shell', () => {
@@ -118,8 +160,14 @@ describe('profile/parse', () => {
 describe('profile/load: ownership', () => {
   it('refuses a profile not owned by root, or writable by group or others', () => {
     expect(() => checkOwnership(F, { uid: 0, mode: 0o100600 }, 0)).not.to.throw();
-    expect(() => checkOwnership(F, { uid: 1000, mode: 0o100600 }, 0)).to.throw(OobError, /owned by uid 1000.*chown root:root/);
-    expect(() => checkOwnership(F, { uid: 0, mode: 0o100664 }, 0)).to.throw(OobError, /writable by its group.*chmod go-w/);
+    expect(() => checkOwnership(F, { uid: 1000, mode: 0o100600 }, 0)).to.throw(
+      OobError,
+      /owned by uid 1000.*chown root:root/,
+    );
+    expect(() => checkOwnership(F, { uid: 0, mode: 0o100664 }, 0)).to.throw(
+      OobError,
+      /writable by its group.*chmod go-w/,
+    );
     expect(() => checkOwnership(F, { uid: 0, mode: 0o100646 }, 0)).to.throw(OobError, /writable by everyone/);
   });
 });

@@ -38,15 +38,24 @@ describe('profile/parse: the gaps that let a bad profile through', () => {
       '/p/mgmt.ini:5: [service.x] exec: the ";" at column 26 starts an INI comment, which cuts the value to "/bin/sh -c \'echo a": write each ";" and "#" that belongs to the value as \\; and \\#',
     ]);
     expect(problems(svc('exec = /usr/bin/prog --color=#fff'))).to.have.length(1);
-    expect(problems(svc('exec = /usr/bin/prog "a # b"'))[0]).to.match(/^\/p\/mgmt\.ini:5: \[service\.x\] exec: the "#" at column 25 starts an INI comment/);
+    expect(problems(svc('exec = /usr/bin/prog "a # b"'))[0]).to.match(
+      /^\/p\/mgmt\.ini:5: \[service\.x\] exec: the "#" at column 25 starts an INI comment/,
+    );
     expect(problems(svc('exec = /bin/true\nenv = A=1;B=2'))).to.deep.equal([
       '/p/mgmt.ini:6: [service.x] env: the ";" at column 10 starts an INI comment, which cuts the value to "A=1": write each ";" and "#" that belongs to the value as \\; and \\#',
     ]);
   });
 
   it('an escaped ";" reaches the command, and a comment after white space stays a comment', () => {
-    expect(ok(svc("exec = /bin/sh -c 'echo a\\; echo b'")).services[0]!.exec).to.deep.equal(['/bin/sh', '-c', 'echo a; echo b']);
-    expect(ok(svc('exec = /usr/sbin/sshd -D   # the daemon')).services[0]!.exec).to.deep.equal(['/usr/sbin/sshd', '-D']);
+    expect(ok(svc("exec = /bin/sh -c 'echo a\\; echo b'")).services[0]!.exec).to.deep.equal([
+      '/bin/sh',
+      '-c',
+      'echo a; echo b',
+    ]);
+    expect(ok(svc('exec = /usr/sbin/sshd -D   # the daemon')).services[0]!.exec).to.deep.equal([
+      '/usr/sbin/sshd',
+      '-D',
+    ]);
     expect(ok(svc('exec = "/bin/sh -c \'a; b\'"')).services[0]!.exec).to.deep.equal(['/bin/sh', '-c', 'a; b']);
     expect(ok(iface('address = 10.20.30.1/24 ; the old one was .2\n')).iface.addresses).to.have.length(1);
   });
@@ -62,7 +71,9 @@ describe('profile/parse: the gaps that let a bad profile through', () => {
     expect(lines).to.have.length(MAX_PROBLEM_LINES + 1);
     expect(lines[0]).to.equal('/p/mgmt.ini:3: [interface]: "\\x1b]0;owned\\x07\\x1b[2J" is not "key = value"');
     expect(lines[1]).to.equal('/p/mgmt.ini:4: [interface]: "garbage\\x9b" is not "key = value"');
-    expect(lines[MAX_PROBLEM_LINES]).to.equal('/p/mgmt.ini: 491 more problems: is this a profile at all? (see profiles/mgmt.ini)');
+    expect(lines[MAX_PROBLEM_LINES]).to.equal(
+      '/p/mgmt.ini: 491 more problems: is this a profile at all? (see profiles/mgmt.ini)',
+    );
     for (const l of lines) expect(l).not.to.match(/[\u0000-\u001f\u007f-\u009f]/);
   });
 

@@ -14,12 +14,34 @@ function fake(before: Neighbour | undefined, then: 'REACHABLE' | 'FAILED' | 'PRO
     run: async (argv: string[]) => {
       const a = argv.slice(3).join(' ');
       calls.push(a);
-      if (a === '-j neigh show') return { code: 0, stdout: JSON.stringify(entry ? [{ dst: entry.dst, dev: entry.dev, ...(entry.lladdr ? { lladdr: entry.lladdr } : {}), state: [entry.state] }] : []), stderr: '' };
+      if (a === '-j neigh show')
+        return {
+          code: 0,
+          stdout: JSON.stringify(
+            entry
+              ? [
+                  {
+                    dst: entry.dst,
+                    dev: entry.dev,
+                    ...(entry.lladdr ? { lladdr: entry.lladdr } : {}),
+                    state: [entry.state],
+                  },
+                ]
+              : [],
+          ),
+          stderr: '',
+        };
       if (a.startsWith('neigh replace')) {
         const ll = /lladdr (\S+)/.exec(a)?.[1];
         const probing = / nud probe$| use$/.test(a);
-        entry = { dst: '10.20.30.20', dev: 'ens19', state: probing ? 'PROBE' : a.endsWith('nud stale') ? 'STALE' : 'REACHABLE', ...(ll ? { lladdr: ll } : {}) };
-        if (probing && then !== 'PROBE') entry = { ...entry, state: then, ...(then === 'REACHABLE' ? { lladdr: '52:54:00:00:00:20' } : {}) };
+        entry = {
+          dst: '10.20.30.20',
+          dev: 'ens19',
+          state: probing ? 'PROBE' : a.endsWith('nud stale') ? 'STALE' : 'REACHABLE',
+          ...(ll ? { lladdr: ll } : {}),
+        };
+        if (probing && then !== 'PROBE')
+          entry = { ...entry, state: then, ...(then === 'REACHABLE' ? { lladdr: '52:54:00:00:00:20' } : {}) };
         if (then === 'FAILED' && probing) delete entry.lladdr;
       }
       if (a.startsWith('neigh del')) entry = undefined;
@@ -47,7 +69,11 @@ describe('status/probe: honest answers, the neighbour table left as found', () =
   it('a known entry is probed at its address; no answer: unanswered, and the entry is put back', async () => {
     const f = fake({ dst: '10.20.30.20', dev: 'ens19', lladdr: '02:00:00:00:00:01', state: 'STALE' }, 'FAILED');
     await probeGateways(f.io, [f.p]);
-    expect(f.calls).to.deep.equal(['neigh replace 10.20.30.20 dev ens19 lladdr 02:00:00:00:00:01 nud probe', '-j neigh show', 'neigh replace 10.20.30.20 dev ens19 lladdr 02:00:00:00:00:01 nud stale']);
+    expect(f.calls).to.deep.equal([
+      'neigh replace 10.20.30.20 dev ens19 lladdr 02:00:00:00:00:01 nud probe',
+      '-j neigh show',
+      'neigh replace 10.20.30.20 dev ens19 lladdr 02:00:00:00:00:01 nud stale',
+    ]);
     expect(f.p.probes).to.deep.equal({ '10.20.30.20': 'unanswered' });
     expect(f.entry()).to.deep.equal({ dst: '10.20.30.20', dev: 'ens19', state: 'STALE', lladdr: '02:00:00:00:00:01' });
   });

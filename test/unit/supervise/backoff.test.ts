@@ -35,7 +35,12 @@ describe('supervise/backoff: when to start again, from (history, policy, now)', 
     expect(r2.crashLoopBegan).to.equal(false);
     expect(r2.history.crashLoop).to.deep.equal({ exits: 5, windowSec: 60, since: new Date(t0).toISOString() });
     expect(r2.history.exits).to.have.length(5);
-    const calm = afterExit({ failures: 4, exits: [t0 - 61_000, t0 - 60_000, t0 - 20_000, t0 - 10_000] }, policy, { failure: true, ranForMs: 50 }, t0);
+    const calm = afterExit(
+      { failures: 4, exits: [t0 - 61_000, t0 - 60_000, t0 - 20_000, t0 - 10_000] },
+      policy,
+      { failure: true, ranForMs: 50 },
+      t0,
+    );
     expect(calm).to.deep.include({ crashLoopBegan: false });
     if (calm.action !== 'restart') throw new Error();
     expect(calm.history.crashLoop).to.equal(undefined);
@@ -43,20 +48,39 @@ describe('supervise/backoff: when to start again, from (history, policy, now)', 
 
   it('a stable run ends a crash loop; a quick one keeps it', () => {
     const loop = { exits: 5, windowSec: 60, since: 'x' };
-    const r = afterExit({ failures: 3, exits: [1], crashLoop: loop }, policy, { failure: true, ranForMs: 20_000 }, 200_000);
+    const r = afterExit(
+      { failures: 3, exits: [1], crashLoop: loop },
+      policy,
+      { failure: true, ranForMs: 20_000 },
+      200_000,
+    );
     if (r.action !== 'restart') throw new Error();
     expect(r.history.crashLoop).to.equal(undefined);
-    const q = afterExit({ failures: 3, exits: [150_000], crashLoop: loop }, policy, { failure: true, ranForMs: 20 }, 200_000);
+    const q = afterExit(
+      { failures: 3, exits: [150_000], crashLoop: loop },
+      policy,
+      { failure: true, ranForMs: 20 },
+      200_000,
+    );
     if (q.action !== 'restart') throw new Error();
     expect(q.history.crashLoop).to.equal(loop);
   });
 
   it('restart = no and on-failure: stop or fail instead of restarting', () => {
     const h = noHistory();
-    expect(afterExit(h, { ...policy, restart: 'no' }, { failure: false, ranForMs: 1 }, 0)).to.deep.equal({ action: 'stop' });
-    expect(afterExit(h, { ...policy, restart: 'no' }, { failure: true, ranForMs: 1 }, 0)).to.deep.equal({ action: 'fail' });
-    expect(afterExit(h, { ...policy, restart: 'on-failure' }, { failure: false, ranForMs: 1 }, 0)).to.deep.equal({ action: 'stop' });
-    expect(afterExit(h, { ...policy, restart: 'on-failure' }, { failure: true, ranForMs: 1 }, 0)).to.deep.include({ action: 'restart', delayMs: 500 });
+    expect(afterExit(h, { ...policy, restart: 'no' }, { failure: false, ranForMs: 1 }, 0)).to.deep.equal({
+      action: 'stop',
+    });
+    expect(afterExit(h, { ...policy, restart: 'no' }, { failure: true, ranForMs: 1 }, 0)).to.deep.equal({
+      action: 'fail',
+    });
+    expect(afterExit(h, { ...policy, restart: 'on-failure' }, { failure: false, ranForMs: 1 }, 0)).to.deep.equal({
+      action: 'stop',
+    });
+    expect(afterExit(h, { ...policy, restart: 'on-failure' }, { failure: true, ranForMs: 1 }, 0)).to.deep.include({
+      action: 'restart',
+      delayMs: 500,
+    });
     expect(afterExit(h, policy, { failure: false, ranForMs: 1 }, 0)).to.deep.include({ action: 'restart' });
   });
 });

@@ -103,5 +103,17 @@ export class FakeHost implements ServiceHost {
 }
 
 export function def(o: Partial<ServiceConfig> = {}): ServiceConfig {
-  return { name: 'svc', exec: ['/usr/sbin/daemon', '-D'], prestart: [], env: {}, ready: { kind: 'none' }, restart: 'always', restartDelayMs: 100, restartDelayMaxMs: 1000, stopSignal: 'SIGTERM', stopTimeoutMs: 1000, ...o };
+  return {
+    name: 'svc',
+    exec: ['/usr/sbin/daemon', '-D'],
+    prestart: [],
+    env: {},
+    ready: { kind: 'none' },
+    restart: 'always',
+    restartDelayMs: 100,
+    restartDelayMaxMs: 1000,
+    stopSignal: 'SIGTERM',
+    stopTimeoutMs: 1000,
+    ...o,
+  };
 }

@@ -46,7 +46,10 @@ describe('supervise/logsink: the supervisor log never kills it and never grows w
     try {
       const file = path.join(dir, 'supervisor.log');
       const fd = openSync(file, 'a');
-      const stream = Object.assign(new EventEmitter(), { writableLength: 0, write: (t: string) => (writeSync(fd, t), true) });
+      const stream = Object.assign(new EventEmitter(), {
+        writableLength: 0,
+        write: (t: string) => (writeSync(fd, t), true),
+      });
       const w = logWriter({ stream, rotate: { fd, file, capBytes: 1000 } });
       for (let i = 0; i < 100; i++) w(`line ${i} ${'x'.repeat(40)}`);
       closeSync(fd);

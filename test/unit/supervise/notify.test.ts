@@ -6,7 +6,10 @@ import { notifyReceiver } from '../../helpers/notify-receiver.js';
 
 describe('notify: the sd_notify protocol', () => {
   it('formats fields and reads the environment', () => {
-    expect(formatFields({ READY: '1', STATUS: 'mgmt: 2/2 services\nready' })).to.deep.equal(['READY=1', 'STATUS=mgmt: 2/2 services ready']);
+    expect(formatFields({ READY: '1', STATUS: 'mgmt: 2/2 services\nready' })).to.deep.equal([
+      'READY=1',
+      'STATUS=mgmt: 2/2 services ready',
+    ]);
     expect(addressKind('@/org/freedesktop/systemd1/notify/123')).to.equal('abstract');
     expect(addressKind('/run/systemd/notify')).to.equal('path');
     expect(addressKind('vsock:2:1234')).to.equal(undefined);
@@ -40,9 +43,20 @@ describe('notify: the sd_notify protocol', () => {
         ]);
         const msgs = await r.wait(4);
         // systemd-notify --pid=P also says MAINPID=P: that is us, the main process, as it should be
-        expect(msgs.every((m) => m.msg.startsWith(`MAINPID=${process.pid}\n`)), JSON.stringify(msgs)).to.equal(true);
-        expect(msgs.map((m) => m.msg.replace(/^MAINPID=\d+\n/, ''))).to.deep.equal(['STATUS=mgmt: 0/1 services ready', 'READY=1\nSTATUS=mgmt: 1/1 services ready', 'WATCHDOG=1', 'STOPPING=1']);
-        expect(msgs.every((m) => m.pid === process.pid), JSON.stringify(msgs)).to.equal(true);
+        expect(
+          msgs.every((m) => m.msg.startsWith(`MAINPID=${process.pid}\n`)),
+          JSON.stringify(msgs),
+        ).to.equal(true);
+        expect(msgs.map((m) => m.msg.replace(/^MAINPID=\d+\n/, ''))).to.deep.equal([
+          'STATUS=mgmt: 0/1 services ready',
+          'READY=1\nSTATUS=mgmt: 1/1 services ready',
+          'WATCHDOG=1',
+          'STOPPING=1',
+        ]);
+        expect(
+          msgs.every((m) => m.pid === process.pid),
+          JSON.stringify(msgs),
+        ).to.equal(true);
       } finally {
         r.close();
         if (kind === 'filesystem') rmSync(addr, { force: true });
@@ -51,8 +65,17 @@ describe('notify: the sd_notify protocol', () => {
   }
 
   it('reports a message nobody received', async () => {
-    const n = createNotifier({ NOTIFY_SOCKET: `@oob-nobody-${randomBytes(4).toString('hex')}`, PATH: process.env.PATH });
-    const err = await n.send({ READY: '1' }).then(() => null, (e: Error) => e);
-    expect(err).to.be.instanceOf(Error).with.property('message').that.matches(/systemd-notify: .*Connection refused/);
+    const n = createNotifier({
+      NOTIFY_SOCKET: `@oob-nobody-${randomBytes(4).toString('hex')}`,
+      PATH: process.env.PATH,
+    });
+    const err = await n.send({ READY: '1' }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err)
+      .to.be.instanceOf(Error)
+      .with.property('message')
+      .that.matches(/systemd-notify: .*Connection refused/);
   });
 });

@@ -35,7 +35,9 @@ const prev = (services: Record<string, Partial<ServiceState>>): SupervisorState 
   supervisor: { pid: 1, startedAt: '' },
   network: 'up',
   ready: true,
-  services: Object.fromEntries(Object.entries(services).map(([n, s]) => [n, { phase: 'running', ready: true, restarts: 0, ...s }])),
+  services: Object.fromEntries(
+    Object.entries(services).map(([n, s]) => [n, { phase: 'running', ready: true, restarts: 0, ...s }]),
+  ),
   updatedAt: '',
 });
 
@@ -46,11 +48,24 @@ describe('supervise/orphans: what a crashed supervisor left running', () => {
       [600, { start: 60, ns: NS_ID, argv: ['/bin/sleep', '1000'] }],
     ]);
     const { d, stopped, logs } = deps(procs, { '/run/sshd.pid': 500 });
-    const services = [def({ name: 'sshd', exec: ['/usr/sbin/sshd'], pidfile: '/run/sshd.pid' }), def({ name: 'sleeper', exec: ['/bin/sleep', '1000'] })];
-    const adopted = await reconcileOrphans(services, prev({ sshd: { pid: 500, pidStart: 50, followed: 'pidfile', restarts: 2, startedAt: 'T' }, sleeper: { pid: 600, pidStart: 60, followed: 'child' } }), d);
+    const services = [
+      def({ name: 'sshd', exec: ['/usr/sbin/sshd'], pidfile: '/run/sshd.pid' }),
+      def({ name: 'sleeper', exec: ['/bin/sleep', '1000'] }),
+    ];
+    const adopted = await reconcileOrphans(
+      services,
+      prev({
+        sshd: { pid: 500, pidStart: 50, followed: 'pidfile', restarts: 2, startedAt: 'T' },
+        sleeper: { pid: 600, pidStart: 60, followed: 'child' },
+      }),
+      d,
+    );
     expect([...adopted]).to.deep.equal([['sshd', { pid: 500, pidStart: 50, since: 'T', restarts: 2 }]]);
     expect(stopped).to.deep.equal([[600, 'sleeper']]);
-    expect(logs).to.deep.equal(['adopted sshd (pid 500), left running by the previous supervisor', 'stopping sleeper (pid 600), left running by the previous supervisor, to start it afresh']);
+    expect(logs).to.deep.equal([
+      'adopted sshd (pid 500), left running by the previous supervisor',
+      'stopping sleeper (pid 600), left running by the previous supervisor, to start it afresh',
+    ]);
   });
 
   it('leaves a reused pid and a pid outside the namespace alone', async () => {
@@ -59,7 +74,11 @@ describe('supervise/orphans: what a crashed supervisor left running', () => {
       [600, { start: 60, ns: 'net:[1]', argv: ['/bin/sleep', '1000'] }],
     ]);
     const { d, stopped } = deps(procs);
-    const adopted = await reconcileOrphans([def({ name: 'a', exec: ['/x'] }), def({ name: 'b', exec: ['/bin/sleep', '1000'] })], prev({ a: { pid: 500, pidStart: 50 }, b: { pid: 600, pidStart: 60 } }), d);
+    const adopted = await reconcileOrphans(
+      [def({ name: 'a', exec: ['/x'] }), def({ name: 'b', exec: ['/bin/sleep', '1000'] })],
+      prev({ a: { pid: 500, pidStart: 50 }, b: { pid: 600, pidStart: 60 } }),
+      d,
+    );
     expect(adopted.size).to.equal(0);
     expect(stopped).to.deep.equal([]);
   });

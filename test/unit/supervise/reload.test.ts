@@ -10,7 +10,12 @@ describe('supervise/reload: what a SIGHUP changes', () => {
       { def: def({ name: 'gone' }), prestartFailed: false },
       { def: def({ name: 'checkfailed' }), prestartFailed: true },
     ];
-    const next = [def({ name: 'same' }), def({ name: 'changed', exec: ['/bin/other'] }), def({ name: 'checkfailed' }), def({ name: 'new' })];
+    const next = [
+      def({ name: 'same' }),
+      def({ name: 'changed', exec: ['/bin/other'] }),
+      def({ name: 'checkfailed' }),
+      def({ name: 'new' }),
+    ];
     const p = planReload(running, next);
     expect(p.stop).to.deep.equal(['gone']);
     expect(p.restart.map((d) => [d.name, d.exec])).to.deep.equal([['changed', ['/bin/other']]]);

@@ -34,7 +34,14 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     svc.start();
     await flush();
     expect(host.last.argv).to.deep.equal(['ip', 'netns', 'exec', 'mgmt', '/usr/sbin/daemon', '-D']);
-    expect(svc.state).to.include({ phase: 'running', ready: true, pid: 100, pidStart: 700, followed: 'child', restarts: 0 });
+    expect(svc.state).to.include({
+      phase: 'running',
+      ready: true,
+      pid: 100,
+      pidStart: 700,
+      followed: 'child',
+      restarts: 0,
+    });
     expect(phases).to.deep.equal(['starting', 'running']);
     expect(logs).to.deep.equal(['started svc (pid 100)']);
   });
@@ -93,7 +100,11 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     host.last.die(1);
     await flush();
     expect(svc.state.crashLoop).to.deep.include({ exits: 6, since: new Date(since).toISOString() });
-    expect(logs.filter((l) => /crash loop: 5 exits in 60 s; retrying with a growing delay \(now 400 ms, at most 400 ms\)/.test(l))).to.have.length(1);
+    expect(
+      logs.filter((l) =>
+        /crash loop: 5 exits in 60 s; retrying with a growing delay \(now 400 ms, at most 400 ms\)/.test(l),
+      ),
+    ).to.have.length(1);
     expect(logs.filter((l) => /crash loop/.test(l))).to.have.length(1);
     await host.clock.advance(70_000);
     host.last.die(1);
@@ -101,7 +112,11 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     expect(svc.state.crashLoop).to.equal(undefined);
   });
 
-  for (const [restart, code, phase] of [['no', 0, 'stopped'], ['no', 1, 'failed'], ['on-failure', 0, 'stopped']] as const) {
+  for (const [restart, code, phase] of [
+    ['no', 0, 'stopped'],
+    ['no', 1, 'failed'],
+    ['on-failure', 0, 'stopped'],
+  ] as const) {
     it(`restart = ${restart}: an exit with status ${code} leaves it ${phase}, with no timer`, async () => {
       const { host, svc } = make(def({ restart }));
       svc.start();
@@ -202,7 +217,13 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     const { host, svc } = make(def());
     host.others.set(777, { start: 5, ns: NS_ID, ports: [] });
     svc.adopt(777, 5, '2025-12-31T00:00:00.000Z', 3);
-    expect(svc.state).to.include({ phase: 'running', pid: 777, followed: 'pidfile', restarts: 3, startedAt: '2025-12-31T00:00:00.000Z' });
+    expect(svc.state).to.include({
+      phase: 'running',
+      pid: 777,
+      followed: 'pidfile',
+      restarts: 3,
+      startedAt: '2025-12-31T00:00:00.000Z',
+    });
     // the pid is reused by another process: not ours any more
     host.others.set(777, { start: 6, ns: NS_ID, ports: [] });
     await host.clock.advance(500);
@@ -213,7 +234,15 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
   });
 
   it('runs the pre-start commands in the namespace, in order, with the user prefix, before the service', async () => {
-    const { host, svc } = make(def({ user: 'nobody', prestart: [['mkdir', '-p', '/run/x'], ['/usr/sbin/daemon', '-t']] }));
+    const { host, svc } = make(
+      def({
+        user: 'nobody',
+        prestart: [
+          ['mkdir', '-p', '/run/x'],
+          ['/usr/sbin/daemon', '-t'],
+        ],
+      }),
+    );
     svc.start();
     await flush();
     const prefix = ['setpriv', '--reuid=65534', '--regid=65534', '--init-groups', '--'];
@@ -229,7 +258,8 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     host.runResults.set('-t', { code: 255, message: '/etc/daemon.conf line 3: Bad configuration option: Foo' });
     svc.start();
     await flush();
-    const reason = 'pre-start check failed: /usr/sbin/daemon -t: /etc/daemon.conf line 3: Bad configuration option: Foo';
+    const reason =
+      'pre-start check failed: /usr/sbin/daemon -t: /etc/daemon.conf line 3: Bad configuration option: Foo';
     expect(svc.state).to.include({ phase: 'failed', ready: false, error: reason });
     expect(svc.state.lastExit).to.include({ code: 255, reason });
     expect(svc.prestartFailed).to.equal(true);

@@ -14,12 +14,18 @@ describe('sys/run: every command bounded in time; a long-running process ends at
   });
 
   it('also with allowFail, and also when a child of the command holds its output open', async () => {
-    const e = await spawnRunner(['sh', '-c', 'sleep 30 & exec sleep 30'], { timeoutMs: 200, allowFail: true }).catch((x: unknown) => x);
+    const e = await spawnRunner(['sh', '-c', 'sleep 30 & exec sleep 30'], { timeoutMs: 200, allowFail: true }).catch(
+      (x: unknown) => x,
+    );
     expect(e).to.be.instanceOf(CommandTimeout);
   });
 
   it('a command within its time is unchanged', async () => {
-    expect(await spawnRunner(['sh', '-c', 'echo hi; exit 3'], { allowFail: true })).to.deep.equal({ code: 3, stdout: 'hi\n', stderr: '' });
+    expect(await spawnRunner(['sh', '-c', 'echo hi; exit 3'], { allowFail: true })).to.deep.equal({
+      code: 3,
+      stdout: 'hi\n',
+      stderr: '',
+    });
   });
 
   it('startLongRunning: the exit comes when the process exits, though a child of it keeps stdout open', async () => {

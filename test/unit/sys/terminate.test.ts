@@ -4,10 +4,14 @@ import { startTime } from '../../../src/sys/proc.js';
 import { terminate } from '../../../src/sys/terminate.js';
 
 /** A real child process; resolves once it has printed "ready" (its traps are then in place). */
-async function child(script: string): Promise<{ p: ChildProcess; pid: number; ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> {
+async function child(
+  script: string,
+): Promise<{ p: ChildProcess; pid: number; ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> {
   const p = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
   kids.push(p);
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => p.once('exit', (code, signal) => r({ code, signal })));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    p.once('exit', (code, signal) => r({ code, signal })),
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     p.stdout!.on('data', (d) => {
@@ -30,7 +34,10 @@ describe('sys/terminate: signal, grace, SIGKILL, wait (real processes)', () => {
   it('ends a process that dies on SIGTERM with SIGTERM alone, and waits until it is gone', async () => {
     const c = await child('echo ready; exec sleep 30');
     const killed: number[][] = [];
-    const left = await terminate([{ pid: c.pid, start: await startTime(c.pid) }], { graceMs: 10_000, onKill: (p) => killed.push(p) });
+    const left = await terminate([{ pid: c.pid, start: await startTime(c.pid) }], {
+      graceMs: 10_000,
+      onKill: (p) => killed.push(p),
+    });
     expect(left).to.deep.equal([]);
     expect(await startTime(c.pid), 'gone (a zombie counts as gone)').to.equal(undefined);
     expect(await c.ended).to.deep.equal({ code: null, signal: 'SIGTERM' });
@@ -56,7 +63,9 @@ describe('sys/terminate: signal, grace, SIGKILL, wait (real processes)', () => {
     const c = await child('echo ready; exec sleep 30');
     const start = (await startTime(c.pid))!;
     const killed: number[][] = [];
-    expect(await terminate([{ pid: c.pid, start: start + 1 }], { graceMs: 100, onKill: (p) => killed.push(p) })).to.deep.equal([]);
+    expect(
+      await terminate([{ pid: c.pid, start: start + 1 }], { graceMs: 100, onKill: (p) => killed.push(p) }),
+    ).to.deep.equal([]);
     expect(killed).to.deep.equal([]);
     expect(await startTime(c.pid), 'still running, untouched').to.equal(start);
     expect([c.p.exitCode, c.p.signalCode]).to.deep.equal([null, null]);
