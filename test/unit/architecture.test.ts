@@ -47,3 +47,29 @@ describe('architecture: imports run down the house, never up', () => {
     expect(wrong).to.deep.equal([]);
   });
 });
+
+describe('architecture: what oob status loads', () => {
+  /** Files a module pulls in at load time (static imports), and with `lazy` those its code imports when it runs. */
+  function closure(start: string[], lazy: string[]): string[] {
+    const seen = new Set<string>();
+    const visit = (file: string, followDynamic: boolean) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)(?!\s+type\b)[^'";]*?from\s+'(\.\.?\/[^']+)'/g))
+        visit(path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts')), false);
+      if (followDynamic)
+        for (const m of text.matchAll(/import\(\s*'(\.\.?\/[^']+)'\s*\)/g))
+          visit(path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts')), false);
+    };
+    for (const f of lazy) visit(path.join(SRC, f), true); // first: a static import must not hide its lazy ones
+    for (const f of start) visit(path.join(SRC, f), false);
+    return [...seen].map((f) => path.relative(SRC, f)).sort();
+  }
+
+  it('the status command pulls in neither the engine (apply, lock, ops) nor the planners', () => {
+    const loaded = closure(['cli.ts'], ['commands/status.ts']);
+    expect(loaded).to.include('status/collect.ts');
+    expect(loaded.filter((f) => f.startsWith('engine/') || f.startsWith('plan/'))).to.deep.equal([]);
+  });
+});
