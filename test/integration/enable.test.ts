@@ -38,15 +38,15 @@ describe('integration: enable, disable, units without a running systemd (--root,
       console.log('      SKIPPED: this machine runs systemd as init, so there is no refusal to see');
       this.skip();
     }
-    const r = await lab.oob(['enable', lab.profile, '--nic', lab.nic, '--address', '10.20.30.1/24']);
+    const r = await lab.oobInstalled(['enable', lab.profile, '--nic', lab.nic, '--address', '10.20.30.1/24']);
     expect(r.code).to.equal(13);
     expect(r.stderr).to.match(/^oob: systemd is not running as init \(PID 1\) on this machine: nothing was enabled/);
     expect(await fsp.readdir(lab.profileDir)).to.deep.equal([]);
-    expect((await lab.oob(['disable', lab.profile])).code).to.equal(13);
+    expect((await lab.oobInstalled(['disable', lab.profile])).code).to.equal(13);
   });
 
   it("--root writes profile, unit, drop-in and the wants link into an image; again keeps the profile's comments; disable --root removes all but the profile", async () => {
-    const r = await lab.oob([
+    const r = await lab.oobInstalled([
       '--profile-dir',
       '/etc/oob/profiles',
       'enable',
@@ -73,7 +73,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
     const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
     expect((await fsp.stat(pf)).mode & 0o777).to.equal(0o600);
     await fsp.writeFile(pf, (await fsp.readFile(pf, 'utf8')) + '# my note\n[dns]\nnameserver = 10.20.30.53\n');
-    const again = await lab.oob([
+    const again = await lab.oobInstalled([
       '--profile-dir',
       '/etc/oob/profiles',
       'enable',
@@ -90,20 +90,20 @@ describe('integration: enable, disable, units without a running systemd (--root,
       .and.match(/^# my note$/m)
       .and.match(/^nameserver = 10\.20\.30\.53$/m)
       .and.match(/^nic = ens19$/m);
-    const d = await lab.oob(['disable', 'mgmt', '--root', img]);
+    const d = await lab.oobInstalled(['disable', 'mgmt', '--root', img]);
     expect(d.code, d.stderr).to.equal(0);
     expect(await files(img)).to.deep.equal(['etc/oob/profiles/mgmt.ini']);
   });
 
   it('an invalid profile name is a usage error (exit 2), before anything else is looked at', async () => {
-    const r = await lab.oob(['enable', '../etc', '--root', img, '--nic', 'ens19']);
+    const r = await lab.oobInstalled(['enable', '../etc', '--root', img, '--nic', 'ens19']);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.match(/^oob: "\.\.\/etc" is not a valid profile\/namespace name/);
     expect(await files(img)).to.deep.equal([]);
   });
 
   it('a bad flag is refused with the profile line at fault (exit 3), writing nothing', async () => {
-    const r = await lab.oob([
+    const r = await lab.oobInstalled([
       '--profile-dir',
       '/etc/oob/profiles',
       'enable',
@@ -139,7 +139,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
       `addr add 192.0.2.2/24 dev up0\nlink set up0 up\nlink set up1 up\nroute add default via 192.0.2.1 metric 100\naddr add 10.20.30.1/24 dev ${lab.nic}\nlink set ${lab.nic} up\nroute add default via 10.20.30.20 dev ${lab.nic} metric 500\n`,
     );
     const mac = (await snapshot(lab.host)).links.find((l) => l.ifname === lab.nic)!.mac;
-    const r = await lab.oob(['units', lab.profile, '--nic', lab.nic]);
+    const r = await lab.oobInstalled(['units', lab.profile, '--nic', lab.nic]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout)
       .to.match(/^address = 10\.20\.30\.1\/24$/m)

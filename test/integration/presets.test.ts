@@ -135,7 +135,7 @@ describe('integration: service presets and copies of installed units', function 
     await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
     const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
     const enable = (...extra: string[]) =>
-      lab.oob([
+      lab.oobInstalled([
         '--profile-dir',
         '/etc/oob/profiles',
         'enable',
@@ -187,7 +187,7 @@ describe('integration: service presets and copies of installed units', function 
       await lab.writeProfile(
         lab.seedProfile('[service.node]\nfrom = prometheus-node-exporter.service\nready = tcp:9100\n'),
       );
-      const r = await lab.oob(['start', lab.profile]);
+      const r = await lab.oobInstalled(['start', lab.profile]);
       expect(r.code, r.stderr).to.equal(0);
       const body = await httpGet(lab.router, 'http://10.20.30.1:9100/metrics');
       expect(body).to.match(/^200 /).and.match(/node_/);
@@ -199,7 +199,7 @@ describe('integration: service presets and copies of installed units', function 
 
     it('from = snmpd.service: its RuntimeDirectory made, answers SNMP inside the namespace, not on the host side', async () => {
       await lab.writeProfile(lab.seedProfile('[service.snmpd]\nfrom = snmpd.service\n'));
-      const r = await lab.oob(['start', lab.profile]);
+      const r = await lab.oobInstalled(['start', lab.profile]);
       expect(r.code, r.stderr).to.equal(0);
       // Debian's snmpd.conf listens on loopback: the namespace's own
       const reply = await waitFor('snmpd to answer', async () => {

@@ -3,6 +3,8 @@ import { spawnRunner, type RunResult } from '../../../src/sys/run.js';
 
 /** oob's entry point, as built next to the tests. */
 export const CLI = new URL('../../../src/cli.js', import.meta.url).pathname;
+/** The bundle `npm run build` writes (what the package installs): dist/ of this checkout. */
+export const DIST = new URL('../../../../dist/', import.meta.url).pathname;
 export const isRoot = () => process.geteuid?.() === 0;
 
 export type Result = RunResult;

@@ -7,13 +7,13 @@
 // whose name was deleted under it, and leaves a record of what the whole run made for the root
 // hook (../hooks.ts) to check at the end.
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseLinks, parseRoutes, splitBatchJson, type Link, type Route } from '../../../src/net/ipjson.js';
 import { cmdline, netnsId, netnsOf } from '../../../src/sys/proc.js';
 import { terminate } from '../../../src/sys/terminate.js';
-import { CLI, must, sh, type Result } from './commands.js';
+import { CLI, DIST, must, sh, type Result } from './commands.js';
 import { makeHostKey, sshdCommand } from './sshd.js';
 
 const NETNS_DIR = '/run/netns';
@@ -191,6 +191,27 @@ export class Lab {
     });
   }
 
+  /**
+   * Run oob as an installed copy would run: the bundle (dist/oob.cjs and oob.bundle.cjs, which
+   * `npm test` builds) copied into a root-owned directory that lasts (/var/lib/oob-test-ID), so that
+   * what `oob enable` writes never depends on where this checkout happens to live (a clone under
+   * /tmp is refused as a unit's ExecStart, rightly). Removed by destroy().
+   */
+  async oobInstalled(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+    const dir = `/var/lib/oob-test-${this.id}`;
+    if (!existsSync(path.join(dir, 'oob.cjs'))) {
+      await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+      for (const f of ['oob.cjs', 'oob.bundle.cjs']) await fsp.copyFile(path.join(DIST, f), path.join(dir, f));
+      await fsp.chmod(path.join(dir, 'oob.cjs'), 0o755);
+    }
+    return sh(
+      ['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, path.join(dir, 'oob.cjs'), ...args],
+      {
+        env: this.env(extraEnv),
+      },
+    );
+  }
+
   /** Run a command in the lab's host namespace. */
   inHost(argv: string[], input?: string): Promise<string> {
     return must(['nsenter', `--net=/run/netns/${this.host}`, '--', ...argv], input);
@@ -235,5 +256,6 @@ export class Lab {
     await deleteNamespaces(names, { ids: [this.id], dirs: this.dir ? [this.dir] : [] });
     await fsp.rm(`/etc/netns/${this.profile}`, { recursive: true, force: true });
     if (this.dir) await fsp.rm(this.dir, { recursive: true, force: true });
+    await fsp.rm(`/var/lib/oob-test-${this.id}`, { recursive: true, force: true });
   }
 }
