@@ -203,6 +203,9 @@ export class Lab {
       await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
       for (const f of ['oob.cjs', 'oob.bundle.cjs']) await fsp.copyFile(path.join(DIST, f), path.join(dir, f));
       await fsp.chmod(path.join(dir, 'oob.cjs'), 0o755);
+      // the unit template, where an install outside the package keeps it: units/ beside oob
+      await fsp.mkdir(path.join(dir, 'units'), { mode: 0o755 });
+      await fsp.copyFile(path.join(DIST, '..', 'units', 'oob@.service'), path.join(dir, 'units', 'oob@.service'));
     }
     return sh(
       ['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, path.join(dir, 'oob.cjs'), ...args],
