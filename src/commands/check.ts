@@ -4,22 +4,29 @@ import { defineCommand, out, type GlobalArgs } from './common.js';
 
 interface Args extends GlobalArgs {
   names?: string[];
+  file?: string;
 }
 
 export const checkCommand = defineCommand<Args>({
   command: 'check [names..]',
   describe: 'validate profiles (all of them without a name); changes nothing, needs no root',
-  builder: (y) => y.positional('names', { type: 'string', array: true }) as never,
+  builder: (y) =>
+    y.positional('names', { type: 'string', array: true }).option('file', {
+      type: 'string',
+      describe: 'validate the file PATH as the profile NAME (one name), e.g. before it is put in place',
+    }) as never,
   // no profileName: a bad name is one of the problems check reports, next to the others'
   handler: async (argv, io) => {
     const { listProfiles, loadProfile } = await import('../profile/load.js');
+    if (argv.file !== undefined && argv.names?.length !== 1)
+      throw new OobError('usage', 'oob check NAME --file PATH: give exactly one profile name with --file');
     const names = argv.names?.length ? argv.names : await listProfiles(io.paths.profileDir);
     if (!names.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
     let first: OobError | undefined;
     const loaded: Profile[] = [];
     for (const n of names) {
       try {
-        const p = await loadProfile(io.paths.profileDir, n);
+        const p = await loadProfile(io.paths.profileDir, n, argv.file !== undefined ? { file: argv.file } : {});
         loaded.push(p);
         out(
           `${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`,

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import type { EnableOptions } from '../systemd/enable.js';
 import { defineCommand, out, type GlobalArgs } from './common.js';
+import { disableJson, enableJson, jsonOption, printJson, type JsonArgs } from './json.js';
 
 /** The flags enable and units share: what goes into the profile's [interface], and the image. */
 interface ProfileFlags extends GlobalArgs {
@@ -50,7 +51,7 @@ const enableOptions = (argv: ProfileFlags, o: { now: boolean; force: boolean }):
   ...(argv.services === false ? { services: [] } : argv.service?.length ? { services: argv.service } : {}),
 });
 
-interface EnableArgs extends ProfileFlags {
+interface EnableArgs extends ProfileFlags, JsonArgs {
   now: boolean;
   force: boolean;
 }
@@ -60,7 +61,7 @@ export const enableCommand = defineCommand<EnableArgs>({
   describe:
     'write or update the profile, install the systemd unit and its drop-in, keep network managers off the NIC, enable (and start) it',
   builder: (y) =>
-    profileFlags(y)
+    jsonOption(profileFlags(y))
       .option('now', { type: 'boolean', default: true, describe: 'start it now too (--no-now: only at the next boot)' })
       .option('force', {
         type: 'boolean',
@@ -72,6 +73,10 @@ export const enableCommand = defineCommand<EnableArgs>({
   handler: async (argv, io) => {
     const { enable } = await import('../systemd/enable.js');
     const r = await enable(io, argv.name, enableOptions(argv, argv));
+    if (argv.json) {
+      printJson(enableJson(argv.name, r, argv.root));
+      return 0;
+    }
     for (const n of r.notes) io.log.info(`${argv.name}: note: ${n}`);
     for (const f of r.written) out(`wrote ${f}`);
     out(
@@ -81,7 +86,7 @@ export const enableCommand = defineCommand<EnableArgs>({
   },
 });
 
-interface DisableArgs extends GlobalArgs {
+interface DisableArgs extends GlobalArgs, JsonArgs {
   name: string;
   now: boolean;
   root?: string;
@@ -92,7 +97,7 @@ export const disableCommand = defineCommand<DisableArgs>({
   describe:
     'disable the unit and remove what enable generated (the profile stays); --now also stops it and returns the NIC',
   builder: (y) =>
-    y
+    jsonOption(y)
       .positional('name', { type: 'string', demandOption: true })
       .option('now', {
         type: 'boolean',
@@ -105,6 +110,10 @@ export const disableCommand = defineCommand<DisableArgs>({
   handler: async (argv, io) => {
     const { disable } = await import('../systemd/enable.js');
     const r = await disable(io, argv.name, { now: argv.now, ...(argv.root ? { root: argv.root } : {}) });
+    if (argv.json) {
+      printJson(disableJson(argv.name, r, argv.root));
+      return 0;
+    }
     for (const f of r.removed) out(`removed ${f}`);
     out(`${argv.name}: oob@${argv.name}.service disabled${r.stopped ? ' and stopped' : ''}; the profile stays`);
     return 0;

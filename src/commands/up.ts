@@ -1,6 +1,7 @@
 import { defineCommand, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
+import { jsonOption, printJson, upJson, type JsonArgs } from './json.js';
 
-interface Args extends GlobalArgs {
+interface Args extends GlobalArgs, JsonArgs {
   names: string[];
   force: boolean;
   wait: number;
@@ -10,7 +11,7 @@ export const upCommand = defineCommand<Args>({
   command: 'up <names..>',
   describe: 'move the NIC into the namespace and configure it (idempotent)',
   builder: (y) =>
-    waitOption(nameArgs(y)).option('force', {
+    jsonOption(waitOption(nameArgs(y))).option('force', {
       type: 'boolean',
       default: false,
       describe: 'move the NIC even if it carries the default route or your SSH session',
@@ -20,7 +21,12 @@ export const upCommand = defineCommand<Args>({
   handler: async (argv, io) => {
     const { loadAll, upProfiles } = await import('../engine/ops.js');
     const profiles = await loadAll(io, argv.names);
-    for (const r of await upProfiles(io, profiles, { force: argv.force, waitMs: argv.wait * 1000 })) {
+    const results = await upProfiles(io, profiles, { force: argv.force, waitMs: argv.wait * 1000 });
+    if (argv.json) {
+      printJson(upJson(results));
+      return 0;
+    }
+    for (const r of results) {
       const p = r.profile;
       for (const n of r.notes) io.log.info(`${p.name}: note: ${n}`);
       const what = `${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''}`;

@@ -180,16 +180,22 @@ export async function readProfileFile(file: string, euid = process.geteuid?.() ?
  * (where the sshd preset keeps its pidfile) is the one every command resolves ($OOB_RUNTIME_DIR,
  * else /run/oob) unless given.
  */
-export async function loadProfile(dir: string, name: string, opts: { runtimeDir?: string } = {}): Promise<Profile> {
+export async function loadProfile(
+  dir: string,
+  name: string,
+  opts: { runtimeDir?: string; file?: string } = {},
+): Promise<Profile> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
-  const file = profileFile(dir, name);
+  // opts.file: a profile NAME read from elsewhere (oob check NAME --file F: a file not yet in place)
+  const file = opts.file ?? profileFile(dir, name);
   let text: string;
   try {
     text = await readProfileFile(file);
   } catch (e) {
     if (e instanceof OobError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && opts.file) throw new OobError('noProfile', `${file} does not exist`);
     if (code === 'ENOENT') {
       const have = await listProfiles(dir);
       throw new OobError(

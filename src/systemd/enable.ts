@@ -197,9 +197,15 @@ const nicOf = (prep: Prepared) => (prep.profile.iface.nic.kind === 'name' ? prep
 
 export interface EnableResult {
   written: string[];
+  /** What this run changed (for --json): the files whose content differs, and whether the unit was newly enabled or (re)started. */
+  changed: { files: string[]; enabled: boolean; started: boolean };
   notes: string[];
   active?: string;
 }
+
+/** systemctl is-enabled/is-active, allowed to fail: its first word, '' when it said nothing. */
+const unitQuery = async (io: Io, root: string | undefined, verb: string, unit: string) =>
+  (await io.run(['systemctl', ...(root ? [`--root=${root}`] : []), verb, unit], { allowFail: true })).stdout.trim();
 
 export async function enable(io: Io, name: string, o: EnableOptions): Promise<EnableResult> {
   const nameErr = checkProfileName(name);
@@ -215,6 +221,13 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
     })),
   );
   const written: string[] = [];
+  const differs = [
+    ...(prep.profileChanged ? [at(o.root, prep.profileFile)] : []),
+    ...prep.files.filter((f, i) => previous[i + 1]!.content !== f.content).map((f) => at(o.root, f.path)),
+  ];
+  const unit = unitName(name);
+  const wasEnabled = (await unitQuery(io, o.root, 'is-enabled', unit)) === 'enabled';
+  const wasActive = !o.root && (await unitQuery(io, o.root, 'is-active', unit)) === 'active';
   const undo = async () => {
     for (const p of previous) {
       if (p.content === undefined) await fsp.rm(at(o.root, p.path), { force: true });
@@ -231,17 +244,19 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
       await writeFileAtomic(at(o.root, f.path), f.content, f.mode);
       written.push(at(o.root, f.path));
     }
-    const unit = unitName(name);
     if (o.root) {
       await io.run(['systemctl', `--root=${o.root}`, 'enable', unit]);
       return {
         written,
+        changed: { files: differs, enabled: !wasEnabled, started: false },
         notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)],
       };
     }
     await io.run(['systemctl', 'daemon-reload']);
     await io.run(['systemctl', 'enable', unit]);
-    if (o.now) {
+    // nothing changed and it runs: a restart would only bounce the management plane
+    const restart = o.now && (differs.length > 0 || !wasActive);
+    if (restart) {
       try {
         await io.run(['systemctl', 'restart', unit], { timeoutMs: UNIT_JOB_MS });
       } catch (e) {
@@ -252,6 +267,7 @@ export async function enable(io: Io, name: string, o: EnableOptions): Promise<En
     const active = (await io.run(['systemctl', 'is-active', unit], { allowFail: true })).stdout.trim();
     return {
       written,
+      changed: { files: differs, enabled: !wasEnabled, started: restart },
       notes: [...prep.notes, ...[await ifupdownNote(o.root, nicOf(prep))].filter((n): n is string => !!n)],
       active,
     };
@@ -288,6 +304,8 @@ async function ifupdownNote(root: string | undefined, nic: string | undefined): 
 export interface DisableResult {
   removed: string[];
   stopped: boolean;
+  /** Whether the unit was enabled before (for --json: disabling an enabled unit is a change). */
+  wasEnabled: boolean;
 }
 
 export async function disable(io: Io, name: string, o: { now: boolean; root?: string }): Promise<DisableResult> {
@@ -300,6 +318,7 @@ export async function disable(io: Io, name: string, o: { now: boolean; root?: st
       allowFail: true,
       timeoutMs: UNIT_JOB_MS,
     });
+  const wasEnabled = (await unitQuery(io, o.root, 'is-enabled', unit)) === 'enabled';
   if (o.now && !o.root) await systemctl(['stop', unit]);
   await systemctl(['disable', unit]);
   const removed: string[] = [];
@@ -326,5 +345,5 @@ export async function disable(io: Io, name: string, o: { now: boolean; root?: st
     stopped = true;
     if (r.steps.length) removed.push(`namespace ${name} (the NIC is back in the host)`);
   }
-  return { removed, stopped };
+  return { removed, stopped, wasEnabled };
 }
