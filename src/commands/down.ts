@@ -1,16 +1,18 @@
 import { defineCommand, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
+import { confirmOption, runConfirmed, shieldFromHangup } from './confirm.js';
 
 interface Args extends GlobalArgs {
   names: string[];
   force: boolean;
   wait: number;
+  confirm?: string;
 }
 
 export const downCommand = defineCommand<Args>({
   command: 'down <names..>',
   describe: 'stop what runs in the namespace, return the NIC to the host as it was, delete the namespace (idempotent)',
   builder: (y) =>
-    waitOption(nameArgs(y)).option('force', {
+    confirmOption(waitOption(nameArgs(y))).option('force', {
       type: 'boolean',
       default: false,
       describe: 'return the NIC here even if it came from another network namespace',
@@ -18,6 +20,8 @@ export const downCommand = defineCommand<Args>({
   needsRoot: true,
   profileName: 'names',
   handler: async (argv, io) => {
+    if (argv.confirm !== undefined) return runConfirmed(io, 'down', argv);
+    await shieldFromHangup(io, argv.names);
     const { downProfiles } = await import('../engine/ops.js');
     for (const r of await downProfiles(io, argv.names, { waitMs: argv.wait * 1000, force: argv.force })) {
       const name = r.name;

@@ -1,16 +1,18 @@
 import { defineCommand, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
+import { confirmOption, runConfirmed, shieldFromHangup } from './confirm.js';
 
 interface Args extends GlobalArgs {
   names: string[];
   force: boolean;
   wait: number;
+  confirm?: string;
 }
 
 export const upCommand = defineCommand<Args>({
   command: 'up <names..>',
   describe: 'move the NIC into the namespace and configure it (idempotent)',
   builder: (y) =>
-    waitOption(nameArgs(y)).option('force', {
+    confirmOption(waitOption(nameArgs(y))).option('force', {
       type: 'boolean',
       default: false,
       describe: 'move the NIC even if it carries the default route or your SSH session',
@@ -18,6 +20,8 @@ export const upCommand = defineCommand<Args>({
   needsRoot: true,
   profileName: 'names',
   handler: async (argv, io) => {
+    if (argv.confirm !== undefined) return runConfirmed(io, 'up', argv);
+    await shieldFromHangup(io, argv.names);
     const { loadAll, upProfiles } = await import('../engine/ops.js');
     const profiles = await loadAll(io, argv.names);
     for (const r of await upProfiles(io, profiles, { force: argv.force, waitMs: argv.wait * 1000 })) {
