@@ -136,6 +136,17 @@ describe('integration: --confirm, oob confirm, oob revert (issue 9)', function (
     expect(await hostJson()).to.deep.equal(before);
   });
 
+  it('the lock-out guard: refuses the NIC of your SSH session without --confirm, lets --confirm move it (and revert)', async () => {
+    const session = { SSH_CONNECTION: '192.168.77.9 50000 192.168.77.5 22' };
+    const plain = await lab.oob(['up', lab.profile], session);
+    expect(plain.code).to.equal(8);
+    expect(await nicIn(lab.host)).to.equal(true);
+    const r = await lab.oob(['up', lab.profile, '--confirm=1s'], session);
+    expect(r.stdout, r.stderr).to.match(new RegExp(`^${lab.profile}: up: ${lab.nic}`));
+    expect(r.code).to.equal(10);
+    expect(await nicIn(lab.host)).to.equal(true);
+  });
+
   it('down --confirm, not confirmed: brought up again from the profile', async () => {
     expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
     const r = await lab.oob(['down', lab.profile, '--confirm=1s']);
