@@ -2,7 +2,8 @@
 // session and any network namespace; and the hidden verb the detached worker runs.
 import type { Argv } from 'yargs';
 import { defineCommand, out, waitOption, type GlobalArgs } from './common.js';
-import type { ChangeKind, ConfirmedOpts } from '../engine/confirm.js';
+import type { ConfirmedOpts } from '../engine/confirm.js';
+import type { ChangeKind } from '../state/pending.js';
 import type { Io } from '../sys/io.js';
 import { OobError } from '../errors.js';
 

@@ -26,72 +26,18 @@ import {
 } from '../state/layout.js';
 import { readVersionedJson, writeFileAtomic } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
-import { sameProcess, startTime } from '../sys/proc.js';
+import { startTime } from '../sys/proc.js';
+import { pendingOf, readPending, type ChangeKind, type Outcome, type Pending } from '../state/pending.js';
 import { sleep, until } from '../sys/until.js';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { downProfiles, upProfiles } from './ops.js';
 
-export type ChangeKind = 'up' | 'down';
-
-/** The pending change, as on disk (RUNTIME/confirm/NAME.json). */
-export interface Pending {
-  version: 1;
-  profile: string;
-  what: ChangeKind;
-  /** starting: the caller made the file, no worker yet; applying; waiting (for confirm); reverting. */
-  state: 'starting' | 'applying' | 'waiting' | 'reverting';
-  /** When the change was asked for. */
-  since: string;
-  /** When it is reverted unless confirmed (known once it is applied). */
-  deadline?: string;
-  windowSeconds: number;
-  /** The process that holds the change: the caller while starting, then the worker. */
-  pid: number;
-  pidStart?: number;
-  /** What the change did (the line up/down print). */
-  did?: string;
-  /** How it is reverted, as a command a person would type. */
-  revert: string;
-  /** The profile as it was before a down (the way back up), so an edit in the window does not change the revert. */
-  profileFile?: string;
-}
-
-export interface Outcome {
-  version: 1;
-  profile: string;
-  what: ChangeKind;
-  result: 'confirmed' | 'reverted' | 'failed' | 'nothing';
-  /** Why it ended this way (one line). */
-  why: string;
-  details: string[];
-  at: string;
-}
-
-const readPending = (io: Io, name: string) => readVersionedJson<Pending>(pendingFile(io.paths.runtimeDir, name), 1);
 export const readOutcome = (io: Io, name: string) =>
   readVersionedJson<Outcome>(outcomeFile(io.paths.runtimeDir, name), 1);
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 const confirmCmd = (name: string) => `oob confirm ${name}`;
 const revertCmd = (name: string) => `oob revert ${name}`;
-
-/** The pending change of a profile, and whether its worker (or starting caller) is still there. */
-export async function pendingOf(io: Io, name: string): Promise<(Pending & { alive: boolean }) | undefined> {
-  const p = await readPending(io, name);
-  if (!p) return undefined;
-  return { ...p, alive: await sameProcess(p.pid, p.pidStart) };
-}
-
-/** All pending changes (for status). */
-export async function allPending(io: Io): Promise<Array<Pending & { alive: boolean }>> {
-  const files = await fsp.readdir(confirmDir(io.paths.runtimeDir)).catch(() => [] as string[]);
-  const out: Array<Pending & { alive: boolean }> = [];
-  for (const f of files.filter((x) => x.endsWith('.json') && !x.endsWith('.outcome.json')).sort()) {
-    const p = await pendingOf(io, f.slice(0, -'.json'.length));
-    if (p) out.push(p);
-  }
-  return out;
-}
 
 /** A change waiting for confirmation blocks every other change of the profile: one line saying how to end it. */
 export async function refuseIfPending(io: Io, names: string[]): Promise<void> {

@@ -110,6 +110,17 @@ describe('integration: --confirm, oob confirm, oob revert (issue 9)', function (
     expect(again.stderr).to.match(
       new RegExp(`keep it with "oob confirm ${lab.profile}" or undo it now with "oob revert ${lab.profile}"`),
     );
+    const st = await lab.oob(['status', lab.profile, '--json']);
+    const pend = (JSON.parse(st.stdout) as { profiles: Array<{ pending: Record<string, unknown> | null }> })
+      .profiles[0]!.pending!;
+    expect(pend.what).to.equal('up');
+    expect(pend.state).to.equal('waiting');
+    expect(pend.workerAlive).to.equal(true);
+    expect(Date.parse(String(pend.deadline))).to.be.greaterThan(Date.parse(String(pend.since)));
+    const table = await lab.oob(['status', lab.profile]);
+    expect(table.stdout).to.match(
+      new RegExp(`pending  up since .*, reverted at .* unless "oob confirm ${lab.profile}"`),
+    );
     const plainDown = await lab.oob(['down', lab.profile]);
     expect(plainDown.code).to.equal(9);
     expect(await nicIn(lab.profile)).to.equal(true);
