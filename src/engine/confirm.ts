@@ -182,6 +182,7 @@ async function follow(io: Io, name: string, o: ConfirmedOpts): Promise<number> {
     const done = await readOutcome(io, name);
     if (done) {
       if (tty && told) process.stderr.write('\n');
+      if (!told && done.did) o.tell(done.did); // it ended before this caller saw it wait
       return report(name, done, o);
     }
     const p = await pendingOf(io, name);
@@ -247,6 +248,7 @@ async function finish(io: Io, p: Pending, result: Outcome['result'], why: string
     profile: p.profile,
     what: p.what,
     result,
+    ...(p.did ? { did: p.did } : {}),
     why,
     details,
     at: new Date().toISOString(),

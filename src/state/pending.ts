@@ -35,6 +35,8 @@ export interface Outcome {
   profile: string;
   what: ChangeKind;
   result: 'confirmed' | 'reverted' | 'failed' | 'nothing';
+  /** What the change did, when it did something (the line up/down print). */
+  did?: string;
   /** Why it ended this way (one line). */
   why: string;
   details: string[];
