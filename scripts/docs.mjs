@@ -40,6 +40,7 @@ for (const f of readdirSync(path.join(root, 'dist/commands'))
   .sort()) {
   for (const m of Object.values(await import(path.join(root, 'dist/commands', f)))) {
     if (!m || typeof m !== 'object' || typeof m.command !== 'string' || typeof m.handler !== 'function') continue;
+    if (m.describe === false) continue; // hidden (the --confirm worker's verb)
     const [name, ...args] = m.command.split(' ');
     commands.push({ name, args, describe: m.describe ?? '', ...record(m.builder) });
   }

@@ -20,6 +20,7 @@ import { runCommand } from './commands/run.js';
 import { startCommand, stopCommand } from './commands/start.js';
 import { disableCommand, enableCommand, unitsCommand } from './commands/enable.js';
 import { doctorCommand, statusCommand } from './commands/status.js';
+import { confirmCommand, confirmWorkerCommand, revertCommand } from './commands/confirm.js';
 
 // yargs' CommonJS build loads ~15 ms faster than its ESM wrapper: every run starts a fresh Node.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
@@ -81,6 +82,9 @@ export async function main(args: string[]): Promise<number> {
         checkCommand,
         demoCommand,
         presetsCommand,
+        confirmCommand,
+        revertCommand,
+        confirmWorkerCommand,
       ] as never)
       .demandCommand(1, 'give a command: oob --help lists them')
       .strict()

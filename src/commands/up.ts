@@ -1,17 +1,19 @@
 import { defineCommand, nameArgs, out, waitOption, type GlobalArgs } from './common.js';
 import { jsonOption, printJson, upJson, type JsonArgs } from './json.js';
+import { confirmOption, runConfirmed, shieldFromHangup } from './confirm.js';
 
 interface Args extends GlobalArgs, JsonArgs {
   names: string[];
   force: boolean;
   wait: number;
+  confirm?: string;
 }
 
 export const upCommand = defineCommand<Args>({
   command: 'up <names..>',
   describe: 'move the NIC into the namespace and configure it (idempotent)',
   builder: (y) =>
-    jsonOption(waitOption(nameArgs(y))).option('force', {
+    jsonOption(confirmOption(waitOption(nameArgs(y)))).option('force', {
       type: 'boolean',
       default: false,
       describe: 'move the NIC even if it carries the default route or your SSH session',
@@ -19,6 +21,8 @@ export const upCommand = defineCommand<Args>({
   needsRoot: true,
   profileName: 'names',
   handler: async (argv, io) => {
+    if (argv.confirm !== undefined) return runConfirmed(io, 'up', argv);
+    await shieldFromHangup(io, argv.names);
     const { loadAll, upProfiles } = await import('../engine/ops.js');
     const profiles = await loadAll(io, argv.names);
     const results = await upProfiles(io, profiles, { force: argv.force, waitMs: argv.wait * 1000 });

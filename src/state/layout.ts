@@ -84,3 +84,22 @@ export const dropInPath = (profile: string) => `/etc/systemd/system/oob@${profil
 export const wantsLink = (profile: string) => `/etc/systemd/system/multi-user.target.wants/oob@${profile}.service`;
 export const nmRulePath = (profile: string) => `/etc/NetworkManager/conf.d/90-oob-${profile}.conf`;
 export const networkdRulePath = (profile: string) => `/etc/systemd/network/05-oob-${profile}.network`;
+
+// A change waiting for `oob confirm` (--confirm, issue 9). Beside, not inside, RUNTIME/NAME: down
+// removes that directory, and the pending file must outlive the change it describes.
+/** RUNTIME/confirm: the pending changes, the decisions for their workers, their outcomes. */
+export const confirmDir = (runtimeDir: string) => path.join(runtimeDir, 'confirm');
+/** What is pending: what, since, deadline, how it is reverted, the worker (engine/confirm.ts). */
+export const pendingFile = (runtimeDir: string, profile: string) =>
+  path.join(confirmDir(runtimeDir), `${profile}.json`);
+/** Written by `oob confirm` / `oob revert`, read by the worker: "confirm" or "revert". */
+export const decisionFile = (runtimeDir: string, profile: string) =>
+  path.join(confirmDir(runtimeDir), `${profile}.decision`);
+/** How the last confirmed change ended (confirmed, reverted, failed), for the caller and for confirm/revert. */
+export const outcomeFile = (runtimeDir: string, profile: string) =>
+  path.join(confirmDir(runtimeDir), `${profile}.outcome.json`);
+/** The worker's output when it runs detached without systemd (under systemd: the journal of its unit). */
+export const confirmLogFile = (runtimeDir: string, profile: string) =>
+  path.join(confirmDir(runtimeDir), `${profile}.log`);
+/** The transient unit a worker runs in under systemd (systemd-run --unit). */
+export const confirmUnitName = (profile: string) => `oob-confirm-${profile}`;

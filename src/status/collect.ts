@@ -12,6 +12,7 @@ import { listNamespaces, observeNs } from '../observe/observe.js';
 import type { NsView } from '../observe/types.js';
 import { networkdRulePath, nmRulePath, profileFile, runtimePaths, wantsLink } from '../state/layout.js';
 import { readRecord, type NicRecord } from '../state/record.js';
+import { pendingOf, type Pending } from '../state/pending.js';
 export type { Neighbour, NsFull } from '../net/ipjson.js';
 import { listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
@@ -35,6 +36,8 @@ export interface RawProfile {
   record?: NicRecord;
   state?: SupervisorState;
   supervisorAlive: boolean;
+  /** A change made with --confirm that waits for `oob confirm` (state/pending.ts). */
+  pending?: Pending & { alive: boolean };
   dnsFile?: string;
   unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
@@ -105,7 +108,8 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
         profileError = e instanceof OobError ? e.message : String(e);
       }
       const pp = runtimePaths(io.paths, name);
-      const [record, state, dnsFile, wants, nmRule, networkdRule] = await Promise.all([
+      const [pending, record, state, dnsFile, wants, nmRule, networkdRule] = await Promise.all([
+        pendingOf(io, name),
         readRecord(pp.recordFile),
         readState(io.paths, name),
         fsp.readFile(pp.dnsFile, 'utf8').catch(() => undefined),
@@ -135,6 +139,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
         ...(profileError ? { profileError } : {}),
         ...(ns ? { ns } : {}),
         ...(record ? { record } : {}),
+        ...(pending ? { pending } : {}),
         ...(state ? { state } : {}),
         supervisorAlive,
         ...(dnsFile !== undefined ? { dnsFile } : {}),

@@ -46,6 +46,10 @@ export function formatStatus(r: StatusReport, color: boolean): string {
       ];
       lines.push(`  ${'service'.padEnd(9)}${bits.filter(Boolean).join('  ')}`);
     }
+    if (p.pending)
+      lines.push(
+        `  ${'pending'.padEnd(9)}${p.pending.what} since ${p.pending.since}, ${p.pending.deadline ? `reverted at ${p.pending.deadline}` : p.pending.state} unless "oob confirm ${p.name}" ("oob revert ${p.name}" now)${p.pending.workerAlive ? '' : '; its worker is GONE'}`,
+      );
     for (const pr of p.problems) lines.push(`  ${c(p.health, '!')} ${pr}`);
     lines.push('');
   }

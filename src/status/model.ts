@@ -47,6 +47,15 @@ export interface ProfileStatus {
     probe: ProbeResult | null;
   }>;
   dns: { expected: boolean; present: boolean };
+  /** A change made with --confirm, reverted at `deadline` unless `oob confirm NAME` (null: none). */
+  pending: {
+    what: string;
+    state: string;
+    since: string;
+    deadline: string | null;
+    revert: string;
+    workerAlive: boolean;
+  } | null;
   services: ServiceStatus[];
   /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
   overlapsWithHost: string[];
@@ -197,6 +206,16 @@ export function summarize(raw: Raw): StatusReport {
       dns: { expected: dnsExpected, present: dnsPresent },
       services,
       overlapsWithHost,
+      pending: p.pending
+        ? {
+            what: p.pending.what,
+            state: p.pending.state,
+            since: p.pending.since,
+            deadline: p.pending.deadline ?? null,
+            revert: p.pending.revert,
+            workerAlive: p.pending.alive,
+          }
+        : null,
     };
   });
   return {

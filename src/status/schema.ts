@@ -72,6 +72,12 @@ export const statusSchema = {
           }),
         },
         overlapsWithHost: strs,
+        pending: {
+          type: ['object', 'null'],
+          required: ['what', 'state', 'since', 'deadline', 'revert', 'workerAlive'],
+          additionalProperties: false,
+          properties: { what: str, state: str, since: str, deadline: strOrNull, revert: str, workerAlive: bool },
+        },
       }),
     },
   }),
