@@ -65,43 +65,38 @@ const ourRoutes = (routes: Route[] | undefined) =>
 
 function routeSteps(ns: string | null, have: Route[], want: ExtraRoute[], where: string): Step[] {
   const steps: Step[] = [];
-  for (const r of want)
-    if (!have.some((h) => h.dst === r.dst && h.gateway === r.via && h.family === r.family))
-      steps.push(
-        ip(
-          ns,
-          ['route', 'replace', dstArg(r.dst, r.family), 'via', r.via, 'proto', ROUTE_PROTO],
-          `route ${routeKey(r)} in ${where}`,
-          [
-            ip(
-              ns,
-              ['route', 'del', dstArg(r.dst, r.family), 'via', r.via, 'proto', ROUTE_PROTO],
-              `remove route ${routeKey(r)}`,
-            ),
-          ],
-        ),
-      );
+  const args = (verb: string, dst: string, family: 4 | 6, via: string | undefined) => [
+    'route',
+    verb,
+    dstArg(dst, family),
+    ...(via ? ['via', via] : []),
+    'proto',
+    ROUTE_PROTO,
+  ];
+  const same = (h: Route, r: ExtraRoute) => h.dst === r.dst && h.family === r.family;
+  for (const r of want) {
+    if (have.some((h) => same(h, r) && h.gateway === r.via)) continue;
+    // "replace" takes the place of oob's route to the same destination: its undo puts that one back
+    const prev = have.find((h) => same(h, r));
+    steps.push(
+      ip(
+        ns,
+        args('replace', r.dst, r.family, r.via),
+        `route ${routeKey(r)} in ${where}`,
+        prev
+          ? [ip(ns, args('replace', prev.dst, prev.family, prev.gateway), `put back route ${routeKey(prev)}`)]
+          : [ip(ns, args('del', r.dst, r.family, r.via), `remove route ${routeKey(r)}`)],
+      ),
+    );
+  }
   for (const h of have)
-    if (!want.some((r) => h.dst === r.dst && h.gateway === r.via && h.family === r.family))
+    if (!want.some((r) => same(h, r)))
       steps.push(
         ip(
           ns,
-          ['route', 'del', dstArg(h.dst, h.family), ...(h.gateway ? ['via', h.gateway] : []), 'proto', ROUTE_PROTO],
+          args('del', h.dst, h.family, h.gateway),
           `remove route ${routeKey(h)} from ${where} (not in the profile)`,
-          [
-            ip(
-              ns,
-              [
-                'route',
-                'replace',
-                dstArg(h.dst, h.family),
-                ...(h.gateway ? ['via', h.gateway] : []),
-                'proto',
-                ROUTE_PROTO,
-              ],
-              `put back route ${routeKey(h)}`,
-            ),
-          ],
+          [ip(ns, args('replace', h.dst, h.family, h.gateway), `put back route ${routeKey(h)}`)],
         ),
       );
   return steps;
