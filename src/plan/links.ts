@@ -286,6 +286,21 @@ export function planLinksDown(names: string[], states: Observation[]): Step[][] 
         bridgesDone.add(b.ifname);
       }
     }
+    // a bridge of oob's with no port left at all (its namespaces were deleted by hand): it goes with the first profile down
+    if (i === 0)
+      for (const b of s.host.links.filter((l) => l.alias === bridgeMark(l.ifname) && !bridgesDone.has(l.ifname)))
+        if (!s.host.links.some((l) => l.master === b.ifname)) {
+          steps.push(
+            ip(
+              null,
+              ['link', 'del', b.ifname],
+              `delete bridge ${b.ifname} (oob's, with no port left)`,
+              [],
+              `bridge:${b.ifname}`,
+            ),
+          );
+          bridgesDone.add(b.ifname);
+        }
     return steps;
   });
 }

@@ -24,6 +24,7 @@ describe('integration: veth links, a shared bridge and extra routes', function (
     blue = `${lab.profile}b`;
     nic2 = `${lab.nic}2`;
     await lab.inHost(['ip', 'link', 'add', nic2, 'type', 'veth', 'peer', 'name', 'r1', 'netns', lab.router]);
+    await must(['ip', '-n', lab.router, 'link', 'set', 'r1', 'up']);
   });
   afterEach(async () => {
     await lab?.destroy();
@@ -73,6 +74,11 @@ describe('integration: veth links, a shared bridge and extra routes', function (
     expect(blueNs.links.find((l) => l.ifname === 'veth-blue')?.up).to.equal(true);
     expect(blueNs.routes.some((r) => r.dst === '192.168.1.0/24' && r.gateway === '192.168.15.5')).to.equal(true);
 
+    for (const p of [red, blue]) {
+      const st = await lab.oob(['status', p]);
+      expect(st.code, `${st.stdout}${st.stderr}`).to.equal(0);
+    }
+
     // red reaches blue through the bridge, and the host reaches blue at its address on it
     await listen(blue, '192.168.15.2', PORT, 'blue');
     expect(await ask(red, '192.168.15.2', PORT)).to.equal('blue');
@@ -94,6 +100,38 @@ describe('integration: veth links, a shared bridge and extra routes', function (
     const downBlue = await lab.oob(['down', blue]);
     expect(downBlue.code, downBlue.stderr).to.equal(0);
     expect(await hostFacts()).to.deep.equal(before);
+  });
+
+  it('doctor: each item broken by hand is a FAIL with its fix, and up repairs it', async () => {
+    await profiles();
+    expect((await lab.oob(['up', red, blue])).code).to.equal(0);
+    const doctor = async () => (await lab.oob(['doctor', blue])).stdout;
+    const healthy = await doctor();
+    expect(healthy).to.match(/^PASS {2}veth created +veth-blue-br \(host\) - veth-blue/m);
+    expect(healthy).to.match(/^PASS {2}bridge up +v-net-0 up/m);
+    expect(healthy).to.match(/^PASS {2}routing configured +2 extra route/m);
+    expect(healthy).not.to.match(/^FAIL/m);
+    const broken: [string[], RegExp][] = [
+      [
+        ['ip', '-n', blue, 'link', 'set', 'veth-blue', 'down'],
+        /^FAIL {2}veth up +veth-blue \(.*\) administratively down/m,
+      ],
+      [['ip', 'link', 'set', 'v-net-0', 'down'], /^FAIL {2}bridge up +v-net-0 is administratively down/m],
+      [
+        ['ip', '-n', blue, 'route', 'del', '192.168.1.0/24'],
+        /^FAIL {2}routing configured +missing: 192\.168\.1\.0\/24 via 192\.168\.15\.5/m,
+      ],
+      [['ip', 'link', 'del', 'veth-blue-br'], /^FAIL {2}veth created +no veth-blue-br in the host/m],
+    ];
+    for (const [cmd, want] of broken) {
+      if (cmd[0] === 'ip' && cmd[1] === '-n') await must(cmd);
+      else await lab.inHost(cmd);
+      expect(await doctor()).to.match(want);
+      const fix = await lab.oob(['up', blue]);
+      expect(fix.code, fix.stderr).to.equal(0);
+      expect(await doctor()).not.to.match(/^FAIL/m);
+    }
+    expect((await lab.oob(['down', red, blue])).code).to.equal(0);
   });
 
   it('down of both in one call removes the bridge too', async () => {
@@ -127,7 +165,6 @@ describe('integration: veth links, a shared bridge and extra routes', function (
     expect(r.code).to.equal(7);
     expect(r.stderr).to.match(/bridge: v-net-0 is a link in the host that oob did not create/);
     expect(await hostFacts()).to.deep.equal(before);
-    await must(['true']);
   });
 
   it('refuses bad [veth] and [routes] with one line each, file:line [section] key, exit 3', async () => {

@@ -109,6 +109,15 @@ describe('plan/links: veth, shared bridge, routes', () => {
     ]);
   });
 
+  it("down deletes a bridge of oob's left with no port (its namespaces deleted by hand)", () => {
+    const h = host();
+    const s = {
+      ...h,
+      host: { ...h.host, links: [...h.host.links, link('v-net-0', { ifindex: 10, alias: 'oob-bridge:v-net-0' })] },
+    };
+    expect(planLinksDown(['red', 'blue'], [s, s]).map(cmds)).to.deep.equal([['ip link del v-net-0'], []]);
+  });
+
   it("down leaves a bridge that is not oob's, and one with a port of someone else's", () => {
     const s = applied().map((o) => ({
       ...o,
