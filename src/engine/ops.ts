@@ -15,6 +15,7 @@ import { FORGET, lostLine, planDown } from '../plan/down.js';
 import { downRank, mergePlans, upRank } from '../plan/merge.js';
 import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
 import { planUp } from '../plan/up.js';
+import { planLinksDown, planLinksUp } from '../plan/links.js';
 import { loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 
@@ -73,6 +74,7 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
       throw e;
     }
   }
+  planLinksUp(profiles, states).forEach((steps, i) => out[i]!.steps.push(...steps));
   return out;
 }
 
@@ -178,6 +180,11 @@ export async function downProfiles(
           lostLine(p.name, p.lost, await findNicElsewhere(io, (l) => l.mac === mac || l.permaddr === mac, p.name)),
         );
       }
+    // the links go first (after the processes): the veth's peer and oob's routes go with them
+    planLinksDown(names, states).forEach((links, i) => {
+      const at = plans[i]!.steps.findIndex((st) => st.kind !== 'kill-ns-pids');
+      plans[i]!.steps.splice(at < 0 ? plans[i]!.steps.length : at, 0, ...links);
+    });
     const steps = mergePlans(
       plans.map((p) => p.steps),
       downRank,

@@ -5,6 +5,7 @@ import { checkIfName, checkMac, checkProfileName } from './names.js';
 import { PRESETS, presetNames } from './presets.js';
 import { DEFAULT_RUNTIME_DIR } from '../state/layout.js';
 import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
+import { checkOverlaps, LINK_KEYS, parseRoutesSection, parseVeth, type VethConfig } from './links.js';
 
 export class ProfileProblems {
   constructor(
@@ -38,6 +39,7 @@ const KEYS = {
   interface: ['nic', 'address', 'gateway', 'mtu'],
   dns: ['nameserver', 'search', 'options'],
   namespace: ['keep-on-stop'],
+  ...LINK_KEYS,
   service: [
     'preset',
     'from',
@@ -102,7 +104,11 @@ export function parseProfile(
   let dns: DnsConfig | undefined;
   let keepOnStop = false;
   const services: ServiceConfig[] = [];
-  const allSections = ['interface', 'dns', 'namespace', 'service.NAME'];
+  let veth: VethConfig | undefined;
+  let routesSec: Section | undefined;
+  let vethLine = 0;
+  const vethSeen = scanned.sections.some((x) => x.name === 'veth');
+  const allSections = ['interface', 'dns', 'namespace', 'veth', 'routes', 'service.NAME'];
 
   for (const sec of scanned.sections) {
     const bad = (line: number, key: string | undefined, message: string) =>
@@ -110,7 +116,7 @@ export function parseProfile(
     const kind = sec.name.startsWith('service.') ? 'service' : sec.name;
     if (!(kind in KEYS)) {
       const hint =
-        nearest(sec.name, ['interface', 'dns', 'namespace']) ??
+        nearest(sec.name, ['interface', 'dns', 'namespace', 'veth', 'routes']) ??
         (sec.name.startsWith('service') ? 'service.NAME' : undefined);
       bad(
         sec.line,
@@ -134,6 +140,10 @@ export function parseProfile(
     }
     if (kind === 'interface') iface = parseInterface(sec, bad);
     else if (kind === 'dns') dns = parseDns(sec, bad);
+    else if (kind === 'veth') {
+      veth = parseVeth(sec, bad);
+      vethLine = sec.entries.find((e) => e.key === 'address')?.line ?? sec.line;
+    } else if (kind === 'routes') routesSec = sec;
     else if (kind === 'namespace') {
       const v = get(sec, 'keep-on-stop');
       if (v) {
@@ -146,6 +156,15 @@ export function parseProfile(
       if (svc) services.push(svc);
     }
   }
+  if (veth && iface)
+    checkOverlaps(veth, iface.addresses, vethLine, (line, key, message) =>
+      problems.push({ line, section: 'veth', ...(key ? { key } : {}), message }),
+    );
+  const routes = routesSec
+    ? parseRoutesSection(routesSec, veth, iface?.addresses ?? [], vethSeen, (line, key, message) =>
+        problems.push({ line, section: 'routes', ...(key ? { key } : {}), message }),
+      )
+    : { nsRoutes: [], hostRoutes: [] };
   if (!iface && !scanned.sections.some((s) => s.name === 'interface'))
     problems.push({
       line: 1,
@@ -158,7 +177,17 @@ export function parseProfile(
       file,
       problems.sort((a, b) => a.line - b.line),
     );
-  return { name, file, iface, ...(dns ? { dns } : {}), namespace: { keepOnStop }, services };
+  const links =
+    veth || routes.nsRoutes.length || routes.hostRoutes.length ? { ...(veth ? { veth } : {}), ...routes } : undefined;
+  return {
+    name,
+    file,
+    iface,
+    ...(dns ? { dns } : {}),
+    namespace: { keepOnStop },
+    services,
+    ...(links ? { links } : {}),
+  };
 }
 
 type Bad = (line: number, key: string | undefined, message: string) => void;

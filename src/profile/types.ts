@@ -1,4 +1,5 @@
 import type { Cidr } from '../net/addr.js';
+import type { LinksConfig } from './links.js';
 
 export type NicSelector = { kind: 'name'; name: string } | { kind: 'mac'; mac: string };
 
@@ -63,4 +64,6 @@ export interface Profile {
   dns?: DnsConfig;
   namespace: NamespaceConfig;
   services: ServiceConfig[];
+  /** [veth] and [routes]: links besides the NIC (profile/links.ts). */
+  links?: LinksConfig;
 }

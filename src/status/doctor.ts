@@ -2,6 +2,7 @@
 // collect() saw and the status computed from it.
 import { cidrText, contains, parseCidr, type Cidr } from '../net/addr.js';
 import type { Raw, RawProfile } from './collect.js';
+import { linkChecks } from './links.js';
 import { nicInHost, nicInNs, type ProfileStatus } from './model.js';
 
 export type Verdict = 'PASS' | 'WARN' | 'FAIL';
@@ -127,6 +128,7 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
     else add('PASS', 'gateway neighbour', `${g.address} ${g.neighbour}`);
   }
 
+  out.push(...linkChecks(raw, p));
   const others = p.ns.links.filter((l) => l.ifname !== 'lo');
   add(
     'PASS',
