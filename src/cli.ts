@@ -54,7 +54,8 @@ function report(e: unknown): number {
       `oob: internal error: ${err?.message ?? String(e)} (this is a bug in oob; run with OOB_DEBUG=1 for the stack)`,
     ) + '\n',
   );
-  if (process.env.OOB_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  if (process.env.OOB_DEBUG)
+    process.stderr.write(withPriority(stderrIsJournal(), 'error', `${err?.stack ?? ''}`) + '\n');
   return ExitCode.internal;
 }
 
@@ -112,5 +113,8 @@ process.stderr.on('error', () => {});
 // no top-level await: the same file is bundled into CommonJS (scripts/bundle.mjs)
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
-  if (process.env.OOB_TRACE) process.stderr.write(`oob trace: done at +${performance.now().toFixed(1)} ms\n`);
+  if (process.env.OOB_TRACE)
+    process.stderr.write(
+      withPriority(stderrIsJournal(), 'debug', `oob trace: done at +${performance.now().toFixed(1)} ms`) + '\n',
+    );
 });

@@ -1,4 +1,5 @@
 import { OobError } from '../errors.js';
+import { stderrIsJournal, withPriority } from '../sys/journal.js';
 import type { Profile } from '../profile/types.js';
 import { defineCommand, out, type GlobalArgs } from './common.js';
 
@@ -23,6 +24,7 @@ export const checkCommand = defineCommand<Args>({
     const names = argv.names?.length ? argv.names : await listProfiles(io.paths.profileDir);
     if (!names.length) throw new OobError('noProfile', `no profiles in ${io.paths.profileDir}`);
     let first: OobError | undefined;
+    const journal = stderrIsJournal();
     const loaded: Profile[] = [];
     for (const n of names) {
       try {
@@ -34,11 +36,11 @@ export const checkCommand = defineCommand<Args>({
       } catch (e) {
         if (!(e instanceof OobError)) throw e;
         first ??= e;
-        for (const l of [e.message, ...e.details]) process.stderr.write(l + '\n');
+        for (const l of [e.message, ...e.details]) process.stderr.write(withPriority(journal, 'error', l) + '\n');
       }
     }
     const shared = await (await import('../observe/observe.js')).sharedNicsNow(io, loaded);
-    for (const l of shared) process.stderr.write(l + '\n');
+    for (const l of shared) process.stderr.write(withPriority(journal, 'error', l) + '\n');
     if (shared.length) first ??= new OobError('badProfile', shared[0]!);
     if (first)
       throw new OobError(

@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
+import { OobError } from '../errors.js';
 import type { Io } from '../sys/io.js';
 import { defineCommand, out, type GlobalArgs } from './common.js';
 
 interface StatusArgs extends GlobalArgs {
   names?: string[];
   json: boolean;
+  format?: 'text' | 'json' | 'prometheus';
   probe: boolean;
   color?: boolean;
 }
@@ -43,15 +45,27 @@ export const statusCommand = defineCommand<StatusArgs>({
     lookFlags(
       y
         .positional('names', { type: 'string', array: true })
-        .option('json', { type: 'boolean', default: false, describe: 'the stable JSON (schema in the README)' }),
+        .option('json', { type: 'boolean', default: false, describe: 'the stable JSON (schema in the README)' })
+        .option('format', {
+          choices: ['text', 'json', 'prometheus'] as const,
+          describe: 'text (the default), json (= --json), or prometheus (text exposition format, see the README)',
+        }),
     ) as never,
   needsRoot: LOOK_NEEDS_ROOT,
   profileName: 'names',
   handler: async (argv, io) => {
     const { formatStatus } = await import('../status/format.js');
     const { ExitCode } = await import('../errors.js');
+    if (argv.json && argv.format && argv.format !== 'json')
+      throw new OobError('usage', `--json and --format ${argv.format} ask for two formats: give one`);
+    const format = argv.format ?? (argv.json ? 'json' : 'text');
     const { report } = await look(io, argv, argv.names);
-    out(argv.json ? JSON.stringify(report, null, 2) : formatStatus(report, colorOn(argv)).trimEnd());
+    if (format === 'prometheus') {
+      // loaded only here: the text and JSON paths never pay for it
+      const { formatPrometheus } = await import('../status/prometheus.js');
+      const { version } = await import('../sys/self.js');
+      process.stdout.write(formatPrometheus(report, { version: version() }));
+    } else out(format === 'json' ? JSON.stringify(report, null, 2) : formatStatus(report, colorOn(argv)).trimEnd());
     return report.health === 'ok' ? 0 : report.health === 'degraded' ? ExitCode.degraded : ExitCode.down;
   },
 });

@@ -83,3 +83,14 @@ export function sharedNics(
 export function throwIfShared(lines: string[]): void {
   if (lines.length) throw new OobError('usage', lines[0]!, lines.slice(1));
 }
+
+// The marks of the other links oob creates (issue 12): a veth's host end and a bridge carry an
+// alias of their own (not "oob:…", which a profile named "bridge" would match), and oob's extra
+// routes carry routing protocol 79, so that down finds them without the profile.
+export const VETH_MARK = 'oob-veth:';
+export const BRIDGE_MARK = 'oob-bridge:';
+/** The routing protocol number of oob's extra routes (not in iproute2's rt_protos). */
+export const ROUTE_PROTO = '79';
+
+export const vethMark = (profile: string) => `${VETH_MARK}${profile}`;
+export const bridgeMark = (bridge: string) => `${BRIDGE_MARK}${bridge}`;

@@ -11,14 +11,7 @@ import type { ExtraRoute } from '../profile/links.js';
 import type { Profile } from '../profile/types.js';
 import type { Step } from './types.js';
 import { addrAddArgs, dstArg } from './up.js';
-
-export const VETH_MARK = 'oob-veth:';
-export const BRIDGE_MARK = 'oob-bridge:';
-/** The routing protocol number of oob's extra routes (not in iproute2's rt_protos). */
-export const ROUTE_PROTO = '79';
-
-export const vethMark = (profile: string) => `${VETH_MARK}${profile}`;
-export const bridgeMark = (bridge: string) => `${BRIDGE_MARK}${bridge}`;
+import { bridgeMark, ROUTE_PROTO, vethMark } from '../observe/nic.js';
 
 const ip = (ns: string | null, args: string[], title: string, undo: Step[] = [], id?: string): Step => ({
   kind: 'ip',

@@ -73,6 +73,16 @@ export const DEFAULT_RUNTIME_DIR = '/run/oob';
 /** The demo's own state (its temporary profile directory), so --cleanup finds what a demo left. */
 export const demoStateFile = (paths: Paths) => path.join(paths.runtimeDir, 'demo.json');
 
+/** node_exporter's textfile-collector directory as Debian's prometheus-node-exporter sets it. */
+export const DEFAULT_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
+/** Where the supervisor writes its metrics: $OOB_TEXTFILE_DIR, else Debian's directory; "" turns it off. */
+export const textfileDir = (env: NodeJS.ProcessEnv): string | undefined => {
+  const d = env.OOB_TEXTFILE_DIR ?? DEFAULT_TEXTFILE_DIR;
+  return d === '' ? undefined : path.resolve(d);
+};
+/** The profile's metrics file there (the collector reads *.prom, so the temp file of an atomic write is not read). */
+export const textfileName = (dir: string, profile: string) => path.join(dir, `oob_${profile}.prom`);
+
 // What `oob enable` writes into systemd's and the network managers' directories.
 export const unitName = (profile: string) => `oob@${profile}.service`;
 export const templatePath = '/etc/systemd/system/oob@.service';

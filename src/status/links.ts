@@ -2,7 +2,7 @@
 // the right end in the namespace, up, addresses, bridge up, routing). Pure: what collect() saw.
 import { cidrText } from '../net/addr.js';
 import type { Link, Route } from '../net/ipjson.js';
-import { bridgeMark, ROUTE_PROTO, vethMark } from '../plan/links.js';
+import { bridgeMark, ROUTE_PROTO, vethMark } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
 import type { Check, Verdict } from './doctor.js';
 

@@ -4,6 +4,7 @@
 // and dropped; when stderr is the supervisor.log that `oob start` opened, it is rotated
 // (copy to LOG.1, truncate) at capBytes, so a chatty service cannot fill /run.
 import { copyFileSync, fstatSync, ftruncateSync, readlinkSync } from 'node:fs';
+import { withPriority } from '../sys/journal.js';
 
 export const LOG_CAP_BYTES = 4 * 1024 * 1024;
 export const MAX_PENDING = 1024 * 1024;
@@ -18,6 +19,19 @@ export interface LogOptions {
   stream?: Sink;
   /** Rotate when the stream's file descriptor is this file. */
   rotate?: { fd: number; file: string; capBytes?: number };
+  /** The stream is the journal: the writer's own notes carry a priority too. */
+  journal?: boolean;
+}
+
+/**
+ * A line of a service's output, after its prefix ("mgmt/sshd: "). For the journal, it carries a
+ * priority: the one the service gave it (a leading sd-daemon "<N>", moved before the prefix), else
+ * info; elsewhere the line is as the service wrote it.
+ */
+export function serviceLine(journal: boolean, prefix: string, line: string): string {
+  if (!journal) return prefix + line;
+  const m = /^<([0-7])>/.exec(line);
+  return m ? `<${m[1]}>${prefix}${line.slice(m[0].length)}` : withPriority(true, 'info', prefix + line);
 }
 
 /** Is fd this regular file (the log `oob start` handed us)? */
@@ -74,7 +88,8 @@ export function logWriter(o: LogOptions = {}): (line: string) => void {
     }
     let text = line + '\n';
     if (dropped) {
-      text = `(${dropped} line(s) dropped: the log could not keep up)\n` + text;
+      text =
+        withPriority(!!o.journal, 'warning', `(${dropped} line(s) dropped: the log could not keep up)`) + '\n' + text;
       dropped = 0;
     }
     put(text);

@@ -17,6 +17,7 @@ import type { ServicePhase, ServiceState } from '../state/supervisor.js';
 import { until } from '../sys/until.js';
 import { afterExit, noHistory, LOOP_WINDOW_MS, type ExitHistory } from './backoff.js';
 import type { ExitInfo, ServiceHost } from './host.js';
+import type { Priority } from '../sys/journal.js';
 
 export interface ServiceDeps {
   ns: string;
@@ -24,7 +25,7 @@ export interface ServiceDeps {
   nsId: string;
   env: NodeJS.ProcessEnv;
   host: ServiceHost;
-  log(msg: string): void;
+  log(msg: string, priority?: Priority): void;
   output(service: string, line: string): void;
   changed(): void;
   /** Is the namespace still the one we started in? Asked before each start. */
@@ -109,7 +110,7 @@ export class Service {
       const ids = await this.host.resolveUser(d.user ?? 'root', d.group);
       if (!this.current(run)) return;
       if (typeof ids === 'string') {
-        this.deps.log(`${d.name}: cannot start: ${ids}`);
+        this.deps.log(`${d.name}: cannot start: ${ids}`, 'error');
         this.update({ error: ids });
         return this.enterExited(run, { code: null, signal: null, reason: `cannot start: ${ids}` }, true);
       }
@@ -167,7 +168,7 @@ export class Service {
 
   private enterPrestartFailed(cmd: string[], r: { code: number; message: string }): void {
     const reason = `pre-start check failed: ${cmd.join(' ')}: ${r.message || `exit ${r.code}`}`;
-    this.deps.log(`${this.def.name}: ${reason}; not restarting it until a reload (SIGHUP) or the next start`);
+    this.deps.log(`${this.def.name}: ${reason}; not restarting it until a reload (SIGHUP) or the next start`, 'error');
     this.prestartFailed = true;
     this.enter('failed', {
       ready: false,
@@ -180,7 +181,7 @@ export class Service {
   }
 
   private enterFailed(reason: string): void {
-    this.deps.log(`${this.def.name}: ${reason}`);
+    this.deps.log(`${this.def.name}: ${reason}`, 'error');
     this.enter('failed', {
       ready: false,
       pid: undefined,
@@ -299,7 +300,10 @@ export class Service {
       return;
     }
     const ranFor = this.state.startedAt ? now - Date.parse(this.state.startedAt) : 0;
-    this.deps.log(`${this.def.name} ${exit.reason}${ranFor ? ` after ${(ranFor / 1000).toFixed(1)} s` : ''}`);
+    this.deps.log(
+      `${this.def.name} ${exit.reason}${ranFor ? ` after ${(ranFor / 1000).toFixed(1)} s` : ''}`,
+      failure ? 'warning' : 'info',
+    );
     const next = afterExit(this.history, this.def, { failure, ranForMs: ranFor }, now);
     if (next.action === 'stop') return this.enter('stopped', gone);
     if (next.action === 'fail') return this.enter('failed', gone);
@@ -318,6 +322,7 @@ export class Service {
     if (loopBegan)
       this.deps.log(
         `${this.def.name}: crash loop: ${crashLoop!.exits} exits in ${LOOP_WINDOW_MS / 1000} s; retrying with a growing delay (now ${delay} ms, at most ${this.def.restartDelayMaxMs} ms)`,
+        'warning',
       );
     const now = this.host.clock.now();
     this.enter('backoff', { ...gone, nextStartAt: this.iso(now + delay), crashLoop });

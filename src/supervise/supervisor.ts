@@ -15,26 +15,53 @@ import { cmdline, netnsId, netnsOf, readPidFile, startTime } from '../sys/proc.j
 import { terminate } from '../sys/terminate.js';
 import { Service } from './service.js';
 import { realHost, type ServiceHost } from './host.js';
-import { fdIsFile, logWriter, survivePipes } from './logsink.js';
+import { fdIsFile, logWriter, serviceLine, survivePipes } from './logsink.js';
 import { reconcileOrphans } from './orphans.js';
 import { planReload } from './reload.js';
-import { runtimePaths } from '../state/layout.js';
+import { runtimePaths, textfileDir, textfileName } from '../state/layout.js';
+import { stderrIsJournal, withPriority, type Priority } from '../sys/journal.js';
+import { Textfile, textfileInterval } from './textfile.js';
 import { readState, writeState, type SupervisorState } from '../state/supervisor.js';
 
 const NS_WATCH_MS = 1000;
 
 export interface SupervisorOptions {
-  /** Where log lines go (stderr by default). */
+  /** Where log lines go (stderr by default, with journald priorities when stderr is the journal). */
   write?: (line: string) => void;
+  /** The profile's status as Prometheus text, for node_exporter's textfile collector (textfile.ts); none: no file. */
+  metrics?: () => Promise<string>;
 }
+
+type Log = (m: string, p?: Priority) => void;
 
 export async function runSupervisor(io: Io, name: string, opts: SupervisorOptions = {}): Promise<number> {
   survivePipes();
   const logFile = runtimePaths(io.paths, name).logFile;
-  const write = opts.write ?? logWriter(fdIsFile(2, logFile) ? { rotate: { fd: 2, file: logFile } } : {});
-  const log = (m: string) => write(`oob[${name}]: ${m}`);
+  // every line carries its priority when stderr is the journal (sys/journal.ts)
+  const journal = !opts.write && stderrIsJournal();
+  const sink =
+    opts.write ?? logWriter({ journal, ...(fdIsFile(2, logFile) ? { rotate: { fd: 2, file: logFile } } : {}) });
+  const log: Log = (m, p = 'info') => sink(withPriority(journal, p, `oob[${name}]: ${m}`));
+  const output = (service: string, line: string) => sink(serviceLine(journal, `${name}/${service}: `, line));
+  const dir = opts.metrics ? textfileDir(io.env) : undefined;
+  const textfile =
+    opts.metrics && dir
+      ? new Textfile({
+          dir,
+          file: textfileName(dir, name),
+          intervalMs: textfileInterval(io.env, (m) => log(m, 'warning')),
+          render: opts.metrics,
+          log,
+        })
+      : undefined;
   // SIGTERM from here on ends in a clean stop, even while the lock is being taken
-  const sup = new Supervisor(io, name, log, write, createNotifier(io.env, { warn: log }));
+  const sup = new Supervisor(
+    io,
+    name,
+    log,
+    { output, textfile },
+    createNotifier(io.env, { warn: (m) => log(m, 'warning') }),
+  );
   let runLock: Lock;
   try {
     // the lock's socket also keeps the event loop alive when no service runs (all stopped by
@@ -53,6 +80,7 @@ export async function runSupervisor(io: Io, name: string, opts: SupervisorOption
   try {
     return await sup.run();
   } finally {
+    await textfile?.stop(); // also when start-up failed
     await runLock.release();
   }
 }
@@ -81,8 +109,8 @@ class Supervisor {
   constructor(
     private io: Io,
     private name: string,
-    private log: (m: string) => void,
-    private write: (l: string) => void,
+    private log: Log,
+    private out: { output: (service: string, line: string) => void; textfile?: Textfile | undefined },
     private notify: Notifier,
   ) {
     this.childEnv = Object.fromEntries(Object.entries(io.env).filter(([k]) => !SYSTEMD_PRIVATE_ENV.includes(k)));
@@ -107,7 +135,7 @@ class Supervisor {
 
   private send(fields: Record<string, string>) {
     if (this.notify.enabled)
-      this.notify.send(fields).catch((e: Error) => this.log(`cannot notify systemd: ${e.message}`));
+      this.notify.send(fields).catch((e: Error) => this.log(`cannot notify systemd: ${e.message}`, 'warning'));
   }
 
   async run(): Promise<number> {
@@ -203,6 +231,7 @@ class Supervisor {
     if (this.shuttingDown) return;
     this.log(
       `the namespace ${this.name} was deleted while the supervisor ran (oob down, or ip netns del): stopping; to bring it back: oob start ${this.name} (or systemctl restart the profile's unit)`,
+      'error',
     );
     void this.shutdown('namespace gone', ExitCode.precondition);
   }
@@ -216,7 +245,7 @@ class Supervisor {
       namespaceAlive: () => this.namespaceAlive(),
       namespaceGone: () => this.namespaceGone(),
       log: this.log,
-      output: (service, line) => this.write(`${this.name}/${service}: ${line}`),
+      output: this.out.output,
       changed: () => this.changed(),
     });
     this.services.set(def.name, svc);
@@ -240,7 +269,7 @@ class Supervisor {
         this.send({ READY: '1', STATUS: status });
       } else this.send({ STATUS: status });
     }
-    void this.persist();
+    void this.persist().then(() => this.out.textfile?.changed());
   }
 
   private persist(): Promise<void> {
@@ -250,7 +279,7 @@ class Supervisor {
       this.writeQueued = false;
       if (this.state)
         await writeState(this.io.paths, this.state).catch((e: Error) =>
-          this.log(`cannot write the state file: ${e.message}`),
+          this.log(`cannot write the state file: ${e.message}`, 'error'),
         );
     });
     return this.writing;
@@ -259,7 +288,7 @@ class Supervisor {
   /** OOB_FORCE=1 (the drop-in of a profile enabled with --force) overrides the lock-out guard, never silently. */
   private logForced(reasons: string[] | undefined): void {
     for (const r of reasons ?? [])
-      this.log(`warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${r}`);
+      this.log(`warning: OOB_FORCE=1 in the environment overrides the lock-out guard: ${r}`, 'warning');
   }
 
   private async reload(): Promise<void> {
@@ -270,7 +299,7 @@ class Supervisor {
       next = await loadProfile(this.io.paths.profileDir, this.name);
     } catch (e) {
       const details = e instanceof OobError ? [e.message, ...e.details] : [(e as Error).message];
-      for (const d of details) this.log(`reload refused, the running set is kept: ${d}`);
+      for (const d of details) this.log(`reload refused, the running set is kept: ${d}`, 'error');
       this.send({ STATUS: `${this.lastStatus} (last reload refused: see the log)` });
       return;
     }
@@ -278,7 +307,7 @@ class Supervisor {
     try {
       this.logForced((await upProfile(this.io, next, { force: this.io.env.OOB_FORCE === '1' })).overridden);
     } catch (e) {
-      this.log(`reload: the network change failed (${(e as Error).message}); the running set is kept`);
+      this.log(`reload: the network change failed (${(e as Error).message}); the running set is kept`, 'error');
       this.send({ READY: '1', STATUS: this.lastStatus });
       return;
     }
@@ -323,6 +352,8 @@ class Supervisor {
       return;
     }
     this.shuttingDown = true;
+    // a stopping plane has no metrics: the file goes first, and no write follows
+    const metricsGone = this.out.textfile?.stop();
     // nothing starts from here on: no restart after its back-off, no start of a reload
     for (const s of this.services.values()) s.hold();
     this.send({ STOPPING: '1', STATUS: `${this.name}: stopping` });
@@ -336,18 +367,19 @@ class Supervisor {
       await this.reloading;
       if (this.state) this.state.network = 'stopping';
       await Promise.all([...this.services.values()].map((s) => s.stop()));
-      await killNsPids(this.io, this.name).catch((e: Error) => this.log(`${e.message}`));
+      await killNsPids(this.io, this.name).catch((e: Error) => this.log(`${e.message}`, 'error'));
       if (this.profile && !this.profile.namespace.keepOnStop) {
         await downProfile(this.io, this.name);
         this.log('network down: the NIC is back in the host');
       } else this.log('keep-on-stop: the network stays up');
     } catch (e) {
-      this.log(`stopping failed: ${(e as Error).message}`);
+      this.log(`stopping failed: ${(e as Error).message}`, 'error');
       // a stop with a cause of its own (the namespace vanished) keeps that cause as its exit code;
       // what down could not finish is in the line above and in the kept record
       if (!exitCode) code = exitCodeOf(e);
     }
     await this.writing;
+    await metricsGone;
     const rt = runtimePaths(this.io.paths, this.name);
     if (this.state) await fsp.rm(rt.stateFile, { force: true });
     await fsp.rmdir(rt.dir).catch(() => {});

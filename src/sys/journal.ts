@@ -1,9 +1,9 @@
 // journald levels (issue 11, 6): when stderr is the journal, every line carries its sd-daemon
-// priority prefix (sd-daemon(3): "<3>" error, "<4>" warning, "<6>" info), so that
+// priority prefix (sd-daemon(3): "<3>" error, "<4>" warning, "<6>" info, "<7>" debug: OOB_TRACE), so that
 // `journalctl -u oob@NAME -p warning` shows just the problems. On a terminal or a file: no prefix.
 import { fstatSync } from 'node:fs';
 
-export const PRIORITY = { error: 3, warning: 4, info: 6 } as const;
+export const PRIORITY = { error: 3, warning: 4, info: 6, debug: 7 } as const;
 export type Priority = keyof typeof PRIORITY;
 
 /** systemd sets $JOURNAL_STREAM to "DEV:INO" of the stream it connected (systemd.exec(5)): is `fd` that stream? */

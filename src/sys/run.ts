@@ -7,6 +7,7 @@
 // handling of stdio, signals and exit status pays for its cost.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { OobError } from '../errors.js';
+import { stderrIsJournal, withPriority } from './journal.js';
 
 export interface RunResult {
   code: number;
@@ -57,7 +58,11 @@ export const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
 const TRACE = !!process.env.OOB_TRACE;
 const trace = (argv: readonly string[], t0: number, code: number) =>
   process.stderr.write(
-    `oob trace: +${t0.toFixed(1)} ms ${argv.join(' ')} -> ${code} (${(performance.now() - t0).toFixed(1)} ms)\n`,
+    withPriority(
+      stderrIsJournal(),
+      'debug',
+      `oob trace: +${t0.toFixed(1)} ms ${argv.join(' ')} -> ${code} (${(performance.now() - t0).toFixed(1)} ms)`,
+    ) + '\n',
   );
 
 export const spawnRunner: Runner = (argv, opts = {}) =>
