@@ -11,6 +11,8 @@ import { acquireLock, type Lock } from './lock.js';
 import { describeNic, nicMatches, sharedNics, throwIfShared } from '../observe/nic.js';
 import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
 import { runtimePaths } from '../state/layout.js';
+import { readState } from '../state/supervisor.js';
+import { sameProcess } from '../sys/proc.js';
 import { FORGET, lostLine, planDown } from '../plan/down.js';
 import { downRank, mergePlans, upRank } from '../plan/merge.js';
 import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
@@ -132,6 +134,21 @@ async function removeLeftovers(io: Io, names: string[]): Promise<void> {
   }
 }
 
+/**
+ * The state file of a supervisor that was killed (SIGKILL, OOM) outlives it: once down has taken the
+ * profile down, a state file whose supervisor process is gone (its pid dead, or reused by another
+ * process) is a leftover, and would keep the runtime directory forever. A live supervisor's is kept
+ * (it notices the namespace is gone and removes its own).
+ */
+async function removeDeadSupervisorState(io: Io, names: string[]): Promise<void> {
+  for (const n of names) {
+    const st = await readState(io.paths, n).catch(() => undefined);
+    if (!st?.supervisor?.pid || (await sameProcess(st.supervisor.pid, st.supervisor.pidStart))) continue;
+    await fsp.rm(runtimePaths(io.paths, n).stateFile, { force: true });
+    io.log.info(`${n}: removed the state file of supervisor pid ${st.supervisor.pid}, which is gone`);
+  }
+}
+
 /** The runtime directories of the profiles, if empty (after a rollback or a down). */
 async function removeEmptyRuntimeDirs(io: Io, names: string[]): Promise<void> {
   await Promise.all(names.map((n) => fsp.rmdir(runtimePaths(io.paths, n).dir).catch(() => {})));
@@ -190,6 +207,7 @@ export async function downProfiles(
       downRank,
     );
     const failures = await applyBestEffort(io, steps);
+    if (!failures.length && plans.every((p) => !p.left.length)) await removeDeadSupervisorState(io, names);
     await removeEmptyRuntimeDirs(io, names);
     const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));
     const failed = failures.filter((f) => !f.skipped);

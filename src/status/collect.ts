@@ -38,6 +38,8 @@ export interface RawProfile {
   supervisorAlive: boolean;
   /** A change made with --confirm that waits for `oob confirm` (state/pending.ts). */
   pending?: Pending & { alive: boolean };
+  /** The services whose pid in the state file is not that process any more (dead, or the pid reused). */
+  goneServices: string[];
   dnsFile?: string;
   unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
@@ -128,8 +130,15 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       ]);
       const supervisorAlive = !!state && (await sameProcess(state.supervisor.pid, state.supervisor.pidStart));
       const sockets: ServiceSockets = {};
+      const goneServices: string[] = [];
       if (supervisorAlive)
-        for (const [svc, st] of Object.entries(state!.services)) if (st.pid) sockets[svc] = await socketsOf(st.pid);
+        for (const [svc, st] of Object.entries(state!.services)) {
+          if (!st.pid) continue;
+          // the state file is the supervisor's word, written at each change; when it cannot write
+          // (a full /run) the word goes stale: a dead pid is never shown as ready
+          if (!(await sameProcess(st.pid, st.pidStart))) goneServices.push(svc);
+          else sockets[svc] = await socketsOf(st.pid);
+        }
       const ns = viewOf.get(name);
       return {
         name,
@@ -142,6 +151,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
         ...(pending ? { pending } : {}),
         ...(state ? { state } : {}),
         supervisorAlive,
+        goneServices,
         ...(dnsFile !== undefined ? { dnsFile } : {}),
         unit: { systemd, enabled: systemd ? wants : null },
         managers: { networkManager, nmRule, networkd, networkdRule },

@@ -148,13 +148,14 @@ export function summarize(raw: Raw): StatusReport {
       );
     const services: ServiceStatus[] = defs.map((d) => {
       const st = sup ? p.state!.services[d.name] : undefined;
+      const gone = !!st?.pid && p.goneServices.includes(d.name);
       const s: ServiceStatus = {
         name: d.name,
-        phase: st?.phase ?? 'not running',
+        phase: gone ? 'not running' : (st?.phase ?? 'not running'),
         pid: st?.pid ?? null,
         uptimeSec: st?.pid && st.startedAt ? Math.max(0, Math.round((now - Date.parse(st.startedAt)) / 1000)) : null,
         restarts: st?.restarts ?? 0,
-        ready: st?.ready ?? false,
+        ready: !gone && (st?.ready ?? false),
         listening: p.sockets[d.name] ?? [],
         crashLoop: !!st?.crashLoop,
         lastExit: st?.lastExit ?? null,
@@ -164,6 +165,11 @@ export function summarize(raw: Raw): StatusReport {
           bad(
             'degraded',
             `${d.name}: crash loop (${st!.crashLoop!.exits} exits in ${st!.crashLoop!.windowSec} s; last: ${st!.lastExit?.reason ?? '?'})`,
+          );
+        else if (gone)
+          bad(
+            'degraded',
+            `${d.name}: pid ${st!.pid} is gone and the supervisor has not recorded what followed (a full or read-only runtime directory keeps it from writing its state)`,
           );
         else if (!s.ready)
           bad('degraded', `${d.name}: ${s.phase}${st?.lastExit ? ` (last: ${st.lastExit.reason})` : ''}`);

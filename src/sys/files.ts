@@ -14,14 +14,16 @@ export async function writeFileAtomic(file: string, data: string, mode = 0o644):
   const tmp = `${file}${TMP_INFIX}${process.pid}-${Date.now()}`;
   const fh = await fsp.open(tmp, 'w', mode);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, file);
   } catch (e) {
+    // a full disk (ENOSPC) fails the write, not the open: the temp file is ours to remove, or every
+    // failed write of a supervisor's state would leave one more behind
     await fsp.rm(tmp, { force: true });
     throw e;
   }

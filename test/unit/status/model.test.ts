@@ -43,6 +43,7 @@ function healthy(): { raw: Raw; p: RawProfile } {
       },
     },
     supervisorAlive: true,
+    goneServices: [],
     dnsFile: 'nameserver 10.20.30.53\n',
     unit: { systemd: true, enabled: true },
     managers: { networkManager: false, nmRule: false, networkd: true, networkdRule: true },
@@ -163,6 +164,15 @@ describe('status/model and doctor (pure)', () => {
       },
       'degraded',
       /sshd: crash loop/,
+      'service sshd',
+    ],
+    [
+      'a service recorded ready whose pid is gone (the supervisor could not write its state: a full /run)',
+      (p) => {
+        p.goneServices = ['sshd'];
+      },
+      'degraded',
+      /sshd: pid 11 is gone and the supervisor has not recorded what followed/,
       'service sshd',
     ],
     [

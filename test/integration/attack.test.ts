@@ -1,0 +1,105 @@
+// A hostile admin's attack on oob's promises (issue 8), on real namespaces: a full runtime disk.
+// Each test failed before the fix it guards.
+import { expect } from 'chai';
+import { existsSync, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { isRoot, Lab, linkFacts, must, sh, snapshot, waitFor } from './lab.js';
+
+describe('integration: attack (full disk)', function () {
+  let lab: Lab;
+  let disk = '';
+  before(function () {
+    if (!isRoot()) this.skip();
+  });
+  beforeEach(async () => {
+    lab = await Lab.create();
+    // the runtime directory on a tmpfs of its own, which the test fills
+    disk = path.join(lab.dir, 'disk');
+    await fsp.mkdir(disk);
+    await must(['mount', '-t', 'tmpfs', '-o', 'size=256k,mode=755', 'oobt-disk', disk]);
+    lab.runtimeDir = path.join(disk, 'run');
+  });
+  afterEach(async () => {
+    await sh(['umount', '-l', disk]);
+    await lab?.destroy();
+    expect(await lab.namespaces()).to.deep.equal([]);
+  });
+  const fill = () => sh(['dd', 'if=/dev/zero', `of=${path.join(disk, 'fill')}`, 'bs=4k', 'count=1000']);
+  const unfill = () => fsp.rm(path.join(disk, 'fill'), { force: true });
+  const hostFacts = async () => (await snapshot(lab.host)).links.map(linkFacts);
+
+  it('up on a full runtime disk: exit 10, the host as before, no temp file nor empty directory left behind', async () => {
+    await lab.writeProfile(lab.seedProfile());
+    await lab.oob(['check', lab.profile]); // makes the runtime directory and its locks before the disk is full
+    await fill();
+    const before = await hostFacts();
+    const r = await lab.oob(['up', lab.profile]);
+    expect(r.code, r.stderr).to.equal(10);
+    expect(r.stderr).to.match(/ENOSPC/);
+    expect(await hostFacts()).to.deep.equal(before);
+    expect(existsSync(path.join(lab.runtimeDir, lab.profile)), 'no runtime directory of the profile left').to.equal(
+      false,
+    );
+    await unfill();
+    const up = await lab.oob(['up', lab.profile]);
+    expect(up.stderr, 'a failed write removed its own temp file: nothing for the next oob to clean').not.to.match(
+      /removed .*tmp/,
+    );
+    expect(up.code, up.stderr).to.equal(0);
+    expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
+  });
+
+  it('a supervisor that cannot write its state: status never shows the dead pid as ready, and no temp files pile up', async () => {
+    await lab.writeProfile(lab.seedProfile('[service.idle]\nexec = /bin/sleep 100000\nrestart = always\n'));
+    const st = await lab.oob(['start', lab.profile]);
+    expect(st.code, st.stderr).to.equal(0);
+    const status = async () => JSON.parse((await lab.oob(['status', '--json', lab.profile])).stdout).profiles[0];
+    const first = (await status()).services[0];
+    expect(first.ready).to.equal(true);
+    await fill();
+    process.kill(first.pid, 'SIGKILL');
+    // the supervisor restarts it, but cannot say so in its state file
+    await waitFor('the service to be restarted', async () => {
+      const pids = (await sh(['ip', 'netns', 'pids', lab.profile])).stdout.trim().split('\n').map(Number);
+      return pids.some((p) => p !== first.pid && existsSync(`/proc/${p}`) && p > 0) || undefined;
+    });
+    const now = await status();
+    expect(now.services[0], 'the dead pid is not ready').to.deep.include({ pid: first.pid, ready: false });
+    expect(now.health).to.equal('degraded');
+    expect(now.problems.join('\n')).to.match(new RegExp(`idle: pid ${first.pid} is gone`));
+    const left = await fsp.readdir(path.join(lab.runtimeDir, lab.profile));
+    expect(left.filter((f) => f.includes('.tmp-'))).to.deep.equal([]);
+    await unfill();
+    const stop = await lab.oob(['stop', lab.profile]);
+    expect(stop.code, stop.stderr).to.equal(0);
+  });
+});
+
+describe('integration: attack (kills)', function () {
+  let lab: Lab;
+  before(function () {
+    if (!isRoot()) this.skip();
+  });
+  beforeEach(async () => {
+    lab = await Lab.create();
+  });
+  afterEach(async () => {
+    await lab?.destroy();
+    expect(await lab.namespaces()).to.deep.equal([]);
+  });
+
+  it('a supervisor killed with SIGKILL: down restores the host and leaves no state file of it behind', async () => {
+    await lab.writeProfile(lab.seedProfile('[service.idle]\nexec = /bin/sleep 100000\n'));
+    const st = await lab.oob(['start', lab.profile]);
+    expect(st.code, st.stderr).to.equal(0);
+    const sup = JSON.parse((await lab.oob(['status', '--json', lab.profile])).stdout).profiles[0].supervisor.pid;
+    process.kill(sup, 'SIGKILL');
+    await waitFor('the supervisor to be gone', async () => !existsSync(`/proc/${sup}`) || undefined);
+    const down = await lab.oob(['down', lab.profile]);
+    expect(down.code, down.stderr).to.equal(0);
+    // its log stays, for the post-mortem; its state file, which status would read, goes
+    expect(await fsp.readdir(path.join(lab.runtimeDir, lab.profile))).to.deep.equal(['supervisor.log']);
+    const status = JSON.parse((await lab.oob(['status', '--json', lab.profile])).stdout).profiles[0];
+    expect(status.supervisor.running).to.equal(false);
+  });
+});
