@@ -116,6 +116,6 @@ export function printSupervise(r) {
   );
   console.log(`  beyond the configured delay: median ${fmt(r.restartMs - r.delayMs)} (target <= 100 ms)`);
   console.log(
-    `supervisor with 3 services, idle ${r.idleSeconds} s: RSS ${r.rssMb.toFixed(1)} MB (target <= 60 MB), CPU ${r.cpuMs.toFixed(0)} ms = ${r.cpuPct.toFixed(3)} % of one core`,
+    `supervisor with 3 services, idle ${r.idleSeconds} s: RSS ${r.rssMb.toFixed(1)} MB (target <= 40 MB), CPU ${r.cpuMs.toFixed(0)} ms = ${r.cpuPct.toFixed(3)} % of one core`,
   );
 }

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { canonicalIp, contains, isNetworkOrBroadcast, overlaps, parseCidr, type Cidr } from '../../../src/net/addr.js';
+import { isIPv6 as nodeIsIPv6 } from 'node:net';
+import {
+  canonicalIp,
+  contains,
+  isIPv6,
+  isNetworkOrBroadcast,
+  overlaps,
+  parseCidr,
+  type Cidr,
+} from '../../../src/net/addr.js';
 
 const c = (t: string) => parseCidr(t) as Cidr;
 
@@ -38,5 +47,43 @@ describe('net/addr', () => {
     expect(isNetworkOrBroadcast(c('10.20.30.255/24'))).to.equal(true);
     expect(isNetworkOrBroadcast(c('10.20.30.1/24'))).to.equal(false);
     expect(isNetworkOrBroadcast(c('10.20.30.0/31'))).to.equal(false);
+  });
+
+  it("tells IPv6 addresses as node:net's isIPv6 does, valid and invalid alike", () => {
+    const cases = [
+      '::',
+      '::1',
+      '1::',
+      'fe80::1%eth0',
+      'fe80::1%',
+      '::ffff:1.2.3.4',
+      '::1.2.3.4',
+      '1:2:3:4:5:6:1.2.3.4',
+      '1:2:3:4:5:6::1.2.3.4',
+      '1:2:3:4:5:6:7::',
+      '1:2:3:4:5:6:7:8::',
+      '::1:2:3:4:5:6:7',
+      '::1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7:8',
+      ':1',
+      '1:',
+      '1::2::3',
+      '12345::',
+      '::256.1.1.1',
+      '::01.1.1.1',
+      '1:2:3:4:5::1.2.3.4',
+      'a:b:c:d:e:f:1.2.3.4',
+      '::ffff:1.2.3',
+      '%x',
+      '::%a:b.c-d',
+      '2001:DB8::',
+      '10.0.0.1',
+      'g::1',
+      '',
+    ];
+    const valid = cases.filter((t) => nodeIsIPv6(t));
+    expect(valid.length).to.be.greaterThan(5);
+    expect(valid.length).to.be.lessThan(cases.length - 5);
+    for (const t of cases) expect(isIPv6(t), t).to.equal(nodeIsIPv6(t));
   });
 });
