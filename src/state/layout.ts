@@ -84,3 +84,14 @@ export const dropInPath = (profile: string) => `/etc/systemd/system/oob@${profil
 export const wantsLink = (profile: string) => `/etc/systemd/system/multi-user.target.wants/oob@${profile}.service`;
 export const nmRulePath = (profile: string) => `/etc/NetworkManager/conf.d/90-oob-${profile}.conf`;
 export const networkdRulePath = (profile: string) => `/etc/systemd/network/05-oob-${profile}.network`;
+
+/** The DHCP client's own files, RUNTIME/NAME/dhcp4.*: never the host client's (no collision, no shared socket). */
+export const dhcpFiles = (runtimeDir: string, profile: string) => ({
+  script: path.join(runtimeDir, profile, 'dhcp4.script'),
+  pidFile: path.join(runtimeDir, profile, 'dhcp4.pid'),
+  leaseFile: path.join(runtimeDir, profile, 'dhcp4.lease'),
+});
+/** The name of the implicit service that runs the DHCP client (a [service.dhcp4] section is refused). */
+export const DHCP_SERVICE = 'dhcp4';
+/** /etc/netns/NAME/resolv.conf for pure code that is given no Paths (the root is fixed in resolvePaths). */
+export const netnsDnsFile = (profile: string) => path.join('/etc/netns', profile, 'resolv.conf');
