@@ -17,6 +17,7 @@ import { listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { sameProcess, socketsOf } from '../sys/proc.js';
 import { readState, type SupervisorState } from '../state/supervisor.js';
+import { readLease, type Lease } from '../state/lease.js';
 import { OobError } from '../errors.js';
 import { probeGateways, type ProbeResult } from './probe.js';
 
@@ -36,6 +37,8 @@ export interface RawProfile {
   state?: SupervisorState;
   supervisorAlive: boolean;
   dnsFile?: string;
+  /** address = dhcp: the lease the client's hook wrote (state/lease.ts). */
+  lease?: Lease;
   unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
   sockets: ServiceSockets;
@@ -127,7 +130,9 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       if (supervisorAlive)
         for (const [svc, st] of Object.entries(state!.services)) if (st.pid) sockets[svc] = await socketsOf(st.pid);
       const ns = viewOf.get(name);
+      const lease = profile?.iface.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
       return {
+        ...(lease ? { lease } : {}),
         name,
         file,
         logFile: pp.logFile,

@@ -151,6 +151,10 @@ describe('integration: address = dhcp (udhcpc in the namespace, dnsmasq in the r
     const nic = (await snapshot(lab.profile)).links.find((l) => l.alias?.startsWith('oob:'))!;
     expect(nic.addrs.find((a) => a.family === 'inet')!.dynamic).to.equal(true);
     expect(await fsp.readFile(leases(), 'utf8')).to.include(`${mac} ${l1.address!.split('/')[0]}`);
+    const status = await lab.oob(['status', '--json', lab.profile]);
+    const ps = JSON.parse(status.stdout).profiles[0];
+    expect(ps.dhcp).to.include({ address: l1.address, server: '10.20.30.20', valid: true });
+    expect(ps.health, ps.problems.join('; ')).to.equal('ok');
 
     // a renewal (SIGUSR1 asks udhcpc to renew now): the same address, a later obtained time
     await new Promise((r) => setTimeout(r, 1100));
