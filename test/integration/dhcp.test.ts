@@ -218,7 +218,12 @@ describe('integration: address = dhcp (udhcpc in the namespace, dnsmasq in the r
     expect(await nsDefault()).to.deep.equal(['10.20.30.21 boot']);
     expect(await fsp.readFile(dnsFile(), 'utf8')).to.include('nameserver 10.20.30.99\n');
     expect(await fsp.readFile(dnsFile(), 'utf8')).not.to.include('10.20.30.53');
-    await stopped(s);
+    // oob down under the running supervisor: the client ends with the namespace (and releases), its files go
+    const mac = (await snapshot(lab.profile)).links.find((l) => l.alias?.startsWith('oob:'))!.mac;
+    expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
+    expect(await s.exit).not.to.equal(0);
+    await waitFor('the release in the server', async () => !(await fsp.readFile(leases(), 'utf8')).includes(mac));
+    expect(existsSync(path.join(lab.runtimeDir, lab.profile))).to.equal(false);
   });
 
   it('cannot touch the host: the same client on the host side at the same time keeps its lease, addresses, routes; /etc/resolv.conf unchanged', async () => {
