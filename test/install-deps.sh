@@ -8,6 +8,8 @@
 # (test/integration/ansible.test.ts) and ansible-lint checks it. prometheus gives promtool, which checks
 # oob's metrics (test/integration/metrics.test.ts); its server is not started (policy-rc.d) nor enabled.
 # nftables: the seed's network (test/integration/links.test.ts).
+# busybox is the udhcpc oob runs for address = dhcp; dnsmasq-base is the tests' DHCP server (run
+# in a lab namespace only: the package starts no service).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
@@ -16,6 +18,6 @@ had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 trap '[ "$had_policy" = 1 ] || rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y --no-install-recommends iproute2 util-linux openssh-server openssh-client python3 systemd systemd-container \
   prometheus-node-exporter snmpd dpkg-dev lintian mandoc groff bash-completion zsh ansible-core ansible-lint nftables \
-  prometheus
+  prometheus busybox dnsmasq-base
 # their packages enable them for the next boot: the tests run their own copies, never the host's
 systemctl disable prometheus-node-exporter.service snmpd.service prometheus.service >/dev/null 2>&1 || true

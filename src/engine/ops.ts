@@ -2,6 +2,7 @@
 // Several profiles in one call share one observation of the host and one merged plan, so the
 // host-side work of all of them runs in one `ip -batch`; the call is all or nothing.
 // The supervisor (oob run) reuses these, so there is one way to bring a profile up.
+import { removeDhcpFiles } from '../state/lease.js';
 import { promises as fsp } from 'node:fs';
 import { applyAtomic, applyBestEffort, rollBack, stepCommand } from './apply.js';
 import { OobError } from '../errors.js';
@@ -207,6 +208,8 @@ export async function downProfiles(
       downRank,
     );
     const failures = await applyBestEffort(io, steps);
+    // the DHCP client was in the namespace (its processes are ended with it): its files go too
+    await Promise.all(names.map((n) => removeDhcpFiles(io.paths.runtimeDir, n)));
     if (!failures.length && plans.every((p) => !p.left.length)) await removeDeadSupervisorState(io, names);
     await removeEmptyRuntimeDirs(io, names);
     const left = plans.flatMap((p) => p.left.map((l) => `${p.name}: ${l}`));

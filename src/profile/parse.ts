@@ -3,7 +3,8 @@ import { contains, familyOf, canonicalIp, isNetworkOrBroadcast, networkOf, parse
 import { escapeControls, nearest, scanIni, shellWords, splitList, type Problem, type Section } from './lines.js';
 import { checkIfName, checkMac, checkProfileName } from './names.js';
 import { PRESETS, presetNames } from './presets.js';
-import { DEFAULT_RUNTIME_DIR } from '../state/layout.js';
+import { DEFAULT_RUNTIME_DIR, DHCP_SERVICE } from '../state/layout.js';
+import { dhcpService, dynamicAddress } from './dhcp.js';
 import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
 import { checkOverlaps, LINK_KEYS, parseRoutesSection, parseVeth, type VethConfig } from './links.js';
 
@@ -172,6 +173,16 @@ export function parseProfile(
       message: 'missing section [interface]: add it with at least nic = NAME',
     });
 
+  if (iface?.dhcp4) {
+    const clash = scanned.sections.find((x) => x.name === `service.${DHCP_SERVICE}`);
+    if (clash)
+      problems.push({
+        line: clash.line,
+        section: clash.name,
+        message: `the name ${DHCP_SERVICE} is oob's own DHCP client's (address = dhcp): rename the section`,
+      });
+    else services.push(dhcpService(name, ctx.runtimeDir ?? DEFAULT_RUNTIME_DIR, iface, !!dns));
+  }
   if (problems.length || !iface)
     return new ProfileProblems(
       file,
@@ -211,8 +222,17 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
 
   const addresses: Cidr[] = [];
   const addrE = get(sec, 'address');
+  let dhcp4 = false;
   if (addrE) {
     for (const item of splitList(addrE.value)) {
+      const dyn = dynamicAddress(item, dhcp4);
+      if (dyn === true) {
+        dhcp4 = true;
+        continue;
+      } else if (typeof dyn === 'string') {
+        bad(addrE.line, 'address', dyn);
+        continue;
+      }
       const c = parseCidr(item);
       if (typeof c === 'string') bad(addrE.line, 'address', `${c}; fix the address or its /prefix`);
       else if (c.prefixlen === 0) bad(addrE.line, 'address', zeroPrefix(item));
@@ -242,7 +262,9 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
         continue;
       }
       const linkLocal6 = fam === 6 && /^fe[89ab]/i.test(gw);
-      if (addrE && !linkLocal6) {
+      // with dhcp the lease's subnet is not known here: only the own-address check applies
+      const leased = fam === 4 && dhcp4 && !addresses.some((a) => contains(a, gw));
+      if (addrE && !linkLocal6 && !leased) {
         if (addresses.some((a) => a.address === gw))
           bad(gwE.line, 'gateway', `${gw} is this NIC's own address: the gateway is the router's address`);
         else if (!addresses.some((a) => contains(a, gw))) {
@@ -269,7 +291,7 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
     else mtu = n;
   }
   if (!nic) return undefined;
-  return { nic, addresses, gateways, ...(mtu !== undefined ? { mtu } : {}) };
+  return { nic, addresses, gateways, ...(mtu !== undefined ? { mtu } : {}), ...(dhcp4 ? { dhcp4 } : {}) };
 }
 
 function parseDns(sec: Section, bad: Bad): DnsConfig {

@@ -10,6 +10,8 @@ export interface InterfaceConfig {
   /** At most one per family. Empty with no addresses: adopt the host's gateway through the NIC. */
   gateways: string[];
   mtu?: number;
+  /** `address = dhcp`: a supervised DHCPv4 client in the namespace adds the lease's address (profile/dhcp.ts). */
+  dhcp4?: boolean;
 }
 
 export interface DnsConfig {

@@ -113,3 +113,14 @@ export const confirmLogFile = (runtimeDir: string, profile: string) =>
   path.join(confirmDir(runtimeDir), `${profile}.log`);
 /** The transient unit a worker runs in under systemd (systemd-run --unit). */
 export const confirmUnitName = (profile: string) => `oob-confirm-${profile}`;
+
+/** The DHCP client's own files, RUNTIME/NAME/dhcp4.*: never the host client's (no collision, no shared socket). */
+export const dhcpFiles = (runtimeDir: string, profile: string) => ({
+  script: path.join(runtimeDir, profile, 'dhcp4.script'),
+  pidFile: path.join(runtimeDir, profile, 'dhcp4.pid'),
+  leaseFile: path.join(runtimeDir, profile, 'dhcp4.lease'),
+});
+/** The name of the implicit service that runs the DHCP client (a [service.dhcp4] section is refused). */
+export const DHCP_SERVICE = 'dhcp4';
+/** /etc/netns/NAME/resolv.conf for pure code that is given no Paths (the root is fixed in resolvePaths). */
+export const netnsDnsFile = (profile: string) => path.join('/etc/netns', profile, 'resolv.conf');

@@ -21,6 +21,7 @@ import { listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { sameProcess, socketsOf } from '../sys/proc.js';
 import { readState, type SupervisorState } from '../state/supervisor.js';
+import { readLease, type Lease } from '../state/lease.js';
 import { OobError } from '../errors.js';
 import { probeGateways, type ProbeResult } from './probe.js';
 
@@ -44,6 +45,8 @@ export interface RawProfile {
   /** The services whose pid in the state file is not that process any more (dead, or the pid reused). */
   goneServices: string[];
   dnsFile?: string;
+  /** address = dhcp: the lease the client's hook wrote (state/lease.ts). */
+  lease?: Lease;
   unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
   sockets: ServiceSockets;
@@ -158,7 +161,9 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
           else sockets[svc] = await socketsOf(st.pid);
         }
       const ns = viewOf.get(name);
+      const lease = profile?.iface.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
       return {
+        ...(lease ? { lease } : {}),
         name,
         file,
         logFile: pp.logFile,

@@ -4,6 +4,7 @@ import { cidrText, contains, parseCidr, type Cidr } from '../net/addr.js';
 import type { Raw, RawProfile } from './collect.js';
 import { linkChecks } from './links.js';
 import { nicInHost, nicInNs, type ProfileStatus } from './model.js';
+import { DHCP_SERVICE } from '../state/layout.js';
 
 export type Verdict = 'PASS' | 'WARN' | 'FAIL';
 
@@ -154,6 +155,22 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
         'DNS file',
         `/etc/netns/${p.name}/resolv.conf is missing: "ip netns exec ${p.name}" programs see the host's resolver`,
         `oob up ${p.name}`,
+      );
+  }
+  if (st.dhcp) {
+    const client = st.services.find((s) => s.name === DHCP_SERVICE);
+    if (st.dhcp.valid)
+      add('PASS', 'DHCP lease', `${st.dhcp.address} from ${st.dhcp.server}, expires ${st.dhcp.expires}`);
+    else
+      add(
+        'FAIL',
+        'DHCP lease',
+        `${st.dhcp.address ? `the lease of ${st.dhcp.address} (expiry ${st.dhcp.expires}) is not in place` : 'no lease'}; the client ${client?.phase ?? 'does not run'}${client?.lastExit ? ` (last: ${client.lastExit.reason})` : ''}`,
+        !st.supervisor.running
+          ? `oob start ${p.name} (the DHCP client runs under the supervisor)`
+          : client?.lastExit?.code === 127
+            ? 'apt install busybox (oob runs its udhcpc)'
+            : `check the DHCP server on the management LAN (the client keeps asking; its log: journalctl -u oob@${p.name} or ${p.logFile})`,
       );
   }
   return finish(out, p, st);

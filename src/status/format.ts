@@ -33,6 +33,10 @@ export function formatStatus(r: StatusReport, color: boolean): string {
       );
     if (p.dns.expected)
       lines.push(`  ${'dns'.padEnd(9)}${p.dns.present ? 'resolv.conf in place' : 'resolv.conf MISSING'}`);
+    if (p.dhcp)
+      lines.push(
+        `  ${'dhcp'.padEnd(9)}${p.dhcp.address ? `${p.dhcp.address} from ${p.dhcp.server ?? '?'}, obtained ${p.dhcp.obtained}, expires ${p.dhcp.expires}${p.dhcp.valid ? '' : ' NOT VALID'}` : 'NO LEASE'}`,
+      );
     const w = Math.max(0, ...p.services.map((s) => s.name.length));
     for (const s of p.services) {
       const bits = [

@@ -4,6 +4,7 @@ import { canonicalIp, cidrText, familyOf, overlaps, parseCidr, type Cidr } from 
 import { findNicInHost, findNicInNamespace } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
 import type { ProbeResult } from './probe.js';
+import { leaseValid } from '../state/lease.js';
 
 export type Health = 'ok' | 'degraded' | 'down';
 
@@ -55,6 +56,14 @@ export interface ProfileStatus {
     deadline: string | null;
     revert: string;
     workerAlive: boolean;
+  } | null;
+  /** address = dhcp: the lease (valid: not expired and its address on the NIC); null without dhcp. */
+  dhcp: {
+    address: string | null;
+    server: string | null;
+    obtained: string | null;
+    expires: string | null;
+    valid: boolean;
   } | null;
   services: ServiceStatus[];
   /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
@@ -135,6 +144,16 @@ export function summarize(raw: Raw): StatusReport {
         else if (g.neighbour === 'FAILED' || g.neighbour === 'INCOMPLETE')
           bad('degraded', `gateway ${g.address} does not answer ARP/ND (${g.neighbour})`);
       }
+    const dhcp = dhcpStatus(p, addresses, now);
+    if (dhcp && nic && addresses.length && !dhcp.valid)
+      bad(
+        'degraded',
+        !p.lease
+          ? 'no DHCP lease (address = dhcp): the client has none yet'
+          : Date.parse(p.lease.expires) <= now
+            ? `the DHCP lease of ${p.lease.address} expired at ${p.lease.expires}`
+            : `the DHCP lease's ${p.lease.address} is not on ${nic.ifname}`,
+      );
     const dnsExpected = !!p.profile?.dns;
     const dnsPresent = p.dnsFile !== undefined;
     if (nsExists && dnsExpected && !dnsPresent) bad('degraded', `/etc/netns/${p.name}/resolv.conf is missing`);
@@ -210,6 +229,7 @@ export function summarize(raw: Raw): StatusReport {
       missingAddresses,
       gateways,
       dns: { expected: dnsExpected, present: dnsPresent },
+      dhcp,
       services,
       overlapsWithHost,
       pending: p.pending
@@ -229,5 +249,18 @@ export function summarize(raw: Raw): StatusReport {
     generatedAt: raw.at,
     health: profiles.reduce<Health>((h, p) => worse(h, p.health), 'ok'),
     profiles,
+  };
+}
+
+/** The lease as status shows it: valid while unexpired with its address on the NIC. */
+function dhcpStatus(p: RawProfile, addresses: string[], now: number): ProfileStatus['dhcp'] {
+  if (!p.profile?.iface.dhcp4) return null;
+  const l = p.lease;
+  return {
+    address: l?.address ?? null,
+    server: l?.server || null,
+    obtained: l?.obtained ?? null,
+    expires: l?.expires ?? null,
+    valid: leaseValid(l, now) && addresses.includes(l.address),
   };
 }

@@ -22,13 +22,6 @@ interface Family {
   samples: (p: ProfileStatus, at: number) => Sample[];
 }
 
-/** Fields that other parts of oob add to a profile's status; each is read only where present. */
-interface Optional {
-  /** The DHCPv4 lease (its expiry: ISO time). */
-  dhcp?: { lease?: { expires?: string | null } | null } | null;
-}
-const optional = (p: ProfileStatus) => p as ProfileStatus & Optional;
-
 const HEALTH: Health[] = ['ok', 'degraded', 'down'];
 /** The kernel's neighbour states (ip-neighbour(8)), and "none": no entry at all. */
 export const NEIGHBOUR_STATES = [
@@ -227,7 +220,7 @@ const FAMILIES: Family[] = [
     name: 'oob_dhcp_lease_expiry_timestamp_seconds',
     type: 'gauge',
     help: 'When the DHCP lease of the NIC expires, since the Unix epoch in seconds.',
-    samples: (p) => when(seconds(optional(p).dhcp?.lease?.expires)),
+    samples: (p) => when(seconds(p.dhcp?.expires)),
   },
 ];
 

@@ -52,6 +52,12 @@ export const statusSchema = {
           }),
         },
         dns: obj({ expected: bool, present: bool }),
+        dhcp: {
+          type: ['object', 'null'],
+          required: ['address', 'server', 'obtained', 'expires', 'valid'],
+          additionalProperties: false,
+          properties: { address: strOrNull, server: strOrNull, obtained: strOrNull, expires: strOrNull, valid: bool },
+        },
         services: {
           type: 'array',
           items: obj({

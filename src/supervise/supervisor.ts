@@ -22,6 +22,8 @@ import { runtimePaths, textfileDir, textfileName } from '../state/layout.js';
 import { stderrIsJournal, withPriority, type Priority } from '../sys/journal.js';
 import { Textfile, textfileInterval } from './textfile.js';
 import { readState, writeState, type SupervisorState } from '../state/supervisor.js';
+import { removeDhcpFiles } from '../state/lease.js';
+import { LeaseWatch } from './dhcp.js';
 
 const NS_WATCH_MS = 1000;
 
@@ -105,6 +107,8 @@ class Supervisor {
   private startup: Promise<void> | undefined;
   private stopRequested: string | undefined;
   private host: ServiceHost = realHost();
+  /** address = dhcp: ready only once the lease is in place. */
+  private lease: LeaseWatch | undefined;
 
   constructor(
     private io: Io,
@@ -211,6 +215,10 @@ class Supervisor {
       if (a) svc.adopt(a.pid, a.pidStart, a.since, a.restarts);
       else svc.start();
     }
+    if (this.profile.iface.dhcp4) {
+      this.lease = new LeaseWatch(this.io.paths.runtimeDir, this.name, () => this.changed());
+      this.lease.start();
+    }
     this.changed();
     if (this.notify.watchdogIntervalMs)
       this.watchdog = setInterval(() => this.send({ WATCHDOG: '1' }), this.notify.watchdogIntervalMs);
@@ -258,12 +266,13 @@ class Supervisor {
     this.state.services = Object.fromEntries([...this.services].map(([n, s]) => [n, s.state]));
     const total = this.services.size;
     const ready = [...this.services.values()].filter((s) => s.state.ready).length;
-    this.state.ready = this.state.network === 'up' && ready === total;
+    const noLease = !!this.lease && !this.lease.ready;
+    this.state.ready = this.state.network === 'up' && ready === total && !noLease;
     const looping = [...this.services.values()].filter((s) => s.state.crashLoop).map((s) => s.name);
-    const status = `${this.name}: ${ready}/${total} services ready${looping.length ? `; crash loop: ${looping.join(', ')}` : ''}`;
+    const status = `${this.name}: ${ready}/${total} services ready${looping.length ? `; crash loop: ${looping.join(', ')}` : ''}${noLease ? `; no DHCP lease yet${this.lease!.timedOut ? ': not ready, still trying' : ''}` : ''}`;
     if (!this.shuttingDown && status !== this.lastStatus) {
       this.lastStatus = status;
-      if (this.state.ready && !this.readySent) {
+      if ((this.state.ready || (noLease && this.lease!.timedOut)) && !this.readySent) {
         this.readySent = true;
         this.log(`ready: ${status}`);
         this.send({ READY: '1', STATUS: status });
@@ -359,6 +368,7 @@ class Supervisor {
     this.send({ STOPPING: '1', STATUS: `${this.name}: stopping` });
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.nsWatch) clearInterval(this.nsWatch);
+    this.lease?.stop();
     let code = exitCode;
     try {
       // a start-up in flight first reaches its next step (it starts nothing after this point)
@@ -367,6 +377,7 @@ class Supervisor {
       await this.reloading;
       if (this.state) this.state.network = 'stopping';
       await Promise.all([...this.services.values()].map((s) => s.stop()));
+      await removeDhcpFiles(this.io.paths.runtimeDir, this.name);
       await killNsPids(this.io, this.name).catch((e: Error) => this.log(`${e.message}`, 'error'));
       if (this.profile && !this.profile.namespace.keepOnStop) {
         await downProfile(this.io, this.name);

@@ -131,11 +131,20 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
           'nothing was written; if this is really the NIC to move (you are on a console), run again with --force',
         ]);
     }
-    if (!profile.iface.addresses.length) {
+    if (!profile.iface.addresses.length && !profile.iface.dhcp4) {
       // At boot the unit runs before the network managers, when the NIC has no address yet to
-      // adopt: write what it has now into the profile.
-      const addrs = inHost ? adoptableAddresses(inHost) : (state.record?.adopted?.addresses ?? []);
-      const gws = inHost ? adoptableGateways(base.host.routes, inHost.ifname) : (state.record?.adopted?.gateways ?? []);
+      // adopt: write what it has now into the profile. A leased IPv4 address (the kernel flags it
+      // dynamic) is not frozen: it becomes address = dhcp, and its gateway comes with the lease.
+      const leased = new Set(
+        (inHost?.addrs ?? state.record?.nic.addrs ?? [])
+          .filter((a) => a.family === 'inet' && a.dynamic)
+          .map((a) => `${a.local}/${a.prefixlen}`),
+      );
+      const found = inHost ? adoptableAddresses(inHost) : (state.record?.adopted?.addresses ?? []);
+      const addrs = leased.size ? ['dhcp', ...found.filter((a) => !leased.has(a))] : found;
+      const gws = (
+        inHost ? adoptableGateways(base.host.routes, inHost.ifname) : (state.record?.adopted?.gateways ?? [])
+      ).filter((g) => !leased.size || g.includes(':'));
       if (!addrs.length)
         throw new OobError(
           'precondition',

@@ -149,4 +149,19 @@ describe('integration: enable, disable, units without a running systemd (--root,
     expect(r.stdout).to.match(/^ExecStart=.* run %i$/m);
     expect(await fsp.readdir(lab.profileDir)).to.deep.equal([]);
   });
+
+  it('units on a NIC whose IPv4 address is a DHCP lease (the kernel flags it dynamic) writes address = dhcp, not the lease', async () => {
+    // the host's own way out is another link; the NIC's leased default route is a backup (metric 500)
+    await lab.inHost(['ip', 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up1']);
+    await lab.inHost(
+      ['ip', '-batch', '-'],
+      `addr add 192.0.2.2/24 dev up0\nlink set up0 up\nlink set up1 up\nroute add default via 192.0.2.1 metric 100\naddr add 10.20.30.7/24 dev ${lab.nic} valid_lft 300 preferred_lft 300\naddr add 2001:db8:30::7/64 dev ${lab.nic} nodad\nlink set ${lab.nic} up\nroute add default via 10.20.30.20 dev ${lab.nic} proto dhcp metric 500\n`,
+    );
+    const r = await lab.oob(['units', lab.profile, '--nic', lab.nic]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^address = dhcp, 2001:db8:30::7\/64$/m);
+    expect(r.stdout).not.to.match(/^gateway = /m);
+    expect(r.stdout).not.to.include('10.20.30.7');
+    expect(await fsp.readdir(lab.profileDir)).to.deep.equal([]);
+  });
 });

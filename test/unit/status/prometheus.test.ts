@@ -29,6 +29,7 @@ function healthy(name = 'mgmt'): ProfileStatus {
     gateways: [{ address: '10.20.30.20', family: 4, route: true, neighbour: 'REACHABLE', probe: null }],
     dns: { expected: true, present: true },
     pending: null,
+    dhcp: null,
     services: [
       {
         name: 'sshd',
@@ -148,7 +149,13 @@ describe('status/prometheus: the status as text exposition format', () => {
         revert: 'down',
         workerAlive: true,
       },
-      dhcp: { lease: { expires: '2026-11-22T13:00:00.000Z' } },
+      dhcp: {
+        address: '10.20.30.100/24',
+        server: '10.20.30.20',
+        obtained: '2026-11-22T12:00:00.000Z',
+        expires: '2026-11-22T13:00:00.000Z',
+        valid: true,
+      },
     };
     const fams = parseExposition(formatPrometheus(report(p)));
     expect(valueOf(fams, 'oob_confirmation_pending')).to.equal(1);
