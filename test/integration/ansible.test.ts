@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { spawnRunner } from '../../src/sys/run.js';
-import { CLI, isRoot, Lab } from './lab.js';
+import { isRoot, Lab } from './lab.js';
 
 const ROLES = new URL('../../../ansible/roles', import.meta.url).pathname;
 const PLAYBOOK = '/usr/bin/ansible-playbook';
@@ -29,7 +29,7 @@ describe('integration: the Ansible role (ansible-playbook, local connection, --r
     img = path.join(lab.dir, 'image');
     await fsp.mkdir(path.join(lab.dir, 'ansible-tmp'), { mode: 0o700 });
     const oob = path.join(lab.dir, 'oob');
-    await fsp.writeFile(oob, `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`, { mode: 0o755 });
+    await fsp.writeFile(oob, `#!/bin/sh\nexec ${process.execPath} ${await lab.installedCli()} "$@"\n`, { mode: 0o755 });
     await fsp.writeFile(path.join(lab.dir, 'play.yml'), '- hosts: all\n  gather_facts: false\n  roles: [oob]\n');
     vars = JSON.stringify({ oob_install: false, oob_bin: oob, oob_root: img, oob_purge_unlisted: true });
   });
@@ -118,7 +118,7 @@ describe('integration: the Ansible role (ansible-playbook, local connection, --r
   it('purge: a profile no longer listed is disabled (its unit files go) and deleted; the listed one stays', async () => {
     expect((await play(['-e', profiles('10.20.30.20')])).code).to.equal(0);
     await fsp.copyFile(profileFile(), path.join(img, 'etc/oob/profiles/old.ini'));
-    const en = await lab.oob(['--profile-dir', '/etc/oob/profiles', 'enable', 'old', '--root', img, '--json']);
+    const en = await lab.oobInstalled(['--profile-dir', '/etc/oob/profiles', 'enable', 'old', '--root', img, '--json']);
     expect(JSON.parse(en.stdout)).to.deep.include({ changed: true, enabled: true });
     const purge = await play(['-e', profiles('10.20.30.20')]);
     expect(purge.code, purge.stdout).to.equal(0);

@@ -157,7 +157,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
       ['ip', '-batch', '-'],
       `addr add 192.0.2.2/24 dev up0\nlink set up0 up\nlink set up1 up\nroute add default via 192.0.2.1 metric 100\naddr add 10.20.30.7/24 dev ${lab.nic} valid_lft 300 preferred_lft 300\naddr add 2001:db8:30::7/64 dev ${lab.nic} nodad\nlink set ${lab.nic} up\nroute add default via 10.20.30.20 dev ${lab.nic} proto dhcp metric 500\n`,
     );
-    const r = await lab.oob(['units', lab.profile, '--nic', lab.nic]);
+    const r = await lab.oobInstalled(['units', lab.profile, '--nic', lab.nic]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^address = dhcp, 2001:db8:30::7\/64$/m);
     expect(r.stdout).not.to.match(/^gateway = /m);

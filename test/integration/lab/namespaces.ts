@@ -200,6 +200,14 @@ export class Lab {
    * /tmp is refused as a unit's ExecStart, rightly). Removed by destroy().
    */
   async oobInstalled(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+    const cli = await this.installedCli();
+    return sh(['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, cli, ...args], {
+      env: this.env(extraEnv),
+    });
+  }
+
+  /** The installed copy's command (see oobInstalled), made on first use. */
+  async installedCli(): Promise<string> {
     const dir = `/var/lib/oob-test-${this.id}`;
     if (!existsSync(path.join(dir, 'oob.cjs'))) {
       await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
@@ -209,12 +217,7 @@ export class Lab {
       await fsp.mkdir(path.join(dir, 'units'), { mode: 0o755 });
       await fsp.copyFile(path.join(DIST, '..', 'units', 'oob@.service'), path.join(dir, 'units', 'oob@.service'));
     }
-    return sh(
-      ['/usr/bin/nsenter', `--net=/run/netns/${this.host}`, '--', process.execPath, path.join(dir, 'oob.cjs'), ...args],
-      {
-        env: this.env(extraEnv),
-      },
-    );
+    return path.join(dir, 'oob.cjs');
   }
 
   /** Run a command in the lab's host namespace. */
