@@ -18,8 +18,9 @@ describe('integration: --json of up, down, enable, disable (changed on the first
   afterEach(async () => {
     await lab.destroy();
   });
+  // the installed copy: enable writes units, which a clone under /tmp may not name
   const json = async (args: string[]) => {
-    const r = await lab.oob(args);
+    const r = await lab.oobInstalled(args);
     expect(r.code, r.stderr).to.equal(0);
     return JSON.parse(r.stdout) as Record<string, unknown> & { changed: boolean };
   };
