@@ -94,7 +94,8 @@ export async function main(args: string[]): Promise<number> {
       .version(version())
       .fail((msg, err) => {
         if (err) throw err;
-        throw new OobError('usage', `${msg} (oob --help shows the usage)`);
+        // yargs breaks some messages over lines ("Invalid values:\n  Argument: …"): one line here
+        throw new OobError('usage', `${msg.replace(/\s*\n\s*/g, ' ')} (oob --help shows the usage)`);
       })
       .parseAsync(args, { [OUTCOME]: outcome });
     return outcome.code;

@@ -33,6 +33,10 @@ describe('commands/common: numeric flags and names are checked before anything r
     [['stop', 'x', '--timeout', '1', '--timeout', '2'], /^oob: --timeout .*; it was given 2 times$/],
     [['stop', '../x'], /^oob: "\.\.\/x" is not a valid profile\/namespace name/],
     [['status', 'ok', '../x'], /^oob: "\.\.\/x" is not a valid profile\/namespace name/],
+    [
+      ['status', '--format', 'xml'],
+      /^oob: Invalid values: Argument: format, Given: "xml", Choices: "text", "json", "prometheus" \(oob --help/,
+    ],
   ];
   for (const [args, msg] of refused)
     it(`oob ${args.join(' ')}: exit 2, one line on stderr, no stack, nothing on stdout`, () => {
