@@ -24,27 +24,20 @@ import type { HostObservation, NsView, Observation } from './types.js';
 
 export { parseSshConnection } from './session.js';
 
-/** A namespace's links (with addresses) and routes, and with `neigh` its neighbours too: one `ip -batch` process. */
-export async function observeNs(io: Io, ns: string | null): Promise<NsView>;
-export async function observeNs(io: Io, ns: string | null, opts: { neigh: true }): Promise<NsFull>;
-export async function observeNs(io: Io, ns: string | null, opts: { neigh?: boolean } = {}): Promise<NsView | NsFull> {
-  const argv = ['ip', ...(ns ? ['-n', ns] : []), '-j', '-d', '-batch', '-'];
-  let out: string;
-  try {
-    // the host's policy rules too (IPv4: a batch reads one family), for the lock-out guard
-    out = (
-      await io.run(argv, {
-        input: `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}${ns === null ? 'rule show\n' : ''}`,
-      })
-    ).stdout;
-  } catch (e) {
-    if (e instanceof CommandError)
-      throw new OobError(
-        'precondition',
-        `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(e.result.stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`,
-      );
-    throw e;
-  }
+/** What `ip [-n NS] -j -d -batch` reads for observeNs: the host's policy rules too (IPv4: a batch
+ *  reads one family), for the lock-out guard. */
+export const nsBatch = (ns: string | null, opts: { neigh?: boolean } = {}): string =>
+  `addr show\nroute show table all\n${opts.neigh ? 'neigh show\n' : ''}${ns === null ? 'rule show\n' : ''}`;
+
+/** The error of a namespace (or the host) whose network state cannot be read. */
+export const nsReadError = (io: Io, ns: string | null, stderr: string): OobError =>
+  new OobError(
+    'precondition',
+    `cannot read ${ns ? `namespace ${ns}` : 'the host'}'s network state (${firstLine(stderr)})${ns ? `: if ${io.paths.netnsRunDir}/${ns} is stale, remove it with: ip netns del ${ns}` : ''}`,
+  );
+
+/** What observeNs makes of the output of nsBatch. */
+export function parseNsBatch(out: string, ns: string | null, opts: { neigh?: boolean } = {}): NsView | NsFull {
   const parts = splitBatchJson(out);
   if (!opts.neigh) parts.splice(2, 0, '[]'); // no neigh show: the rules come third
   const [links, routes, neigh, rules] = parts;
@@ -54,6 +47,21 @@ export async function observeNs(io: Io, ns: string | null, opts: { neigh?: boole
     ...(ns === null ? { rules: parseRules(rules ?? '[]', 4) } : {}),
   };
   return opts.neigh ? { ...view, neigh: parseNeigh(neigh ?? '[]') } : view;
+}
+
+/** A namespace's links (with addresses) and routes, and with `neigh` its neighbours too: one `ip -batch` process. */
+export async function observeNs(io: Io, ns: string | null): Promise<NsView>;
+export async function observeNs(io: Io, ns: string | null, opts: { neigh: true }): Promise<NsFull>;
+export async function observeNs(io: Io, ns: string | null, opts: { neigh?: boolean } = {}): Promise<NsView | NsFull> {
+  const argv = ['ip', ...(ns ? ['-n', ns] : []), '-j', '-d', '-batch', '-'];
+  let out: string;
+  try {
+    out = (await io.run(argv, { input: nsBatch(ns, opts) })).stdout;
+  } catch (e) {
+    if (e instanceof CommandError) throw nsReadError(io, ns, e.result.stderr);
+    throw e;
+  }
+  return parseNsBatch(out, ns, opts);
 }
 
 export async function listNamespaces(io: Io): Promise<string[]> {

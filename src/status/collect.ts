@@ -2,15 +2,18 @@
 // check together, never one per check: one `ip -j -d -batch` for the host and one
 // `ip -n NS -j -d -batch` per profile namespace (addresses, routes, neighbours); the rest is read
 // from files: /run/netns, the state files and records, /proc (pids, sockets), the unit's wants link.
-// The namespaces' `ip` processes are started by ONE small shell, side by side, not by Node: Node
-// forks its whole (large) process for every child, synchronously, ~13 ms each on the bench machine,
-// which made 50 namespaces cost ~0.7 s of the main thread alone (measured with --cpu-prof).
+// The `ip` processes (the host's and the namespaces') are started by ONE small shell, side by side,
+// not by Node: Node forks its whole (large) process for every child, synchronously, ~13 ms each on
+// the bench machine, which made 50 namespaces cost ~0.7 s of the main thread alone (measured with
+// --cpu-prof). The shell writes into a directory Node made and Node reads it: no mktemp, cat or rm.
 // (`ip -all netns exec` would be one process too, but it enters every namespace of the host, ours
 // or not, one after the other, each with a mount namespace of its own.)
 import { existsSync, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Io } from '../sys/io.js';
 import type { Link, NsFull, Route } from '../net/ipjson.js';
-import { listNamespaces, observeNs } from '../observe/observe.js';
+import { listNamespaces, nsBatch, nsReadError, observeNs, parseNsBatch } from '../observe/observe.js';
 import { parseLinks, parseNeigh, parseRoutes, splitBatchJson } from '../net/ipjson.js';
 import type { NsView } from '../observe/types.js';
 import { networkdRulePath, nmRulePath, profileFile, runtimePaths, wantsLink } from '../state/layout.js';
@@ -60,41 +63,66 @@ export interface Raw {
   profiles: RawProfile[];
 }
 
-/** Runs `ip -n NS -j -d -batch FILE` for each namespace ($2...), at most 32 at a time, each into a file
- * of its own, then prints them all in the order given, with one `cat` (without a temporary directory:
- * one by one): "@@oob-ns", its output and errors, "@@oob-rc CODE". */
-const MANY_NS = `b=$1; shift
-if ! d=$(mktemp -d 2>/dev/null); then
-  # no temporary directory (a read-only /tmp): one after the other, straight to the output
-  for ns; do
-    echo @@oob-ns; printf '%s' "$b" | ip -n "$ns" -j -d -batch - 2>&1; rc=$?; echo; echo "@@oob-rc $rc"
-  done
-  exit 0
-fi
-trap 'rm -rf "$d"' EXIT
-printf '%s' "$b" >"$d/b"
-i=1000000
+/** Runs `ip -j -d -batch` for the host and `ip -n NS -j -d -batch` for each namespace ($2...), side by
+ * side (at most 32 at a time), each into a file of the directory Node made ($1, which holds the
+ * batches h and b): the host's output in 0, its errors in 0e, its exit code in 0r; namespace k's output
+ * and errors in k, then "@@oob-rc CODE". Node reads the files: no process besides the shell and the ip's. */
+const MANY_NS = `d=$1; shift
+{ ip -j -d -batch "$d/h" >"$d/0" 2>"$d/0e"; echo $? >"$d/0r"; } &
+i=0
 for ns; do
   i=$((i+1))
-  { echo @@oob-ns; ip -n "$ns" -j -d -batch "$d/b" 2>&1; rc=$?; echo; echo "@@oob-rc $rc"; } >"$d/$i" &
+  { ip -n "$ns" -j -d -batch "$d/b" 2>&1; rc=$?; echo; echo "@@oob-rc $rc"; } >"$d/$i" &
   [ $((i % 32)) -ne 0 ] || wait
 done
-wait
-cd "$d" && cat 1*`;
+wait`;
 
-/** Each namespace's links, routes and neighbours; undefined for one that cannot be entered (a stale entry). */
-async function observeNamespaces(io: Io, names: string[]): Promise<(NsFull | undefined)[]> {
-  if (!names.length) return [];
-  const batch = 'addr show\nroute show table all\nneigh show\n';
-  const r = await io.run(['sh', '-c', MANY_NS, 'oob-status', batch, ...names]);
-  const sections = r.stdout.split('@@oob-ns\n').slice(1);
-  if (sections.length !== names.length)
-    throw new OobError('precondition', `cannot read the namespaces' network state (${r.stderr.trim() || 'no output'})`);
-  return sections.map((sec) => {
-    if (!/@@oob-rc 0\s*$/.test(sec)) return undefined; // cannot be entered: a stale entry
-    const [links, routes, neigh] = splitBatchJson(sec);
-    return { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]'), neigh: parseNeigh(neigh ?? '[]') };
-  });
+/** Without a temporary directory (a read-only /tmp): the namespaces one after the other, straight to
+ * the output, each as "@@oob-ns", its output and errors, "@@oob-rc CODE". */
+const ONE_BY_ONE = `b=$1; shift
+for ns; do
+  echo @@oob-ns; printf '%s' "$b" | ip -n "$ns" -j -d -batch - 2>&1; rc=$?; echo; echo "@@oob-rc $rc"
+done`;
+
+const NS_BATCH = 'addr show\nroute show table all\nneigh show\n';
+
+/** A namespace's links, routes and neighbours from its section; undefined for one that cannot be entered (a stale entry). */
+function nsSection(sec: string): NsFull | undefined {
+  if (!/@@oob-rc 0\s*$/.test(sec)) return undefined;
+  const [links, routes, neigh] = splitBatchJson(sec);
+  return { links: parseLinks(links ?? '[]'), routes: parseRoutes(routes ?? '[]'), neigh: parseNeigh(neigh ?? '[]') };
+}
+
+/** The host's view and each namespace's (undefined for one that cannot be entered), with one process
+ * started by Node: a small shell that runs the ip's. */
+async function observeAll(io: Io, names: string[]): Promise<[NsView, (NsFull | undefined)[]]> {
+  if (!names.length) return [await observeNs(io, null), []];
+  const d = await fsp.mkdtemp(join(tmpdir(), 'oob-status-')).catch(() => undefined);
+  if (!d) {
+    const [host, r] = await Promise.all([
+      observeNs(io, null),
+      io.run(['sh', '-c', ONE_BY_ONE, 'oob-status', NS_BATCH, ...names]),
+    ]);
+    const sections = r.stdout.split('@@oob-ns\n').slice(1);
+    if (sections.length !== names.length)
+      throw new OobError(
+        'precondition',
+        `cannot read the namespaces' network state (${r.stderr.trim() || 'no output'})`,
+      );
+    return [host, sections.map(nsSection)];
+  }
+  try {
+    await Promise.all([fsp.writeFile(join(d, 'h'), nsBatch(null)), fsp.writeFile(join(d, 'b'), NS_BATCH)]);
+    await io.run(['sh', '-c', MANY_NS, 'oob-status', d, ...names]);
+    const read = (f: string) => fsp.readFile(join(d, f), 'utf8').catch(() => '');
+    const [out, err, rc, ...sections] = await Promise.all(
+      ['0', '0e', '0r', ...names.map((_, i) => String(i + 1))].map(read),
+    );
+    if (rc!.trim() !== '0') throw nsReadError(io, null, err || 'no output');
+    return [parseNsBatch(out!, null), sections.map(nsSection)];
+  } finally {
+    await fsp.rm(d, { recursive: true, force: true });
+  }
 }
 
 export async function collect(io: Io, names: string[] | undefined, opts: { probe?: boolean } = {}): Promise<Raw> {
@@ -114,7 +142,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     }
   }
   const ours = all.filter((n) => namespaces.includes(n));
-  const [host, views] = await Promise.all([observeNs(io, null), observeNamespaces(io, ours)]);
+  const [host, views] = await observeAll(io, ours);
   const viewOf = new Map(ours.map((ns, i) => [ns, views[i]]));
   const systemd = existsSync('/run/systemd/system');
   const networkManager = existsSync('/usr/sbin/NetworkManager');

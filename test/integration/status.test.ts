@@ -5,6 +5,7 @@ import { statusSchema } from '../../src/status/schema.js';
 import { startTime } from '../../src/sys/proc.js';
 import { validate } from '../helpers/schema.js';
 import { Lab, must, waitFor, needSshd } from './lab.js';
+import { oobVia, readOnlyDir } from './faults.js';
 
 interface Report {
   health: string;
@@ -60,6 +61,16 @@ describe('integration: oob status and oob doctor, with faults injected for real'
     expect(s.doctor.code, s.doctor.out).to.equal(0);
     expect(s.doctor.out).not.to.match(/^FAIL/m);
     expect(s.doctor.out).to.match(/^PASS {2}service sshd +running, pid \d+, listening tcp:22$/m);
+  });
+
+  it('without a writable temporary directory (/tmp read-only) the namespaces are read one by one: the same report', async () => {
+    const r = await oobVia(lab, readOnlyDir('/tmp'), ['status', '--json', lab.profile], { TMPDIR: '/tmp' });
+    expect(r.code, r.stderr).to.equal(0);
+    const p = (JSON.parse(r.stdout) as Report).profiles[0]!;
+    expect(p).to.deep.include({ name: lab.profile, health: 'ok', problems: [] });
+    expect(p.nic).to.include({ name: lab.nic, inNamespace: true, up: true, carrier: true });
+    expect(p.addresses).to.deep.equal(['10.20.30.1/24']);
+    expect(p.gateways[0]).to.include({ address: '10.20.30.20', route: true });
   });
 
   it('a name that is no profile, namespace or record is a typo: exit 4 with the profiles there, for status and doctor', async () => {
