@@ -33,6 +33,23 @@ const plainRequire = {
   },
 };
 
+// yargs' factory guesses a version at construction (.version() without one): it walks up from the
+// main module's folder reading every directory for a package.json (/usr/lib, /usr, / for the
+// package, which has none) and builds an AssertionError when none is found, all thrown away since
+// cli.ts gives .version() oob's own. The bundle skips that guess; what --version prints is unchanged.
+const YARGS_GUESS = 'i.help(),i.version(),i}';
+const noVersionGuess = {
+  name: 'no-version-guess',
+  setup(b) {
+    b.onLoad({ filter: /\/yargs\/build\/index\.cjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (text.split(YARGS_GUESS).length !== 2)
+        throw new Error(`${args.path}: "${YARGS_GUESS}" is not there once: see no-version-guess in scripts/bundle.mjs`);
+      return { contents: text.replace(YARGS_GUESS, 'i.help(),i}'), loader: 'js' };
+    });
+  },
+};
+
 const r = await build({
   entryPoints: [`${root}src/cli.ts`],
   outfile: out,
@@ -48,7 +65,7 @@ const r = await build({
   // the bundle's own file stands in for import.meta.url (sys/self.ts asks where oob is)
   banner: { js: 'var __oob_import_meta_url = require("url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__oob_import_meta_url', OOB_BUNDLED_VERSION: JSON.stringify(version) },
-  plugins: [plainRequire],
+  plugins: [plainRequire, noVersionGuess],
   logLevel: 'warning',
   metafile: true,
 });
