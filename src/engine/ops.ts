@@ -10,7 +10,7 @@ import { removeStaleTempFiles } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { acquireLock, type Lock } from './lock.js';
 import { describeNic, nicMatches, sharedNics, throwIfShared } from '../observe/nic.js';
-import { findNicElsewhere, observeHost, observeProfile } from '../observe/observe.js';
+import { findNicElsewhere, observeHostAndProfiles } from '../observe/observe.js';
 import { runtimePaths } from '../state/layout.js';
 import { readState } from '../state/supervisor.js';
 import { sameProcess } from '../sys/proc.js';
@@ -54,8 +54,10 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
       );
     seen.set(key, p.name);
   }
-  const base = await observeHost(io);
-  const states = await Promise.all(profiles.map((p) => observeProfile(io, p.name, base)));
+  const { base, states } = await observeHostAndProfiles(
+    io,
+    profiles.map((p) => p.name),
+  );
   throwIfShared(sharedNics(profiles, [...base.host.links, ...states.flatMap((s) => s.ns?.links ?? [])]));
   const now = new Date().toISOString();
   const out: UpResult[] = [];
@@ -180,8 +182,7 @@ export async function downProfiles(
 ): Promise<DownResult[]> {
   return withLocks(io, names, opts.waitMs ?? 30_000, async () => {
     await removeLeftovers(io, names);
-    const base = await observeHost(io);
-    const states = await Promise.all(names.map((n) => observeProfile(io, n, base)));
+    const { states } = await observeHostAndProfiles(io, names);
     const plans = names.map((name, i) => {
       const state = states[i]!;
       if (state.record && state.record.hostNetns !== state.hostNetns && !opts.force)

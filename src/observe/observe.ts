@@ -72,25 +72,44 @@ export async function listNamespaces(io: Io): Promise<string[]> {
   }
 }
 
-export async function observeHost(io: Io): Promise<HostObservation> {
-  const [namespaces, host, hostNetns, ssh] = await Promise.all([
-    listNamespaces(io),
+export async function observeHost(io: Io, namespaces?: string[]): Promise<HostObservation> {
+  const [names, host, hostNetns, ssh] = await Promise.all([
+    namespaces ?? listNamespaces(io),
     observeNs(io, null).then((h) => withIpv6Rules(io, h)),
     fsp.readlink('/proc/self/ns/net').catch(() => 'unknown'),
     observeSession(io.env),
   ]);
-  return { host, hostNetns, namespaces, ...(ssh ? { ssh } : {}) };
+  return { host, hostNetns, namespaces: names, ...(ssh ? { ssh } : {}) };
+}
+
+/** One profile's own side: its namespace (if it exists), its record, its DNS file. */
+async function profileSide(io: Io, ns: string, namespaces: string[]) {
+  const paths = runtimePaths(io.paths, ns);
+  const [nsSide, record, dnsFile] = await Promise.all([
+    namespaces.includes(ns) ? observeOwnNs(io, ns) : Promise.resolve({}),
+    readRecord(paths.recordFile),
+    readFileOr(paths.dnsFile, undefined),
+  ]);
+  return { ...nsSide, ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
 }
 
 /** One profile's side: its namespace (if it exists), its record, its DNS file. */
 export async function observeProfile(io: Io, ns: string, base: HostObservation): Promise<Observation> {
-  const paths = runtimePaths(io.paths, ns);
-  const [nsSide, record, dnsFile] = await Promise.all([
-    base.namespaces.includes(ns) ? observeOwnNs(io, ns) : Promise.resolve({}),
-    readRecord(paths.recordFile),
-    readFileOr(paths.dnsFile, undefined),
+  return { ...base, ...(await profileSide(io, ns, base.namespaces)) };
+}
+
+/** The host and the profiles, as observeHost and observeProfile see them, with every `ip` side by
+ *  side: which namespaces exist is read first (/run/netns), so the profiles' reads need not wait for the host's. */
+export async function observeHostAndProfiles(
+  io: Io,
+  names: string[],
+): Promise<{ base: HostObservation; states: Observation[] }> {
+  const namespaces = await listNamespaces(io);
+  const [base, sides] = await Promise.all([
+    observeHost(io, namespaces),
+    Promise.all(names.map((n) => profileSide(io, n, namespaces))),
   ]);
-  return { ...base, ...nsSide, ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
+  return { base, states: sides.map((side) => ({ ...base, ...side })) };
 }
 
 /**
