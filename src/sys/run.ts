@@ -5,9 +5,19 @@
 // starts a fresh Node) and ~15 MB of the supervisor's resident memory (measured: 61.2 MB with it,
 // 54.7 MB without). execa runs the command of `oob exec`, with the terminal attached, where its
 // handling of stdio, signals and exit status pays for its cost.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { OobError } from '../errors.js';
 import { stderrIsJournal, withPriority } from './journal.js';
+
+// node:child_process (with dgram and the rest it loads) is loaded at the first command oob starts,
+// not at every start: `oob --version`, `--help` and usage errors start none.
+type ChildProcessModule = typeof import('node:child_process');
+let childProcess: ChildProcessModule | undefined;
+const spawn = ((...args: Parameters<ChildProcessModule['spawn']>) =>
+  (childProcess ??= createRequire(import.meta.url)('node:child_process') as ChildProcessModule).spawn(
+    ...args,
+  )) as unknown as ChildProcessModule['spawn'];
 
 export interface RunResult {
   code: number;
