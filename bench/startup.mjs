@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, id, median, timed } from './lib.mjs';
+import { fmt, id, median, sum, timedCpu } from './lib.mjs';
 
 const DIST = new URL('../dist/', import.meta.url).pathname;
 export const TSC = join(DIST, 'cli.js');
@@ -26,25 +26,35 @@ export async function benchStartup({ reps = 10 } = {}) {
     'oob status --json, no profile (bundle + cache)': [LOADER, 'status', '--json'],
   };
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const cpu = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   try {
-    for (const argv of Object.values(cases)) timed(argv, { env, allowFail: true }); // warm the page cache
+    for (const argv of Object.values(cases)) timedCpu(argv, { env, allowFail: true }); // warm the page cache
     // interleaved, so that a slow moment of the machine hits every case alike
     for (let i = 0; i < reps; i++)
-      for (const [k, argv] of Object.entries(cases)) times[k].push(timed(argv, { env, allowFail: true }));
+      for (const [k, argv] of Object.entries(cases)) {
+        const t = timedCpu(argv, { env, allowFail: true });
+        times[k].push(t.ms);
+        cpu[k].push(t.cpu);
+      }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { reps, rows: Object.entries(times).map(([name, t]) => ({ name, ms: median(t) })) };
+  return {
+    reps,
+    rows: Object.entries(times).map(([name, t]) => ({ name, ms: median(t), cpu: sum(cpu[name]) / reps })),
+  };
 }
 
 export function printStartup(r) {
-  console.log(`\n## start-up against bare node -e 0 (medians of ${r.reps}, interleaved; NODE_EXTRA_CA_CERTS unset)`);
-  const bare = r.rows[0].ms;
+  console.log(
+    `\n## start-up against bare node -e 0 (wall: medians of ${r.reps}, interleaved; CPU: means; NODE_EXTRA_CA_CERTS unset)`,
+  );
+  const [{ ms: bare, cpu: bareCpu }] = r.rows;
   const target = (name) =>
     name.includes('--version') ? '  (target <= 1.5)' : name.includes('status') ? '  (1 profile up: target <= 2.0)' : '';
   for (const row of r.rows)
     console.log(
-      `${row.name.padEnd(48)} ${fmt(row.ms).padStart(9)}   ratio ${(row.ms / bare).toFixed(2)}${row.name.startsWith('node') ? '' : target(row.name)}`,
+      `${row.name.padEnd(48)} ${fmt(row.ms).padStart(9)}   ratio ${(row.ms / bare).toFixed(2)}   CPU ${fmt(row.cpu).padStart(8)}  ratio ${(row.cpu / bareCpu).toFixed(2)}${row.name.startsWith('node') ? '' : target(row.name)}`,
     );
 }
 

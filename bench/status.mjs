@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, fmt, id, inNs, median, run, timed, withHostNs } from './lib.mjs';
+import { CLI, fmt, id, inNs, median, run, sum, timedCpu, withHostNs } from './lib.mjs';
 
 export async function benchStatus({ reps = 10, counts = [1, 50] } = {}) {
   const out = { reps, rows: [] };
@@ -26,8 +26,8 @@ export async function benchStatus({ reps = 10, counts = [1, 50] } = {}) {
             { mode: 0o600 },
           );
         run(inNs(host, [CLI, 'up', ...names]), { env });
-        const status = () => timed(inNs(host, [CLI, 'status', '--json']), { env, allowFail: true });
-        const bare = () => timed(inNs(host, ['node', '-e', '0']), { env: { ...env, NODE_EXTRA_CA_CERTS: '' } });
+        const status = () => timedCpu(inNs(host, [CLI, 'status', '--json']), { env, allowFail: true });
+        const bare = () => timedCpu(inNs(host, ['node', '-e', '0']), { env: { ...env, NODE_EXTRA_CA_CERTS: '' } });
         status();
         const s = [],
           b = [];
@@ -35,7 +35,13 @@ export async function benchStatus({ reps = 10, counts = [1, 50] } = {}) {
           b.push(bare());
           s.push(status());
         }
-        out.rows.push({ n, status: median(s), bare: median(b) });
+        out.rows.push({
+          n,
+          status: median(s.map((t) => t.ms)),
+          bare: median(b.map((t) => t.ms)),
+          statusCpu: sum(s.map((t) => t.cpu)) / reps,
+          bareCpu: sum(b.map((t) => t.cpu)) / reps,
+        });
         run(inNs(host, [CLI, 'down', ...names]), { env });
       });
     } finally {
@@ -47,11 +53,13 @@ export async function benchStatus({ reps = 10, counts = [1, 50] } = {}) {
 }
 
 export function printStatus(r) {
-  console.log(`\n## oob status --json against bare node -e 0 (medians of ${r.reps}; profiles up without supervisors)`);
+  console.log(
+    `\n## oob status --json against bare node -e 0 (wall: medians of ${r.reps}, CPU: means; profiles up without supervisors)`,
+  );
   for (const row of r.rows) {
     const target = row.n === 1 ? 2.0 : 3.0;
     console.log(
-      `${String(row.n).padStart(2)} profile(s): status ${fmt(row.status).padStart(9)}   node -e 0 ${fmt(row.bare).padStart(8)}   ratio ${(row.status / row.bare).toFixed(2)}  (target <= ${target.toFixed(1)})`,
+      `${String(row.n).padStart(2)} profile(s): status ${fmt(row.status).padStart(9)}   node -e 0 ${fmt(row.bare).padStart(8)}   ratio ${(row.status / row.bare).toFixed(2)}  (target <= ${target.toFixed(1)});  CPU ${fmt(row.statusCpu)} / ${fmt(row.bareCpu)} = ${(row.statusCpu / row.bareCpu).toFixed(2)}`,
     );
   }
 }

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, fmt, id, inNs, median, run, timed, withHostNs } from './lib.mjs';
+import { CLI, fmt, id, inNs, median, run, sum, timed, timedCpu, withHostNs } from './lib.mjs';
 
 const SCRIPT_UP = `set -e
 # usage: up NS NIC  (the seed's steps, one ip call each)
@@ -55,16 +55,28 @@ export async function benchUpDown({ reps = 10, many = 20 } = {}) {
         );
       const oob = (args) => timed(inNs(host, [CLI, ...args]), { env });
       const sh = (file, ns, nic) => timed(inNs(host, ['bash', file, ns, nic]));
+      // wall and CPU time of the two commands of one up + down
+      const both = (a, b) => {
+        const [x, y] = [timedCpu(...a), timedCpu(...b)];
+        return { ms: x.ms + y.ms, cpu: x.cpu + y.cpu };
+      };
+      const oobBoth = (ns) => both([inNs(host, [CLI, 'up', ns]), { env }], [inNs(host, [CLI, 'down', ns]), { env }]);
+      const shBoth = (ns, nic) =>
+        both([inNs(host, ['bash', scriptUp, ns, nic])], [inNs(host, ['bash', scriptDown, ns, nic])]);
       const node0 = [],
-        one = { oob: [], script: [] },
+        one = { oob: [], script: [], oobCpu: [], scriptCpu: [] },
         all = { oob: [], script: [] };
       const [{ ns, nic }] = names;
       oob(['up', ns]);
       oob(['down', ns]); // warm the page cache
       for (let i = 0; i < reps; i++) {
         node0.push(timed(['node', '-e', '0'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' } }));
-        one.script.push(sh(scriptUp, ns, nic) + sh(scriptDown, ns, nic));
-        one.oob.push(oob(['up', ns]) + oob(['down', ns]));
+        const s = shBoth(ns, nic);
+        const o = oobBoth(ns);
+        one.script.push(s.ms);
+        one.scriptCpu.push(s.cpu);
+        one.oob.push(o.ms);
+        one.oobCpu.push(o.cpu);
       }
       const manyReps = Math.max(2, Math.ceil(reps / 3));
       for (let i = 0; i < manyReps; i++) {
@@ -75,7 +87,13 @@ export async function benchUpDown({ reps = 10, many = 20 } = {}) {
         all.oob.push(oob(['up', ...names.map((n) => n.ns)]) + oob(['down', ...names.map((n) => n.ns)]));
       }
       results.node0 = median(node0);
-      results.one = { oob: median(one.oob), script: median(one.script), reps };
+      results.one = {
+        oob: median(one.oob),
+        script: median(one.script),
+        oobCpu: sum(one.oobCpu) / reps,
+        scriptCpu: sum(one.scriptCpu) / reps,
+        reps,
+      };
       results.all = { oob: median(all.oob), script: median(all.script), reps: manyReps, n: many };
     });
   } finally {
@@ -86,10 +104,10 @@ export async function benchUpDown({ reps = 10, many = 20 } = {}) {
 }
 
 export function printUpDown(r) {
-  console.log(`\n## up + down: oob against a shell script with one ip call per step (medians)`);
+  console.log(`\n## up + down: oob against a shell script with one ip call per step (wall: medians, CPU: means)`);
   console.log(`bare node -e 0 (reference):            ${fmt(r.node0)}`);
   console.log(
-    `1 profile   script ${fmt(r.one.script).padStart(10)}   oob ${fmt(r.one.oob).padStart(10)}   oob/script ${(r.one.oob / r.one.script).toFixed(2)}  (target <= 1.5, ${r.one.reps} runs)`,
+    `1 profile   script ${fmt(r.one.script).padStart(10)}   oob ${fmt(r.one.oob).padStart(10)}   oob/script ${(r.one.oob / r.one.script).toFixed(2)}  (target <= 1.5, ${r.one.reps} runs);  CPU ${fmt(r.one.scriptCpu)} / ${fmt(r.one.oobCpu)}: ${(r.one.oobCpu / r.one.scriptCpu).toFixed(2)}`,
   );
   console.log(
     `${r.all.n} profiles script ${fmt(r.all.script).padStart(10)}   oob ${fmt(r.all.oob).padStart(10)}   oob/script ${(r.all.oob / r.all.script).toFixed(2)}  (no target, ${r.all.reps} runs; oob up/down take all ${r.all.n} names in one call)`,
