@@ -33,19 +33,34 @@ const plainRequire = {
   },
 };
 
-// yargs' factory guesses a version at construction (.version() without one): it walks up from the
-// main module's folder reading every directory for a package.json (/usr/lib, /usr, / for the
-// package, which has none) and builds an AssertionError when none is found, all thrown away since
-// cli.ts gives .version() oob's own. The bundle skips that guess; what --version prints is unchanged.
-const YARGS_GUESS = 'i.help(),i.version(),i}';
-const noVersionGuess = {
-  name: 'no-version-guess',
+// Two start-up costs of yargs that oob does not use, cut in the bundle only (each edit is checked to
+// apply exactly once, so a new yargs fails the build instead of changing silently):
+// - its factory guesses a version at construction (.version() without one): it walks up from the
+//   main module's folder reading every directory for a package.json (/usr/lib, /usr, / for the
+//   package, which has none) and builds an AssertionError when none is found, all thrown away since
+//   cli.ts gives .version() oob's own. What --version and --help print is unchanged.
+// - it loads node:assert for two invariant checks, which loads Node's error colouring, which makes
+//   process.stderr at start-up: the same checks (Object.is, as assert's), with node:assert loaded
+//   only to throw its own error if one ever fails.
+const YARGS_EDITS = [
+  ['i.help(),i.version(),i}', 'i.help(),i}'],
+  [
+    'var t=require("assert");',
+    'var t={notStrictEqual(a,b,m){if(Object.is(a,b))require("assert").notStrictEqual(a,b,m)},' +
+      'strictEqual(a,b,m){if(!Object.is(a,b))require("assert").strictEqual(a,b,m)}};',
+  ],
+];
+const leanYargs = {
+  name: 'lean-yargs',
   setup(b) {
     b.onLoad({ filter: /\/yargs\/build\/index\.cjs$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      if (text.split(YARGS_GUESS).length !== 2)
-        throw new Error(`${args.path}: "${YARGS_GUESS}" is not there once: see no-version-guess in scripts/bundle.mjs`);
-      return { contents: text.replace(YARGS_GUESS, 'i.help(),i}'), loader: 'js' };
+      let text = readFileSync(args.path, 'utf8');
+      for (const [from, to] of YARGS_EDITS) {
+        if (text.split(from).length !== 2)
+          throw new Error(`${args.path}: "${from}" is not there once: see leanYargs in scripts/bundle.mjs`);
+        text = text.replace(from, to);
+      }
+      return { contents: text, loader: 'js' };
     });
   },
 };
@@ -65,7 +80,7 @@ const r = await build({
   // the bundle's own file stands in for import.meta.url (sys/self.ts asks where oob is)
   banner: { js: 'var __oob_import_meta_url = require("url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__oob_import_meta_url', OOB_BUNDLED_VERSION: JSON.stringify(version) },
-  plugins: [plainRequire, noVersionGuess],
+  plugins: [plainRequire, leanYargs],
   logLevel: 'warning',
   metafile: true,
 });
