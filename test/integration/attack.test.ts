@@ -168,3 +168,29 @@ describe('integration: attack (supervisor)', function () {
     expect(stop.code, stop.stderr).to.equal(0);
   });
 });
+
+describe('integration: attack (races)', function () {
+  let lab: Lab;
+  before(function () {
+    if (!isRoot()) this.skip();
+  });
+  beforeEach(async () => {
+    lab = await Lab.create();
+  });
+  afterEach(async () => {
+    await lab?.destroy();
+    expect(await lab.namespaces()).to.deep.equal([]);
+  });
+
+  it('two `oob start` at once: both succeed (one starts it, the other finds it running), one supervisor runs', async () => {
+    await lab.writeProfile(lab.seedProfile('[service.idle]\nexec = /bin/sleep 100000\n'));
+    for (let round = 0; round < 4; round++) {
+      const [a, b] = await Promise.all([lab.oob(['start', lab.profile]), lab.oob(['start', lab.profile])]);
+      expect([a.code, b.code], `round ${round}: ${a.stderr}${b.stderr}`).to.deep.equal([0, 0]);
+      const sups = (await sh(['pgrep', '-f', `cli.js run ${lab.profile}$`])).stdout.trim().split('\n');
+      expect(sups, `round ${round}`).to.have.length(1);
+      const stop = await lab.oob(['stop', lab.profile]);
+      expect(stop.code, stop.stderr).to.equal(0);
+    }
+  });
+});
