@@ -102,6 +102,25 @@ describe('integration: attack (kills)', function () {
     const status = JSON.parse((await lab.oob(['status', '--json', lab.profile])).stdout).profiles[0];
     expect(status.supervisor.running).to.equal(false);
   });
+  it('a service removed from the profile while its supervisor was dead (SIGKILL) is stopped by the next one, not left running unseen', async () => {
+    const two = '[service.keep]\nexec = /bin/sleep 100000\n[service.gone]\nexec = /bin/sleep 300000\n';
+    await lab.writeProfile(lab.seedProfile(two));
+    const st = await lab.oob(['start', lab.profile]);
+    expect(st.code, st.stderr).to.equal(0);
+    const sup = JSON.parse((await lab.oob(['status', '--json', lab.profile])).stdout).profiles[0].supervisor.pid;
+    process.kill(sup, 'SIGKILL');
+    await waitFor('the supervisor to be gone', async () => !existsSync(`/proc/${sup}`) || undefined);
+    await lab.writeProfile(lab.seedProfile('[service.keep]\nexec = /bin/sleep 100000\n'));
+    const again = await lab.oob(['start', lab.profile]);
+    expect(again.code, again.stderr).to.equal(0);
+    const pids = (await sh(['ip', 'netns', 'pids', lab.profile])).stdout.split('\n').filter(Boolean);
+    const argvs = await Promise.all(
+      pids.map(async (p) => (await fsp.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ')),
+    );
+    expect(argvs.filter((a) => a.startsWith('/bin/sleep'))).to.deep.equal(['/bin/sleep 100000 ']);
+    const stop = await lab.oob(['stop', lab.profile]);
+    expect(stop.code, stop.stderr).to.equal(0);
+  });
 });
 
 describe('integration: attack (supervisor)', function () {
