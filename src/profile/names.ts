@@ -1,4 +1,5 @@
 // Names the kernel and systemd will accept. Pure.
+import { reservedRuntimeNames } from '../state/layout.js';
 import { escapeControls } from './lines.js';
 
 /** A name as a message shows it: control characters escaped, at most 40 characters (it came from a command line). */
@@ -10,6 +11,8 @@ export function checkProfileName(name: string): string | null {
     return `"${shown(name)}" is not a valid profile/namespace name: use letters, digits, "_", "." and "-", starting with a letter or digit`;
   if (Buffer.byteLength(name) > 15)
     return `"${shown(name)}" is ${Buffer.byteLength(name)} bytes long; a namespace name here is at most 15 bytes`;
+  if (reservedRuntimeNames().includes(name))
+    return `"${name}" is a name oob keeps for its own files in its runtime directory: choose another profile name`;
   return null;
 }
 

@@ -20,6 +20,13 @@ describe('profile/names: a refused name is one line, never a raw control charact
     expect(checkMac('52:54\n')).to.match(/^"52:54\\x0a" is not a MAC address/);
   });
 
+  it("the names of oob's own runtime files (locks, confirm, demo.json) are no profile names", () => {
+    for (const n of ['locks', 'confirm', 'demo.json'])
+      expect(checkProfileName(n), n).to.equal(
+        `"${n}" is a name oob keeps for its own files in its runtime directory: choose another profile name`,
+      );
+  });
+
   it('valid names pass', () => {
     expect([checkProfileName('mgmt-1.a_b'), checkIfName('ens19'), checkMac('52:54:00:12:34:56')]).to.deep.equal([
       null,
