@@ -91,7 +91,11 @@ async function checkPath(file: string, euid: number): Promise<string> {
         `${d}: a symbolic link owned by uid ${l.uid}: that user could point it elsewhere; fix with: chown -h root ${d}, or give the real directory`,
       );
   }
-  const real = await fsp.realpath(file);
+  const real = await fsp.realpath(file).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new OobError('permission', `${file}: a loop of symbolic links: put the profile itself there`);
+    throw e;
+  });
   for (const d of [...ancestors(path.dirname(path.resolve(file))), ...ancestors(path.dirname(real))]) {
     if (seen.has(d)) continue;
     seen.add(d);
@@ -107,17 +111,24 @@ async function checkPath(file: string, euid: number): Promise<string> {
  */
 export async function readProfileFile(file: string, euid = process.geteuid?.() ?? 0): Promise<string> {
   const l = await fsp.lstat(file);
-  if (l.isSymbolicLink()) {
-    if (l.uid !== 0 && l.uid !== euid)
-      throw new OobError(
-        'permission',
-        `${file}: a symbolic link owned by uid ${l.uid}: that user could point it at any file; fix with: chown -h root ${file}, or put the profile itself there`,
-      );
-  } else if (!l.isFile())
+  if (!l.isSymbolicLink() && !l.isFile())
     throw new OobError(
       'permission',
       `${file}: ${kindOf(l)}, not a regular file: a profile is a plain text file; put one there`,
     );
+  // every link of a chain is checked, and the directories it lies in: a second link in a
+  // directory another user owns would let that user point the profile at any file of root's
+  // (a loop ends in checkPath's realpath: ELOOP)
+  let hop = path.resolve(file);
+  for (let link = l; link.isSymbolicLink(); link = await fsp.lstat(hop)) {
+    if (link.uid !== 0 && link.uid !== euid)
+      throw new OobError(
+        'permission',
+        `${hop}: a symbolic link owned by uid ${link.uid}: that user could point it at any file; fix with: chown -h root ${hop}, or put the profile itself there`,
+      );
+    await checkPath(hop, euid);
+    hop = path.resolve(path.dirname(hop), await fsp.readlink(hop));
+  }
   const real = await checkPath(file, euid);
   let fh: FileHandle;
   try {

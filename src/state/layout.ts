@@ -73,6 +73,13 @@ export const DEFAULT_RUNTIME_DIR = '/run/oob';
 /** The demo's own state (its temporary profile directory), so --cleanup finds what a demo left. */
 export const demoStateFile = (paths: Paths) => path.join(paths.runtimeDir, 'demo.json');
 
+/**
+ * The names oob keeps for itself in the runtime directory, beside the profiles' directories: a
+ * profile of one of these names would share its files with oob's locks, pending changes or demo.
+ */
+export const reservedRuntimeNames = (): string[] =>
+  [lockDir('/'), confirmDir('/'), demoStateFile({ runtimeDir: '/' } as Paths)].map((f) => path.basename(f));
+
 /** node_exporter's textfile-collector directory as Debian's prometheus-node-exporter sets it. */
 export const DEFAULT_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter';
 /** Where the supervisor writes its metrics: $OOB_TEXTFILE_DIR, else Debian's directory; "" turns it off. */

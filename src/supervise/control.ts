@@ -104,6 +104,12 @@ export async function startSupervisor(
     },
     { intervalMs: 50, timeoutMs: opts.timeoutMs },
   );
+  if (ready === 'exited' && exited === ExitCode.busy) {
+    // another `oob start` (or the unit) won the race for the supervisor's lock: that one is the
+    // supervisor, as if it had been there first; its state file names it once it is up
+    const other = await until(() => findSupervisor(io, name), { intervalMs: 50, timeoutMs: opts.timeoutMs });
+    if (other) return { already: true, pid: other.pid, status: '', log };
+  }
   if (ready === 'exited') {
     const last = await tail(log, 10);
     // its one-line error ("oob: ..."; detail lines follow it), else its last line

@@ -6,6 +6,9 @@
 import type { ServiceConfig } from '../profile/types.js';
 import type { SupervisorState } from '../state/supervisor.js';
 
+/** The stop-timeout for a copy whose service is gone from the profile (its own is not known any more): the default. */
+const REMOVED_STOP_TIMEOUT_MS = 10_000;
+
 export interface Adopted {
   pid: number;
   pidStart: number | undefined;
@@ -22,7 +25,12 @@ export interface OrphanDeps {
   readPidFile(file: string): Promise<number | undefined>;
   /** The pids in the namespace. */
   nsPids(): Promise<number[]>;
-  stop(pid: number, start: number | undefined, def: ServiceConfig): Promise<void>;
+  /** How: the service's stop-signal and stop-timeout (a service gone from the profile: the defaults). */
+  stop(
+    pid: number,
+    start: number | undefined,
+    def: Pick<ServiceConfig, 'name' | 'stopSignal' | 'stopTimeoutMs'>,
+  ): Promise<void>;
   log(msg: string): void;
 }
 
@@ -62,6 +70,15 @@ export async function reconcileOrphans(
         await d.stop(c.pid, c.start, def);
       }
     }
+  }
+  // a service the profile no longer has (removed, or its section renamed, while no supervisor ran):
+  // nothing would ever stop or show its copy
+  for (const [name, old] of Object.entries(previous?.services ?? {})) {
+    if (services.some((s) => s.name === name) || !old.pid || handled.has(old.pid)) continue;
+    if (!(await same(old.pid, old.pidStart)) || (await d.netnsOf(old.pid)) !== d.nsId) continue;
+    handled.add(old.pid);
+    d.log(`stopping ${name} (pid ${old.pid}), left running by the previous supervisor: no longer in the profile`);
+    await d.stop(old.pid, old.pidStart, { name, stopSignal: 'SIGTERM', stopTimeoutMs: REMOVED_STOP_TIMEOUT_MS });
   }
   for (const pid of await d.nsPids()) {
     if (handled.has(pid)) continue;

@@ -51,6 +51,12 @@ export class Service {
   private stoppedWaiter: (() => void) | undefined;
   /** A pre-start check failed: the service waits for a reload. */
   prestartFailed = false;
+  /**
+   * The starter of a forking daemon exited and its pidfile is awaited: the daemon's pid, once the
+   * pidfile names it. A stop in this window waits for it and ends it, or the daemon would run on
+   * unsupervised (and a restart would start a second copy).
+   */
+  private daemonPending: Promise<number | undefined> | undefined;
 
   constructor(
     public def: ServiceConfig,
@@ -199,29 +205,47 @@ export class Service {
 
   /** A daemon that forked: follow the pid its pidfile names. */
   private async followPidFile(run: number): Promise<void> {
-    const file = this.def.pidfile!;
-    const clock = this.host.clock;
-    const pid = await until(
-      async () => {
-        if (!this.current(run)) return true as const;
-        const p = await this.host.readPidFile(file);
-        return p && (await this.host.netnsOf(p)) === this.deps.nsId ? p : undefined;
-      },
-      {
-        intervalMs: READY_POLL_MS,
-        timeoutMs: Math.max(10_000, this.def.stopTimeoutMs),
-        now: clock.now,
-        sleep: clock.sleep,
-      },
-    );
+    this.daemonPending = this.findDaemon(run, this.daemonWaitMs());
+    const pid = await this.daemonPending;
+    this.daemonPending = undefined;
     if (!this.current(run)) return;
     if (typeof pid !== 'number')
       return this.enterExited(
         run,
-        { code: 0, signal: null, reason: `its starter exited but ${file} never named a live process in the namespace` },
+        {
+          code: 0,
+          signal: null,
+          reason: `its starter exited but ${this.def.pidfile!} never named a live process in the namespace`,
+        },
         true,
       );
     this.enterFollow(run, pid, await this.host.startTime(pid));
+  }
+
+  /** How long a starter's daemon has to name itself in its pidfile. */
+  private daemonWaitMs(): number {
+    return Math.max(10_000, this.def.stopTimeoutMs);
+  }
+
+  /**
+   * The daemon of this run, once its pidfile names it, polled for up to timeoutMs (0: one look).
+   * The poll goes on while a stop waits for it (stopping, same run): only another run ends it.
+   */
+  private async findDaemon(run: number, timeoutMs: number): Promise<number | undefined> {
+    const clock = this.host.clock;
+    const pid = await until(async () => (run !== this.runId ? true : this.daemonPid()), {
+      intervalMs: READY_POLL_MS,
+      timeoutMs,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    return typeof pid === 'number' ? pid : undefined;
+  }
+
+  /** The process the pidfile names, if it lives in the namespace (the pidfile was removed before this run's start). */
+  private async daemonPid(): Promise<number | undefined> {
+    const p = this.def.pidfile && (await this.host.readPidFile(this.def.pidfile));
+    return p && (await this.host.netnsOf(p)) === this.deps.nsId ? p : undefined;
   }
 
   /** Follow a process that is not our child (a forked daemon, or one adopted after a crash). */
@@ -340,6 +364,11 @@ export class Service {
     this.clearTimer();
   }
 
+  private async endDaemon(pid: number | undefined): Promise<void> {
+    if (pid)
+      await this.host.terminate(pid, await this.host.startTime(pid), this.def.stopSignal, this.def.stopTimeoutMs);
+  }
+
   /** Stop it and keep it stopped. Resolves when the process is gone. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -351,7 +380,18 @@ export class Service {
       if (this.child.pid)
         await this.host.terminate(this.child.pid, pidStart, this.def.stopSignal, this.def.stopTimeoutMs);
       await exited;
+      // a starter stopped after it forked: its daemon goes too. One that still exited 0 had
+      // launched it, and it may not have named itself yet: it is waited for, as a start would.
+      if (this.def.pidfile) {
+        const launched = this.state.lastExit?.code === 0;
+        await this.endDaemon(await this.findDaemon(this.runId, launched ? this.daemonWaitMs() : 0));
+      }
       return;
+    }
+    const pending = this.daemonPending;
+    if (pending) {
+      this.enter('stopping');
+      await this.endDaemon(await pending);
     }
     if (pid && followed === 'pidfile') {
       this.enter('stopping');

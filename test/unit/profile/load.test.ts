@@ -94,6 +94,48 @@ describe('profile/load: a profile is opened once and checked on the open file', 
     );
   });
 
+  it('a chain of links: a second link in a directory another user owns is refused, though the file it ends at is good (exit 5)', async () => {
+    const target = await write('real', GOOD);
+    const theirs = path.join(top, 'theirs');
+    await fsp.mkdir(theirs, { mode: 0o755 });
+    await fsp.chown(theirs, NOBODY, NOBODY);
+    // that user can point theirs/link at any file of root's
+    await fsp.symlink(target, path.join(theirs, 'link'));
+    await fsp.symlink(path.join(theirs, 'link'), path.join(dir, 'a.ini'));
+    refused(
+      await load(dir, 'a'),
+      5,
+      new RegExp(`^${theirs}: owned by uid 65534, not root: .*fix with: chown root ${theirs}$`),
+    );
+  });
+
+  it('a chain of links: a second link owned by another user is refused (exit 5)', async () => {
+    const target = await write('real', GOOD);
+    const link = path.join(top, 'link');
+    await fsp.symlink(target, link);
+    await fsp.lchown(link, NOBODY, NOBODY);
+    await fsp.symlink(link, path.join(dir, 'a.ini'));
+    refused(
+      await load(dir, 'a'),
+      5,
+      new RegExp(`^${link}: a symbolic link owned by uid 65534: .*chown -h root ${link}`),
+    );
+  });
+
+  it('a chain of root-owned links through root-owned directories loads, a relative one too', async () => {
+    await write('real', GOOD);
+    await fsp.symlink('real.ini', path.join(top, 'link'));
+    await fsp.symlink('../link', path.join(dir, 'a.ini'));
+    await fsp.rename(path.join(dir, 'real.ini'), path.join(top, 'real.ini'));
+    expect(await load(dir, 'a')).to.equal('loaded ens19');
+  });
+
+  it('a loop of links is one line (exit 5)', async () => {
+    await fsp.symlink('b.ini', path.join(dir, 'a.ini'));
+    await fsp.symlink('a.ini', path.join(dir, 'b.ini'));
+    refused(await load(dir, 'a'), 5, /a\.ini: a loop of symbolic links/);
+  });
+
   it('a profile directory owned by another user is refused, with the fix (exit 5)', async () => {
     await write('a', GOOD);
     await fsp.chown(dir, NOBODY, NOBODY);

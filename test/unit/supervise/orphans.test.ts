@@ -94,4 +94,39 @@ describe('supervise/orphans: what a crashed supervisor left running', () => {
     expect(stopped).to.deep.equal([[700, 'sleeper']]);
     expect(logs).to.deep.equal(['stopping a leftover copy of sleeper (pid 700)']);
   });
+
+  it('stops the copy of a service the profile no longer has (removed while no supervisor ran), with the default stop', async () => {
+    const procs = new Map<number, P>([
+      [600, { start: 60, ns: NS_ID, argv: ['/bin/sleep', '1000'] }],
+      [700, { start: 70, ns: NS_ID, argv: ['/bin/sleep', '3000'] }],
+      [800, { start: 80, ns: 'net:[1]', argv: ['/bin/sleep', '4000'] }],
+    ]);
+    const { d, stopped, logs } = deps(procs);
+    const how: unknown[] = [];
+    const stop = d.stop;
+    d.stop = async (pid, start, def) => {
+      how.push([def.stopSignal, def.stopTimeoutMs]);
+      await stop(pid, start, def as ServiceConfig);
+    };
+    const adopted = await reconcileOrphans(
+      [def({ name: 'sleeper', exec: ['/bin/sleep', '1000'] })],
+      prev({
+        sleeper: { pid: 600, pidStart: 60, followed: 'child' },
+        gone: { pid: 700, pidStart: 70, followed: 'child' },
+        // not in the namespace (the pid reused elsewhere): never touched
+        other: { pid: 800, pidStart: 80, followed: 'child' },
+      }),
+      d,
+    );
+    expect(adopted.size).to.equal(0);
+    expect(stopped).to.deep.equal([
+      [600, 'sleeper'],
+      [700, 'gone'],
+    ]);
+    expect(how[1]).to.deep.equal(['SIGTERM', 10_000]);
+    expect(procs.has(800)).to.equal(true);
+    expect(logs).to.include(
+      'stopping gone (pid 700), left running by the previous supervisor: no longer in the profile',
+    );
+  });
 });

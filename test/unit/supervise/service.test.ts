@@ -213,6 +213,70 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     expect(host.procs).to.have.length(2);
   });
 
+  it('stopped after its starter exited but before the pidfile is written: stop waits for the daemon and ends it (no copy left unsupervised)', async () => {
+    const { host, svc } = make(def({ pidfile: '/run/d.pid', ready: { kind: 'pidfile' } }));
+    svc.start();
+    await flush();
+    host.last.die(0); // the starter forked and exited; the daemon writes its pidfile a moment later
+    await host.clock.advance(40);
+    let stopped = false;
+    const stopping = svc.stop().then(() => (stopped = true));
+    await flush();
+    expect(svc.state.phase).to.equal('stopping');
+    host.others.set(555, { start: 9, ns: NS_ID, ports: [] });
+    host.pidfiles.set('/run/d.pid', 555);
+    await host.clock.advance(20);
+    await stopping;
+    expect(stopped).to.equal(true);
+    expect(host.terminated).to.deep.equal([{ pid: 555, signal: 'SIGTERM' }]);
+    expect(host.others.has(555)).to.equal(false);
+    expect(svc.state).to.include({ phase: 'stopped', ready: false, pid: undefined });
+  });
+
+  it('stopped before its starter exits: the daemon the starter already forked (named by the pidfile) is ended too', async () => {
+    const { host, svc } = make(def({ pidfile: '/run/d.pid', ready: { kind: 'pidfile' } }));
+    svc.start();
+    await flush();
+    // the daemon is up and wrote its pidfile; its starter has not exited yet
+    host.others.set(556, { start: 9, ns: NS_ID, ports: [] });
+    host.pidfiles.set('/run/d.pid', 556);
+    await svc.stop();
+    expect(host.terminated.map((t) => t.pid)).to.deep.equal([100, 556]);
+    expect(host.others.has(556)).to.equal(false);
+    expect(svc.state.phase).to.equal('stopped');
+  });
+
+  it('stopped while its starter runs, which still exits 0: the daemon it launched is waited for and ended', async () => {
+    const { host, svc } = make(def({ pidfile: '/run/d.pid', ready: { kind: 'pidfile' } }));
+    // a starter that finishes its job on the stop signal: it launched the daemon, which names itself later
+    host.terminate = async (pid, _start, signal) => {
+      host.terminated.push({ pid, signal });
+      host.procs.find((x) => x.pid === pid)?.die(0);
+      host.others.delete(pid);
+    };
+    svc.start();
+    await flush();
+    const stopping = svc.stop();
+    await host.clock.advance(100);
+    host.others.set(557, { start: 9, ns: NS_ID, ports: [] });
+    host.pidfiles.set('/run/d.pid', 557);
+    await host.clock.advance(20);
+    await stopping;
+    expect(host.terminated.map((t) => t.pid)).to.deep.equal([100, 557]);
+    expect(svc.state.phase).to.equal('stopped');
+  });
+
+  it('a pidfile naming a process outside the namespace is never signalled by stop', async () => {
+    const { host, svc } = make(def({ pidfile: '/run/d.pid', ready: { kind: 'pidfile' } }));
+    svc.start();
+    await flush();
+    host.others.set(1234, { start: 9, ns: 'net:[4026531840]', ports: [] });
+    host.pidfiles.set('/run/d.pid', 1234);
+    await svc.stop();
+    expect(host.terminated.map((t) => t.pid)).to.deep.equal([100]);
+    expect(host.others.has(1234)).to.equal(true);
+  });
+
   it('adopts a copy left by a crashed supervisor: follows it, keeps its restarts and start, restarts it when it dies', async () => {
     const { host, svc } = make(def());
     host.others.set(777, { start: 5, ns: NS_ID, ports: [] });
