@@ -102,6 +102,16 @@ describe('integration: the Debian package installed, upgraded, removed and purge
     expect((await ct.mustExec(['/usr/bin/oob', '--version'])).trim()).to.equal(V2);
   });
 
+  it('remove from a session inside the plane is refused: the package, the plane and the banner stay', async () => {
+    const r = await ct.exec(['ip', 'netns', 'exec', 'mgmt', 'dpkg', '-r', 'oob']);
+    expect(r.code, r.stderr + r.stdout).to.not.equal(0);
+    expect(r.stderr).to.match(/oob: refused: this removal runs inside the management plane "mgmt"/);
+    // dpkg marks the selection "deinstall" after a refused removal; the state stays "installed"
+    expect((await ct.mustExec(['dpkg-query', '-W', '-f', '${Status}', 'oob'])).trim()).to.match(/ ok installed$/);
+    expect(await show('ActiveState')).to.equal('active');
+    expect(await up(), 'the banner still answers').to.equal(true);
+  });
+
   it('remove: the plane stops and host0 comes back; the profile and the enablement stay until purge', async () => {
     const r = await ct.exec(['dpkg', '-r', 'oob']);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
