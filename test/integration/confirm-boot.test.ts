@@ -67,7 +67,17 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     return out;
   };
   /** The container's host namespace as `ip -j` prints it, host0's addresses, routes and link. */
-  const net = async () => ({
+  const net = async () => {
+    // right after host0 comes back its IPv6 link-local address is tentative (DAD) for a moment
+    await waitFor(
+      'host0 to settle',
+      async () =>
+        !(await ct.exec(['ip', '-j', 'addr', 'show', 'dev', 'host0'])).stdout.includes('tentative') ? true : undefined,
+      20_000,
+    );
+    return netNow();
+  };
+  const netNow = async () => ({
     addr: (await ct.exec(['ip', '-j', 'addr', 'show', 'dev', 'host0'])).stdout,
     route: (await ct.exec(['ip', '-j', 'route', 'show', 'table', 'all', 'dev', 'host0'])).stdout,
     link: (await ct.exec(['ip', '-j', 'link', 'show', 'dev', 'host0'])).stdout,
@@ -235,11 +245,13 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     const bg = background([...ENABLE, '--confirm=600s']);
     await waiting();
     expect(await hostHasNic()).to.equal(false);
+    // the admin's session does not outlive the reboot
+    process.kill(-bg.child.pid!, 'SIGKILL');
+    await bg.done;
     await ct.reboot().catch((e) => {
       console.log(ct.console.slice(-4000));
       throw e;
     });
-    await bg.done;
     expect(await isEnabled()).not.to.equal('enabled');
     expect(await files()).to.deep.equal(beforeFiles);
     expect(await pending()).to.equal(null);
