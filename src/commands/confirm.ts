@@ -186,6 +186,7 @@ function changeOf(io: Io, what: ChangeKind, name: string, ctx: ChangeCtx): Chang
             : { nothing: `${name}: not enabled, nothing to do (nothing to confirm)`, doc };
         },
         undo: unitUndo,
+        atShutdown: async (p) => (await import('../systemd/confirm.js')).unitChangeAtShutdown(io, p),
       };
   }
 }

@@ -54,6 +54,8 @@ export interface Change {
   apply(p: Pending): Promise<Applied>;
   /** Undo an applied (or partly applied) change, from the record alone: the worker may be another process. */
   undo(p: Pending): Promise<void>;
+  /** The machine shuts down inside the window: what must be put back now for the boot to revert the rest (no jobs: files and links only). */
+  atShutdown?(p: Pending): Promise<void>;
 }
 export type ChangeFor = (p: Pick<Pending, 'what' | 'profile'>) => Change;
 
@@ -459,6 +461,7 @@ export async function runWorker(
     // the machine goes down inside the window: no revert racing the shutdown; the record stays and
     // the next boot reverts (the unit's start, commands/confirm.ts resolvePendingAtStart)
     io.log.info(`${name}: the system is shutting down: the unconfirmed ${what} is reverted at the next boot`);
+    await change.atShutdown?.(p).catch((e: unknown) => io.log.warn(`${name}: at shutdown: ${messageOf(e)}`));
     return 0;
   }
   const why =

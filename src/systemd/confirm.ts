@@ -100,6 +100,19 @@ export async function undoUnitChange(io: Io, p: Pending): Promise<void> {
   }
 }
 
+/**
+ * A disable inside its window when the machine shuts down: nothing would run at boot to revert it
+ * (the unit is disabled), so its files and its enablement are put back now, without reloading or
+ * starting anything; the unit's start at boot finds the record and finishes the revert.
+ */
+export async function unitChangeAtShutdown(io: Io, p: Pending): Promise<void> {
+  if (p.what !== 'disable') return;
+  const before = beforeOf(p);
+  await restoreFiles(before.files);
+  if (before.enabled)
+    await io.run(['systemctl', 'enable', '--no-reload', unitName(p.profile)], { allowFail: true, timeoutMs: 10_000 });
+}
+
 /** What the unit's start does about a pending change found there. */
 export type BootVerdict = 'go' | 'stay-down' | 'restart';
 

@@ -282,4 +282,29 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     expect(await ct.mustExec(['ip', '-n', NAME, '-br', 'addr', 'show', 'host0'])).to.match(/10\.20\.30\.1\/24/);
     expect(await pending()).to.equal(null);
   });
+
+  it('a reboot inside the window of a disable --now: after the boot the unit is enabled and active again, the files as before, no pending change', async () => {
+    const beforeFiles = await files();
+    expect(await isEnabled()).to.equal('enabled');
+    const bg = background(['disable', NAME, '--now', '--confirm=600s']);
+    await waiting();
+    expect(await isEnabled()).not.to.equal('enabled');
+    expect(await hostHasNic()).to.equal(true);
+    process.kill(-bg.child.pid!, 'SIGKILL');
+    await bg.done;
+    await ct.reboot();
+    expect(await isEnabled()).to.equal('enabled');
+    expect(
+      await waitFor(
+        'the unit active',
+        async () => ((await unitState(UNIT, 'ActiveState')) === 'active' ? true : undefined),
+        60_000,
+      ),
+    ).to.equal(true);
+    expect(await files()).to.deep.equal(beforeFiles);
+    expect(await pending()).to.equal(null);
+    expect(await hostHasNic()).to.equal(false);
+    const journal = await ct.mustExec(['journalctl', '-b', '-u', UNIT, '-o', 'cat']);
+    expect(journal).to.match(/the disable --confirm of .* was never confirmed/);
+  });
 });
