@@ -70,8 +70,16 @@ export async function restoreFiles(files: SavedFile[]): Promise<boolean> {
   return changed;
 }
 
-const beforeOf = (p: Pending): UnitBefore => {
+/** The record's saved files, only those enable or disable write for this profile: a record never makes a revert write elsewhere. */
+const beforeOf = (io: Io, p: Pending): UnitBefore => {
   if (!p.before) throw new OobError('internal', `${p.profile}: the pending ${p.what} has no saved files to revert to`);
+  const ours = new Set(unitFilesOf(io, p.profile).map((f) => f.path));
+  const foreign = p.before.files.filter((f) => !ours.has(f.path));
+  if (foreign.length)
+    throw new OobError(
+      'precondition',
+      `${pendingFile(io.paths, p.profile)} names ${foreign[0]!.path}, not a file oob enable writes for ${p.profile}: not reverted; look at it, then remove it`,
+    );
   return p.before;
 };
 
@@ -81,7 +89,7 @@ const beforeOf = (p: Pending): UnitBefore => {
  * with the config it was brought up with); one that ran is restarted on the old files.
  */
 export async function undoUnitChange(io: Io, p: Pending): Promise<void> {
-  const before = beforeOf(p);
+  const before = beforeOf(io, p);
   const unit = unitName(p.profile);
   const sys = (args: string[]) => io.run(['systemctl', ...args], { timeoutMs: UNIT_JOB_MS });
   if (!before.active) await sys(['stop', unit]);
@@ -107,7 +115,7 @@ export async function undoUnitChange(io: Io, p: Pending): Promise<void> {
  */
 export async function unitChangeAtShutdown(io: Io, p: Pending): Promise<void> {
   if (p.what !== 'disable') return;
-  const before = beforeOf(p);
+  const before = beforeOf(io, p);
   await restoreFiles(before.files);
   if (before.enabled)
     await io.run(['systemctl', 'enable', '--no-reload', unitName(p.profile)], { allowFail: true, timeoutMs: 10_000 });
@@ -125,7 +133,7 @@ export type BootVerdict = 'go' | 'stay-down' | 'restart';
  * enabled again, and it comes up.
  */
 export async function revertUnitChangeAtBoot(io: Io, p: Pending): Promise<BootVerdict> {
-  const before = beforeOf(p);
+  const before = beforeOf(io, p);
   const unit = unitName(p.profile);
   const changed = await restoreFiles(before.files);
   await io.run(['systemctl', 'daemon-reload'], { allowFail: true, timeoutMs: UNIT_JOB_MS });
