@@ -130,7 +130,7 @@ describe('integration: the Debian package installed, upgraded, removed and purge
         await ct.mustExec([
           'sh',
           '-c',
-          'ls -d /etc/systemd/system/oob@* /etc/systemd/system/*/oob@* /etc/systemd/network/*oob* /etc/NetworkManager/conf.d/*oob* /var/cache/oob /usr/lib/oob /usr/lib/systemd/system/oob@.service 2>/dev/null; true',
+          'ls -d /etc/systemd/system/oob@* /etc/systemd/system/*/oob@* /etc/systemd/network/*oob* /etc/NetworkManager/conf.d/*oob* /var/cache/oob /var/lib/oob /usr/lib/oob /usr/lib/systemd/system/oob@.service 2>/dev/null; true',
         ])
       ).trim(),
     ).to.equal('');
