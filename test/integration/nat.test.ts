@@ -9,6 +9,8 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { listeningPortsOf } from '../../src/sys/proc.js';
 import { until } from '../../src/sys/until.js';
+import { statusSchema } from '../../src/status/schema.js';
+import { validate } from '../helpers/schema.js';
 import { ask, isRoot, Lab, listen, must, sh } from './lab.js';
 
 const REAL_NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => existsSync(p)) ?? 'nft';
@@ -118,7 +120,9 @@ describe('integration: [nat] and [forward] with nftables', function () {
 
     const again = await lab.oob(['plan', lab.profile]);
     expect(again.stdout).to.include('nothing to do');
-    const st = JSON.parse((await lab.oob(['status', lab.profile, '--json'])).stdout) as {
+    const json = JSON.parse((await lab.oob(['status', lab.profile, '--json'])).stdout) as unknown;
+    expect(validate(statusSchema as never, json), 'status --json does not match its schema').to.deep.equal([]);
+    const st = json as {
       profiles: Array<{ nat: unknown; forwards: unknown; ipForward: unknown }>;
     };
     expect(st.profiles[0]!.nat).to.deep.equal([{ side: 'host', subnet: '192.168.15.0/24', out: up, present: true }]);
@@ -140,12 +144,13 @@ describe('integration: [nat] and [forward] with nftables', function () {
     expect(await hostFacts()).to.deep.equal(before);
   });
 
-  it('the namespace masquerades the host out of its NIC (the host reaching the management LAN)', async () => {
+  it('the namespace masquerades the host out of its NIC, and forwards the management LAN to a host-only service', async () => {
     await lab.writeProfile(
       `[interface]\nnic = ${lab.nic}\naddress = 10.20.30.1/24\n` +
         `[veth]\nname = veth-b\nhost-name = veth-bh\naddress = 192.168.15.2/24\nhost-address = 192.168.15.5/24\n` +
         `[routes]\nhost = 10.20.30.0/24 via 192.168.15.2\n` +
-        `[nat]\nnamespace = 192.168.15.0/24 out ${lab.nic}\n`,
+        `[nat]\nnamespace = 192.168.15.0/24 out ${lab.nic}\n` +
+        `[forward]\nnamespace = tcp 10.20.30.1:7133 to 192.168.15.5:7134\n`,
     );
     const before = await hostFacts();
     const r = await lab.oob(['up', lab.profile]);
@@ -154,6 +159,9 @@ describe('integration: [nat] and [forward] with nftables', function () {
     expect(await sysctl(lab.host), 'the host routes nothing here').to.equal('0');
     await listenEcho(lab.router, '10.20.30.20', 7132);
     expect(await ask(lab.host, '10.20.30.20', 7132)).to.equal('10.20.30.1');
+    // and the management LAN reaches a host-only service through the namespace's forward
+    await listen(lab.host, '192.168.15.5', 7134, 'host-only');
+    expect(await ask(lab.router, '10.20.30.1', 7133)).to.equal('host-only');
     expect((await lab.oob(['plan', lab.profile])).stdout).to.include('nothing to do');
     expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
     expect(await hostFacts()).to.deep.equal(before);
