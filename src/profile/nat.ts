@@ -80,7 +80,8 @@ function parseEndpoint(text: string, allowBare: boolean): { addr?: string; port:
   }
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
     return `"${port}" in "${text}" is not a port between 1 and 65535`;
-  if (addr !== undefined && !familyOf(addr)) return `"${addr}" in "${text}" is not an IPv4 or IPv6 address`;
+  if (addr !== undefined && (!familyOf(addr) || addr.includes('%')))
+    return `"${addr}" in "${text}" is not an IPv4 or IPv6 address${addr.includes('%') ? ' (no %zone here)' : ''}`;
   return { ...(addr !== undefined ? { addr: canonicalIp(addr) } : {}), port: Number(port) };
 }
 

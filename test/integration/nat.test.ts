@@ -93,7 +93,9 @@ describe('integration: [nat] and [forward] with nftables', function () {
     expect(before.fwd).to.equal('0');
     const plan = await lab.oob(['plan', lab.profile]);
     expect(plan.code, plan.stderr).to.equal(0);
-    expect(plan.stdout).to.include(`nft -f - <<'EOF'`);
+    // the here-document ends on a line of its own (copy-pastable): its title goes above it
+    expect(plan.stdout).to.match(/^# load table inet oob-\S+ in the host \(2 rule\(s\)\)\nnft -f - <<'EOF'\n/m);
+    expect(plan.stdout).to.match(/^EOF$/m);
     expect(plan.stdout).to.include(
       `ip saddr 192.168.15.0/24 oifname "${up}" masquerade comment "oob: masquerade 192.168.15.0/24 out ${up}"`,
     );
@@ -165,6 +167,47 @@ describe('integration: [nat] and [forward] with nftables', function () {
     expect((await lab.oob(['plan', lab.profile])).stdout).to.include('nothing to do');
     expect((await lab.oob(['down', lab.profile])).code).to.equal(0);
     expect(await hostFacts()).to.deep.equal(before);
+  });
+
+  it('red and blue on bridge v-net-0 share the host forwarding: the last one down puts it back, in either order', async () => {
+    const red = `${lab.profile}r`;
+    const blue = `${lab.profile}b`;
+    const nic2 = `${lab.nic}2`;
+    await lab.inHost(['ip', 'link', 'add', nic2, 'type', 'veth', 'peer', 'name', 'r1', 'netns', lab.router]);
+    const seed = (nic: string, addr: string, me: string, extra: string) =>
+      `[interface]\nnic = ${nic}\naddress = ${addr}\n` +
+      `[veth]\nname = veth-${me}\nhost-name = veth-${me}-br\naddress = 192.168.15.${me === 'red' ? 1 : 2}/24\nbridge = v-net-0\nbridge-address = 192.168.15.5/24\n` +
+      `[routes]\nnamespace = 192.168.1.0/24 via 192.168.15.5\n` +
+      `[nat]\nhost = 192.168.15.0/24 out ${up}\n${extra}`;
+    await lab.writeProfile(seed(lab.nic, '10.20.30.1/24', 'red', ''), { name: red });
+    await lab.writeProfile(seed(nic2, '10.20.31.1/24', 'blue', '[forward]\nhost = tcp 8081 to 192.168.15.2:7130\n'), {
+      name: blue,
+    });
+    const before = await hostFacts();
+    await listenEcho(lan, '192.168.1.50', 7131);
+    for (const order of [
+      [red, blue],
+      [blue, red],
+    ]) {
+      const r = await lab.oob(['up', red, blue]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(await sysctl(lab.host)).to.equal('1');
+      expect(await ask(red, '192.168.1.50', 7131)).to.equal('192.168.1.2');
+      if (order[0] === red) {
+        // a forward with no address: the host's own addresses
+        await listen(blue, '192.168.15.2', 7130, 'blue');
+        expect(await ask(lan, '192.168.1.2', 8081)).to.equal('blue');
+      }
+      const first = await lab.oob(['down', order[0]!]);
+      expect(first.code, first.stderr).to.equal(0);
+      expect(await sysctl(lab.host), `${order[1]} still needs it`).to.equal('1');
+      expect(await hostNft()).not.to.include(`oob-${order[0]} `);
+      // (the bridge keeps its MAC when red's port leaves: blue's ARP entry for the host stays right)
+      expect(await ask(order[1]!, '192.168.1.50', 7131)).to.equal('192.168.1.2');
+      const second = await lab.oob(['down', order[1]!]);
+      expect(second.code, second.stderr).to.equal(0);
+      expect(await hostFacts()).to.deep.equal(before);
+    }
   });
 
   it('doctor: the table deleted by hand, forwarding turned off by hand: FAIL with the fix; up repairs', async () => {
@@ -253,6 +296,25 @@ describe('integration: [nat] and [forward] with nftables', function () {
     const r = await lab.oob(['up', lab.profile], { PATH: dir });
     expect(r.code, r.stderr).to.equal(6);
     expect(r.stderr.trim()).to.match(/nft is not installed .*apt-get install nftables/);
+    expect(await hostFacts()).to.deep.equal(before);
+  });
+
+  it('down without nft: says what is left (exit 11), keeps the record; down again with nft finishes', async () => {
+    await profile();
+    const before = await hostFacts();
+    expect((await lab.oob(['up', lab.profile])).code).to.equal(0);
+    const dir = path.join(lab.dir, 'no-nft');
+    await fsp.mkdir(dir);
+    for (const t of ['ip', 'sysctl', 'sh', 'cat'])
+      await fsp.symlink((await sh(['sh', '-c', `command -v ${t}`])).stdout.trim(), path.join(dir, t));
+    const r = await lab.oob(['down', lab.profile], { PATH: dir });
+    expect(r.code, r.stderr).to.equal(11);
+    expect(r.stderr).to.match(/failed: nft -f - <<'EOF'/);
+    expect(r.stderr).to.match(/nft is not installed/);
+    expect(existsSync(path.join(lab.runtimeDir, lab.profile, 'nat.json')), 'the record is kept').to.equal(true);
+    expect(await hostNft()).to.include(`table inet oob-${lab.profile}`);
+    const again = await lab.oob(['down', lab.profile]);
+    expect(again.code, again.stderr).to.equal(0);
     expect(await hostFacts()).to.deep.equal(before);
   });
 });
