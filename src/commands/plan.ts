@@ -26,7 +26,11 @@ export const planCommand = defineCommand<Args>({
       return 0;
     }
     out(`# ${profile.name}: ${plan.steps.length} step(s); on failure each done step is undone in reverse`);
-    for (const s of plan.steps) out(`${stepCommand(s)}    # ${s.title}`);
+    for (const s of plan.steps) {
+      const cmd = stepCommand(s);
+      // a here-document (an nft script) ends on a line of its own: its title goes above it
+      out(cmd.includes('\n') ? `# ${s.title}\n${cmd}` : `${cmd}    # ${s.title}`);
+    }
     return 0;
   },
 });

@@ -22,6 +22,14 @@ const ip = (ns: string | null, args: string[], title: string, undo: Step[] = [],
   ...(id ? { id } : {}),
 });
 
+/** A locally administered unicast MAC derived from the bridge's name: the same every time it is made. */
+export function bridgeMac(name: string): string {
+  let h = 0x811c9dc5; // FNV-1a, 32 bits: enough to tell the host's few bridges apart
+  for (const b of Buffer.from(name)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  const bytes = [0x02, 0x0b, (h >>> 24) & 0xff, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
 const globalAddrs = (l: Link | undefined) => (l?.addrs ?? []).filter((a) => a.scope === 'global');
 const addrText = (a: AddrInfo) => `${a.local}/${a.prefixlen}`;
 const fam = (c: Cidr) => (c.family === 4 ? ('inet' as const) : ('inet6' as const));
@@ -151,6 +159,13 @@ export function planLinksUp(profiles: Profile[], states: Observation[]): Step[][
               ip(null, ['link', 'del', v.bridge], `delete bridge ${v.bridge}`),
             ]),
             ip(null, ['link', 'set', 'dev', v.bridge, 'alias', bridgeMark(v.bridge)], `mark ${v.bridge} as oob's`),
+            // a bridge's own MAC follows its lowest port's: when a profile's veth leaves, the others'
+            // cached ARP entry for the host's address would be stale until it expires
+            ip(
+              null,
+              ['link', 'set', 'dev', v.bridge, 'address', bridgeMac(v.bridge)],
+              `give ${v.bridge} a MAC of its own, which its ports coming and going do not change`,
+            ),
             ip(null, ['link', 'set', 'dev', v.bridge, 'up'], `bring ${v.bridge} up`),
           );
           bridgesMade.set(v.bridge, { addrs: [], by: ns });

@@ -1,5 +1,6 @@
 import type { Cidr } from '../net/addr.js';
 import type { LinksConfig } from './links.js';
+import type { NatConfig } from './nat.js';
 
 export type NicSelector = { kind: 'name'; name: string } | { kind: 'mac'; mac: string };
 
@@ -68,4 +69,6 @@ export interface Profile {
   services: ServiceConfig[];
   /** [veth] and [routes]: links besides the NIC (profile/links.ts). */
   links?: LinksConfig;
+  /** [nat] and [forward]: masquerading and port forwards (profile/nat.ts). */
+  nat?: NatConfig;
 }

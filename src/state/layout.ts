@@ -25,6 +25,8 @@ export interface RuntimePaths {
   dir: string;
   /** The NIC's host configuration, written before the move, read by down. */
   recordFile: string;
+  /** What oob did for [nat]/[forward]: its tables and the sysctls it changed, with their values before (state/nat.ts). */
+  natFile: string;
   /** The supervisor's state. */
   stateFile: string;
   /** The detached supervisor's output (oob start). */
@@ -41,6 +43,7 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
   return {
     dir,
     recordFile: path.join(dir, 'nic.json'),
+    natFile: natFile(paths.runtimeDir, name),
     stateFile: path.join(dir, 'state.json'),
     logFile: path.join(dir, 'supervisor.log'),
     dnsDir: path.join(paths.netnsEtcDir, name),
@@ -48,6 +51,10 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
     netnsFile: path.join(paths.netnsRunDir, name),
   };
 }
+
+export const natFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'nat.json');
+/** The nftables table oob loads for a profile, in the host and in its namespace (family inet). */
+export const natTable = (profile: string) => `oob-${profile}`;
 
 /** What a lock serialises: the changes to one profile, or the one supervisor of a profile. */
 export type LockKind = 'profile' | 'supervisor';

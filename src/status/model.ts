@@ -5,6 +5,7 @@ import { findNicInHost, findNicInNamespace } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
 import type { ProbeResult } from './probe.js';
 import { leaseValid } from '../state/lease.js';
+import { natProblems, natStatus, type NatStatus } from './nat.js';
 
 export type Health = 'ok' | 'degraded' | 'down';
 
@@ -20,7 +21,7 @@ export interface ServiceStatus {
   lastExit: { code: number | null; signal: string | null; reason: string; at: string } | null;
 }
 
-export interface ProfileStatus {
+export interface ProfileStatus extends NatStatus {
   name: string;
   health: Health;
   problems: string[];
@@ -158,6 +159,9 @@ export function summarize(raw: Raw): StatusReport {
     const dnsPresent = p.dnsFile !== undefined;
     if (nsExists && dnsExpected && !dnsPresent) bad('degraded', `/etc/netns/${p.name}/resolv.conf is missing`);
 
+    const nat = natStatus(p);
+    for (const m of natProblems(p, nat)) bad('degraded', m);
+
     const sup = p.state && p.supervisorAlive ? p.state.supervisor : undefined;
     const defs = p.profile?.services ?? [];
     if (defs.length && !sup)
@@ -232,6 +236,7 @@ export function summarize(raw: Raw): StatusReport {
       dhcp,
       services,
       overlapsWithHost,
+      ...nat,
       pending: p.pending
         ? {
             what: p.pending.what,

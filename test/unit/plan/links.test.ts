@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { stepCommand } from '../../../src/engine/apply.js';
 import { OobError } from '../../../src/errors.js';
-import { planLinksDown, planLinksUp } from '../../../src/plan/links.js';
+import { bridgeMac, planLinksDown, planLinksUp } from '../../../src/plan/links.js';
 import type { Observation } from '../../../src/observe/types.js';
 import { host, link, profile, route, v4 } from '../helpers.js';
 
@@ -34,11 +34,18 @@ function applied(): Observation[] {
 }
 
 describe('plan/links: veth, shared bridge, routes', () => {
+  it("a bridge's MAC: locally administered unicast, the same for a name every time, another for another name", () => {
+    expect(bridgeMac('v-net-0')).to.match(/^02:0b(:[0-9a-f]{2}){4}$/);
+    expect(bridgeMac('v-net-0')).to.equal(bridgeMac('v-net-0'));
+    expect(bridgeMac('v-net-1')).not.to.equal(bridgeMac('v-net-0'));
+  });
+
   it('up red blue on a fresh host: the bridge created once, each veth made a port, addresses, routes', () => {
     const [r, b] = planLinksUp([profile(RED, 'red'), profile(BLUE, 'blue')], [host(), host()]);
     expect(cmds(r!)).to.deep.equal([
       'ip link add v-net-0 type bridge',
       'ip link set dev v-net-0 alias oob-bridge:v-net-0',
+      `ip link set dev v-net-0 address ${bridgeMac('v-net-0')}`,
       'ip link set dev v-net-0 up',
       'ip addr add 192.168.15.5/24 brd + dev v-net-0',
       'ip link add veth-red-br type veth peer name veth-red netns red',
