@@ -30,6 +30,8 @@ function healthy(name = 'mgmt'): ProfileStatus {
     dns: { expected: true, present: true },
     pending: null,
     dhcp: null,
+    dhcp6: null,
+    slaac: null,
     services: [
       {
         name: 'sshd',
