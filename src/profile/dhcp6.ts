@@ -76,13 +76,38 @@ exit 0
  */
 const WRAPPER = `umask 022
 mkdir -p "$OOB_RUNDIR" "$OOB_DBDIR" || exit 1
-printf '%s' "$OOB_DHCP_HOOK" > "$OOB_SCRIPT.new" && chmod 700 "$OOB_SCRIPT.new" && mv -f "$OOB_SCRIPT.new" "$OOB_SCRIPT" || exit 1
+# dhcpcd runs its hook with an environment of its own making: the hook carries its settings itself
+case "$OOB_LEASE$OOB_DNS$OOB_DNSFILE$OOB_DNSPART$OOB_DNSPARTS" in *"'"*) echo "dhcp6: a path with a quote in it" >&2; exit 1;; esac
+{
+  echo '#!/bin/sh'
+  echo "OOB_LEASE='$OOB_LEASE' OOB_DNS='$OOB_DNS' OOB_DNSFILE='$OOB_DNSFILE' OOB_DNSPART='$OOB_DNSPART' OOB_DNSPARTS='$OOB_DNSPARTS'"
+  printf '%s' "$OOB_DHCP_HOOK"
+} > "$OOB_SCRIPT.new" && chmod 700 "$OOB_SCRIPT.new" && mv -f "$OOB_SCRIPT.new" "$OOB_SCRIPT" || exit 1
 printf '%s' "$OOB_DHCPCD_CONF" > "$OOB_CONF.new" && mv -f "$OOB_CONF.new" "$OOB_CONF" || exit 1
 IF=""
 for d in /sys/class/net/*; do case "$(cat "$d/ifalias" 2>/dev/null)" in "$OOB_MARK"*) IF="\${d##*/}";; esac; done
 [ -n "$IF" ] || { echo "dhcp6: no NIC marked $OOB_MARK in the namespace" >&2; exit 1; }
 command -v dhcpcd >/dev/null || { echo "dhcp6: dhcpcd is not installed (oob's DHCPv6 client): apt install dhcpcd-base" >&2; exit 127; }
 [ -d "$OOB_DHCPCD_DB" ] || { echo "dhcp6: $OOB_DHCPCD_DB is missing (dhcpcd-base installs it): apt install --reinstall dhcpcd-base" >&2; exit 127; }
+# a dhcpcd killed with SIGKILL leaves its privilege-separation helpers behind, holding port 546: any
+# dhcpcd in this namespace (oob's own) is a leftover of an earlier start. TERM, up to 2 s, then KILL.
+self=$(readlink /proc/self/ns/net)
+left=""
+for p in /proc/[0-9]*; do
+  [ "$(cat "$p/comm" 2>/dev/null)" = dhcpcd ] && [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$self" ] && left="$left \${p#/proc/}"
+done
+if [ -n "$left" ]; then
+  echo "dhcp6: stopping what an earlier dhcpcd left running:$left" >&2
+  kill -TERM $left 2>/dev/null
+  i=0
+  while [ $i -lt 20 ]; do
+    alive=""
+    for p in $left; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ -n "$alive" ] || break
+    sleep 0.1; i=$((i + 1))
+  done
+  kill -KILL $left 2>/dev/null
+fi
 # the mount point only (dhcpcd makes it itself when it runs on the host); what is bound over it is never seen outside
 [ -d "$OOB_DHCPCD_RUN" ] || mkdir -m 755 "$OOB_DHCPCD_RUN" || exit 1
 mount --bind "$OOB_RUNDIR" "$OOB_DHCPCD_RUN" && mount --bind "$OOB_DBDIR" "$OOB_DHCPCD_DB" || { echo "dhcp6: cannot hide dhcpcd's directories behind oob's" >&2; exit 1; }
