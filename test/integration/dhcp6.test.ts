@@ -285,6 +285,8 @@ describe('integration: address = dhcp6 / auto (dhcpcd and SLAAC in the namespace
     const etcBefore = await hash();
     await must(['ip', '-n', lab.host, 'link', 'add', 'h1', 'type', 'veth', 'peer', 'name', 'r1', 'netns', lab.router]);
     await must(['ip', '-n', lab.router, '-batch', '-'], 'addr add 2001:db8:31::20/64 dev r1 nodad\nlink set r1 up\n');
+    // the host side takes no RA (its routes would change with the router's timing, not with oob)
+    await must(['ip', 'netns', 'exec', lab.host, 'sysctl', '-q', '-w', 'net.ipv6.conf.h1.accept_ra=0']);
     await must(['ip', '-n', lab.host, 'link', 'set', 'h1', 'up']);
     withR1 = true;
     await startServer([...STATEFUL, '--dhcp-range=::100,::1ff,constructor:r1,64,2m']);
@@ -302,7 +304,8 @@ describe('integration: address = dhcp6 / auto (dhcpcd and SLAAC in the namespace
         mode: 0o700,
       },
     );
-    await fsp.writeFile(conf, DHCPCD_CONF);
+    // manager mode takes the IA in the interface's block
+    await fsp.writeFile(conf, `${DHCPCD_CONF.replace('ia_na 1\n', '')}interface h1\nia_na 1\n`);
     const hostClient = spawn(
       'ip',
       ['netns', 'exec', lab.host, 'dhcpcd', '-B', '-M', '-f', conf, '-c', hook, '--allowinterfaces', 'h1'],
