@@ -54,7 +54,7 @@ BOUND6|RENEW6|REBIND6|REBOOT6)
   [ -n "$old" ] && [ "$old" != "$new" ] && echo "dhcp6: $old replaced by $new" >&2
   if [ "$OOB_DNS" = 1 ] && [ -n "\${new_dhcp6_name_servers:-}" ]; then
     {
-      [ -n "\${new_dhcp6_domain_search:-}" ] && echo "search $new_dhcp6_domain_search"
+      [ -n "\${new_dhcp6_domain_search:-}" ] && echo "search $(printf '%s' "$new_dhcp6_domain_search" | tr '\\n\\t' '  ')"
       for d in $new_dhcp6_name_servers; do echo "nameserver $d"; done
     } > "$OOB_DNSPART"
     merge_dns

@@ -53,8 +53,12 @@ describe('integration: address = dhcp6 / auto (dhcpcd and SLAAC in the namespace
       [RUN_DHCPCD, runBefore],
     ] as const) {
       for (const f of listing(dir) ?? []) if (!before?.includes(f)) await fsp.rm(path.join(dir, f), { force: true });
-      if (before === null && existsSync(dir)) await fsp.rmdir(dir);
     }
+  });
+  after(async () => {
+    // the mount point oob's wrapper made (rmdir of a mount point detaches it in every mount namespace:
+    // only once no client of this suite runs)
+    if (runBefore === null && existsSync(RUN_DHCPCD)) await fsp.rmdir(RUN_DHCPCD);
   });
 
   const leases = () => path.join(lab.dir, 'dnsmasq.leases');

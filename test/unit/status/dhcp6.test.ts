@@ -95,6 +95,19 @@ describe('status/model and doctor: the DHCPv6 lease and SLAAC', () => {
     expect(c.fix).to.equal('oob start mgmt (the DHCPv6 client runs under the supervisor)');
   });
 
+  it('the client binary missing (its wrapper exits 127): doctor names the package', () => {
+    const r = raw({ text: DHCP6, addrs: [] });
+    r.profiles[0]!.state!.services.dhcp6 = {
+      phase: 'backoff',
+      ready: false,
+      restarts: 3,
+      lastExit: { code: 127, signal: null, at: AT, reason: 'exited with status 127' },
+    };
+    const c = doctor(r, r.profiles[0]!, summarize(r).profiles[0]!).find((x) => x.check === 'DHCPv6 lease')!;
+    expect(c.verdict).to.equal('FAIL');
+    expect(c.fix).to.equal('apt install dhcpcd-base (oob runs its dhcpcd for DHCPv6)');
+  });
+
   it('auto: the SLAAC address shown; none (no RA) is degraded with a doctor check', () => {
     const good = raw({ text: AUTO, addrs: [v6('2001:db8:30::5054:ff:fe00:19', 64)] });
     const st = summarize(good).profiles[0]!;
