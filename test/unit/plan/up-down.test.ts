@@ -39,9 +39,6 @@ describe('plan/up', () => {
       'ip netns add mgmt',
       'ip link set dev ens19 alias oob:mgmt:ens19',
       'ip link set dev ens19 netns mgmt',
-      // no address = auto: router advertisements ignored in the namespace, set before the NIC comes up
-      'ip netns exec mgmt sysctl -q -w net.ipv6.conf.ens19.accept_ra=0',
-      'ip netns exec mgmt sysctl -q -w net.ipv6.conf.ens19.autoconf=0',
       'ip -n mgmt link set dev lo up',
       'ip -n mgmt link set dev ens19 up',
       'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens19',
