@@ -18,6 +18,6 @@ had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 trap '[ "$had_policy" = 1 ] || rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y --no-install-recommends iproute2 util-linux openssh-server openssh-client python3 systemd systemd-container \
   prometheus-node-exporter snmpd dpkg-dev lintian mandoc groff bash-completion zsh ansible-core ansible-lint nftables \
-  prometheus busybox dnsmasq-base
+  prometheus busybox dnsmasq-base dhcpcd-base
 # their packages enable them for the next boot: the tests run their own copies, never the host's
 systemctl disable prometheus-node-exporter.service snmpd.service prometheus.service >/dev/null 2>&1 || true

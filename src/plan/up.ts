@@ -14,7 +14,9 @@ import type { Observation } from '../observe/types.js';
 import type { Profile } from '../profile/types.js';
 import type { RuntimePaths } from '../state/layout.js';
 import type { NicRecord } from '../state/record.js';
+import { hasDynamic } from '../profile/dhcp.js';
 import { lockoutReasons } from './guard.js';
+import { raSteps } from './ra.js';
 import { PlanRefusal, type Step, type UpPlan } from './types.js';
 
 export interface UpOptions {
@@ -272,7 +274,7 @@ export function planUp(
         },
         at: o.now,
       };
-      if (!p.iface.addresses.length && !p.iface.dhcp4) {
+      if (!p.iface.addresses.length && !hasDynamic(p.iface)) {
         const adoptedAddrs = adoptableAddresses(hostNic);
         const adoptedGws = adoptableGateways(s.host.routes, hostNic.ifname);
         rec.adopted = { addresses: adoptedAddrs, gateways: adoptedGws };
@@ -337,6 +339,7 @@ export function planUp(
           ip(ns, ['link', 'set', 'dev', nicName, 'name', hostNic.ifname], `rename ${nicName} back`),
         ]),
       );
+    steps.push(...raSteps(p, ns, nicName));
     nicMtu = hostNic.mtu;
   }
 
@@ -359,7 +362,7 @@ export function planUp(
   // Addresses and gateways: the profile's, or adopted ones.
   let want: Cidr[] = p.iface.addresses;
   let gws = p.iface.gateways;
-  if (!want.length && !p.iface.dhcp4) {
+  if (!want.length && !hasDynamic(p.iface)) {
     if (rec?.adopted) {
       want = rec.adopted.addresses.map((t) => parseCidr(t)).filter((c): c is Cidr => typeof c !== 'string');
       if (!gws.length) gws = rec.adopted.gateways;
@@ -397,7 +400,9 @@ export function planUp(
   // namespace, harmless, and the undo of the removal needs it too. It goes with the NIC when the NIC
   // leaves (a device's IPv4 settings are the namespace's).
   const removed = present.filter(
-    (a) => !want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen) && !(p.iface.dhcp4 && a.dynamic),
+    (a) =>
+      !want.some((c) => c.address === a.local && c.prefixlen === a.prefixlen) &&
+      !(a.dynamic && (a.family === 'inet' ? p.iface.dhcp4 : p.iface.dhcp6 || p.iface.slaac)),
   );
   if (removed.some((a) => a.family === 'inet'))
     steps.push({
@@ -472,7 +477,8 @@ export function planUp(
 
   // DNS: /etc/netns/NAME/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf.
   // with address = dhcp and no [dns], the DHCP hook fills it in place: it exists before any service starts
-  const dns = dnsContent(p) ?? (p.iface.dhcp4 && s.dnsFile === undefined ? DHCP_DNS_PLACEHOLDER : undefined);
+  const dns =
+    dnsContent(p) ?? ((p.iface.dhcp4 || p.iface.dhcp6) && s.dnsFile === undefined ? DHCP_DNS_PLACEHOLDER : undefined);
   if (dns !== undefined && s.dnsFile !== undefined && !isOurDnsFile(s.dnsFile))
     throw new OobError(
       'precondition',
@@ -503,7 +509,7 @@ export function planUp(
       title: `write ${paths.dnsFile}`,
       undo,
     });
-  } else if (dns === undefined && isOurDnsFile(s.dnsFile) && !p.iface.dhcp4) {
+  } else if (dns === undefined && isOurDnsFile(s.dnsFile) && !p.iface.dhcp4 && !p.iface.dhcp6) {
     steps.push({
       kind: 'remove',
       path: paths.dnsFile,

@@ -3,8 +3,9 @@ import { contains, familyOf, canonicalIp, isNetworkOrBroadcast, networkOf, parse
 import { escapeControls, nearest, scanIni, shellWords, splitList, type Problem, type Section } from './lines.js';
 import { checkIfName, checkMac, checkProfileName } from './names.js';
 import { PRESETS, presetNames } from './presets.js';
-import { DEFAULT_RUNTIME_DIR, DHCP_SERVICE } from '../state/layout.js';
-import { dhcpService, dynamicAddress } from './dhcp.js';
+import { DEFAULT_RUNTIME_DIR, DHCP6_SERVICE, DHCP_SERVICE } from '../state/layout.js';
+import { dhcpService, dynamicAddress, type DynamicKind } from './dhcp.js';
+import { dhcp6Service } from './dhcp6.js';
 import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
 import { checkOverlaps, LINK_KEYS, parseRoutesSection, parseVeth, type VethConfig } from './links.js';
 import { checkNat, NAT_KEYS, parseForwardSection, parseNatSection, type NatConfig } from './nat.js';
@@ -188,15 +189,19 @@ export function parseProfile(
       message: 'missing section [interface]: add it with at least nic = NAME',
     });
 
-  if (iface?.dhcp4) {
-    const clash = scanned.sections.find((x) => x.name === `service.${DHCP_SERVICE}`);
+  for (const [on, svc, word, make] of [
+    [iface?.dhcp4, DHCP_SERVICE, 'dhcp', () => dhcpService(name, ctx.runtimeDir ?? DEFAULT_RUNTIME_DIR, iface!, !!dns)],
+    [iface?.dhcp6, DHCP6_SERVICE, 'dhcp6', () => dhcp6Service(name, ctx.runtimeDir ?? DEFAULT_RUNTIME_DIR, !!dns)],
+  ] as const) {
+    if (!on) continue;
+    const clash = scanned.sections.find((x) => x.name === `service.${svc}`);
     if (clash)
       problems.push({
         line: clash.line,
         section: clash.name,
-        message: `the name ${DHCP_SERVICE} is oob's own DHCP client's (address = dhcp): rename the section`,
+        message: `the name ${svc} is oob's own DHCP client's (address = ${word}): rename the section`,
       });
-    else services.push(dhcpService(name, ctx.runtimeDir ?? DEFAULT_RUNTIME_DIR, iface, !!dns));
+    else services.push(make());
   }
   if (problems.length || !iface)
     return new ProfileProblems(
@@ -238,15 +243,15 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
 
   const addresses: Cidr[] = [];
   const addrE = get(sec, 'address');
-  let dhcp4 = false;
+  const dynamic = new Set<DynamicKind>();
   if (addrE) {
     for (const item of splitList(addrE.value)) {
-      const dyn = dynamicAddress(item, dhcp4);
-      if (dyn === true) {
-        dhcp4 = true;
+      const dyn = dynamicAddress(item, dynamic);
+      if (typeof dyn === 'string') {
+        dynamic.add(dyn);
         continue;
-      } else if (typeof dyn === 'string') {
-        bad(addrE.line, 'address', dyn);
+      } else if (dyn) {
+        bad(addrE.line, 'address', dyn.problem);
         continue;
       }
       const c = parseCidr(item);
@@ -263,6 +268,7 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
     }
   }
 
+  const dhcp4 = dynamic.has('dhcp');
   const gateways: string[] = [];
   const gwE = get(sec, 'gateway');
   if (gwE) {
@@ -302,12 +308,20 @@ function parseInterface(sec: Section, bad: Bad): InterfaceConfig | undefined {
     const n = Number(mtuE.value);
     if (!/^\d+$/.test(mtuE.value) || n < 68 || n > 65535)
       bad(mtuE.line, 'mtu', `"${mtuE.value}" is not an MTU between 68 and 65535`);
-    else if (n < 1280 && addresses.some((a) => a.family === 6))
+    else if (n < 1280 && (addresses.some((a) => a.family === 6) || dynamic.has('dhcp6') || dynamic.has('auto')))
       bad(mtuE.line, 'mtu', `${n} is below 1280, the minimum for IPv6: raise it or drop the IPv6 address`);
     else mtu = n;
   }
   if (!nic) return undefined;
-  return { nic, addresses, gateways, ...(mtu !== undefined ? { mtu } : {}), ...(dhcp4 ? { dhcp4 } : {}) };
+  return {
+    nic,
+    addresses,
+    gateways,
+    ...(mtu !== undefined ? { mtu } : {}),
+    ...(dhcp4 ? { dhcp4 } : {}),
+    ...(dynamic.has('dhcp6') ? { dhcp6: true } : {}),
+    ...(dynamic.has('auto') ? { slaac: true } : {}),
+  };
 }
 
 function parseDns(sec: Section, bad: Bad): DnsConfig {

@@ -13,6 +13,10 @@ export interface InterfaceConfig {
   mtu?: number;
   /** `address = dhcp`: a supervised DHCPv4 client in the namespace adds the lease's address (profile/dhcp.ts). */
   dhcp4?: boolean;
+  /** `address = dhcp6`: a supervised DHCPv6 client (dhcpcd) in the namespace adds the lease's address (profile/dhcp6.ts). */
+  dhcp6?: boolean;
+  /** `address = auto`: the kernel in the namespace takes addresses (SLAAC) and routes from router advertisements. */
+  slaac?: boolean;
 }
 
 export interface DnsConfig {

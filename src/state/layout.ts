@@ -144,5 +144,27 @@ export const dhcpFiles = (runtimeDir: string, profile: string) => ({
 });
 /** The name of the implicit service that runs the DHCP client (a [service.dhcp4] section is refused). */
 export const DHCP_SERVICE = 'dhcp4';
+/**
+ * The DHCPv6 client's own files, RUNTIME/NAME/dhcp6*. dhcpcd's own paths (/run/dhcpcd for its pid
+ * file and control sockets, /var/lib/dhcpcd for its leases and DUID) are fixed at build time: its
+ * wrapper binds `run` and `db` over them in the private mount namespace `ip netns exec` gives it,
+ * so it never sees (nor talks to) a dhcpcd of the host. `dnsPart`: each client's name servers,
+ * merged into the namespace's resolv.conf.
+ */
+export const dhcp6Files = (runtimeDir: string, profile: string) => ({
+  script: path.join(runtimeDir, profile, 'dhcp6.script'),
+  config: path.join(runtimeDir, profile, 'dhcp6.conf'),
+  leaseFile: path.join(runtimeDir, profile, 'dhcp6.lease'),
+  runDir: path.join(runtimeDir, profile, 'dhcp6.run'),
+  dbDir: path.join(runtimeDir, profile, 'dhcp6.db'),
+  dnsPart: path.join(runtimeDir, profile, 'dhcp6.dns'),
+});
+/** The DHCPv4 client's share of the namespace's name servers (see dhcp6Files.dnsPart). */
+export const dhcp4DnsPart = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'dhcp4.dns');
+/** The paths dhcpcd has built in, hidden behind dhcp6Files' runDir and dbDir inside its mount namespace. */
+export const DHCPCD_RUN_DIR = '/run/dhcpcd';
+export const DHCPCD_DB_DIR = '/var/lib/dhcpcd';
+/** The implicit service that runs the DHCPv6 client (a [service.dhcp6] section is refused). */
+export const DHCP6_SERVICE = 'dhcp6';
 /** /etc/netns/NAME/resolv.conf for pure code that is given no Paths (the root is fixed in resolvePaths). */
 export const netnsDnsFile = (profile: string) => path.join('/etc/netns', profile, 'resolv.conf');

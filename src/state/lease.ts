@@ -1,7 +1,8 @@
-// The DHCP lease as oob's udhcpc hook writes it (RUNTIME/NAME/dhcp4.lease, key=value lines),
-// read by the supervisor (readiness) and by status/doctor.
+// The DHCP leases as oob's hooks write them (RUNTIME/NAME/dhcp4.lease from udhcpc's,
+// RUNTIME/NAME/dhcp6.lease from dhcpcd's; key=value lines), read by the supervisor (readiness) and
+// by status/doctor.
 import { promises as fsp } from 'node:fs';
-import { dhcpFiles } from './layout.js';
+import { dhcp4DnsPart, dhcp6Files, dhcpFiles } from './layout.js';
 
 export interface Lease {
   /** CIDR, e.g. 10.0.0.5/24. */
@@ -24,7 +25,11 @@ export function parseLease(text: string): Lease | undefined {
   const obtained = Number(kv.get('obtained'));
   const leaseSec = Number(kv.get('lease'));
   const address = kv.get('address') ?? '';
-  if (!/^[\d.]+\/\d+$/.test(address) || !Number.isFinite(obtained) || !Number.isFinite(leaseSec)) return undefined;
+  const cidr = /^[\d.]+\/\d+$/.test(address) || /^[\da-f:.]*:[\da-f:.]*\/\d+$/i.test(address);
+  // a garbled file (half written, hand-edited) is no lease: never a NaN date
+  if (!cidr || !/^\d+$/.test(kv.get('obtained') ?? '') || !/^\d+$/.test(kv.get('lease') ?? '')) return undefined;
+  // beyond what a Date holds (toISOString would throw)
+  if (Number.isNaN(new Date((obtained + leaseSec) * 1000).getTime())) return undefined;
   const words = (k: string) => (kv.get(k) ?? '').split(/\s+/).filter(Boolean);
   return {
     address,
@@ -37,8 +42,9 @@ export function parseLease(text: string): Lease | undefined {
   };
 }
 
-export async function readLease(runtimeDir: string, profile: string): Promise<Lease | undefined> {
-  const text = await fsp.readFile(dhcpFiles(runtimeDir, profile).leaseFile, 'utf8').catch(() => undefined);
+export async function readLease(runtimeDir: string, profile: string, family: 4 | 6 = 4): Promise<Lease | undefined> {
+  const file = family === 4 ? dhcpFiles(runtimeDir, profile).leaseFile : dhcp6Files(runtimeDir, profile).leaseFile;
+  const text = await fsp.readFile(file, 'utf8').catch(() => undefined);
   return text === undefined ? undefined : parseLease(text);
 }
 
@@ -47,7 +53,14 @@ export const leaseValid = (l: Lease | undefined, now: number): l is Lease => !!l
 /** The client's files go with the supervisor that ran it. */
 export async function removeDhcpFiles(runtimeDir: string, profile: string): Promise<void> {
   const f = dhcpFiles(runtimeDir, profile);
+  const g = dhcp6Files(runtimeDir, profile);
   await Promise.all(
-    [f.script, f.pidFile, f.leaseFile, `${f.script}.new`, `${f.leaseFile}.new`].map((p) => fsp.rm(p, { force: true })),
+    [
+      ...[f.script, f.pidFile, f.leaseFile, g.script, g.config, g.leaseFile, g.dnsPart]
+        .concat(dhcp4DnsPart(runtimeDir, profile))
+        .flatMap((p) => [p, `${p}.new`]),
+      g.runDir,
+      g.dbDir,
+    ].map((p) => fsp.rm(p, { force: true, recursive: true })),
   );
 }

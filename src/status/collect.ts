@@ -52,6 +52,8 @@ export interface RawProfile {
   dnsFile?: string;
   /** address = dhcp: the lease the client's hook wrote (state/lease.ts). */
   lease?: Lease;
+  /** address = dhcp6: the lease the DHCPv6 client's hook wrote. */
+  lease6?: Lease;
   unit: { systemd: boolean; enabled: boolean | null };
   managers: { networkManager: boolean; nmRule: boolean; networkd: boolean; networkdRule: boolean };
   sockets: ServiceSockets;
@@ -202,8 +204,10 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       } catch (e) {
         natError = e instanceof OobError ? e.message : String(e);
       }
+      const lease6 = profile?.iface.dhcp6 ? await readLease(io.paths.runtimeDir, name, 6) : undefined;
       return {
         ...(lease ? { lease } : {}),
+        ...(lease6 ? { lease6 } : {}),
         ...(nat ? { nat } : {}),
         ...(natError ? { natError } : {}),
         name,

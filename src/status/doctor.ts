@@ -5,7 +5,7 @@ import type { Raw, RawProfile } from './collect.js';
 import { linkChecks } from './links.js';
 import { natChecks } from './nat.js';
 import { nicInHost, nicInNs, type ProfileStatus } from './model.js';
-import { DHCP_SERVICE } from '../state/layout.js';
+import { DHCP6_SERVICE, DHCP_SERVICE } from '../state/layout.js';
 
 export type Verdict = 'PASS' | 'WARN' | 'FAIL';
 
@@ -175,6 +175,32 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
           : client?.lastExit?.code === 127
             ? 'apt install busybox (oob runs its udhcpc)'
             : `check the DHCP server on the management LAN (the client keeps asking; its log: journalctl -u oob@${p.name} or ${p.logFile})`,
+      );
+  }
+  if (st.dhcp6) {
+    const client = st.services.find((s) => s.name === DHCP6_SERVICE);
+    if (st.dhcp6.valid)
+      add('PASS', 'DHCPv6 lease', `${st.dhcp6.address} from ${st.dhcp6.server}, expires ${st.dhcp6.expires}`);
+    else
+      add(
+        'FAIL',
+        'DHCPv6 lease',
+        `${st.dhcp6.address ? `the lease of ${st.dhcp6.address} (expiry ${st.dhcp6.expires}) is not in place` : 'no lease'}; the client ${client?.phase ?? 'does not run'}${client?.lastExit ? ` (last: ${client.lastExit.reason})` : ''}`,
+        !st.supervisor.running
+          ? `oob start ${p.name} (the DHCPv6 client runs under the supervisor)`
+          : client?.lastExit?.code === 127
+            ? 'apt install dhcpcd-base (oob runs its dhcpcd for DHCPv6)'
+            : `check the DHCPv6 server on the management LAN (the client keeps asking; its log: journalctl -u oob@${p.name} or ${p.logFile})`,
+      );
+  }
+  if (st.slaac) {
+    if (st.slaac.addresses.length) add('PASS', 'SLAAC address', st.slaac.addresses.join(', '));
+    else
+      add(
+        'FAIL',
+        'SLAAC address',
+        'no address from router advertisements (address = auto)',
+        `check that the management LAN's router sends RAs with an autonomous /64 prefix: ip netns exec ${p.name} tcpdump -ni NIC icmp6`,
       );
   }
   return finish(out, p, st);

@@ -37,6 +37,12 @@ export function formatStatus(r: StatusReport, color: boolean): string {
       lines.push(
         `  ${'dhcp'.padEnd(9)}${p.dhcp.address ? `${p.dhcp.address} from ${p.dhcp.server ?? '?'}, obtained ${p.dhcp.obtained}, expires ${p.dhcp.expires}${p.dhcp.valid ? '' : ' NOT VALID'}` : 'NO LEASE'}`,
       );
+    if (p.dhcp6)
+      lines.push(
+        `  ${'dhcp6'.padEnd(9)}${p.dhcp6.address ? `${p.dhcp6.address} from ${p.dhcp6.server ?? '?'}, obtained ${p.dhcp6.obtained}, expires ${p.dhcp6.expires}${p.dhcp6.valid ? '' : ' NOT VALID'}` : 'NO LEASE'}`,
+      );
+    if (p.slaac)
+      lines.push(`  ${'slaac'.padEnd(9)}${p.slaac.addresses.length ? p.slaac.addresses.join(', ') : 'NO ADDRESS'}`);
     const w = Math.max(0, ...p.services.map((s) => s.name.length));
     for (const s of p.services) {
       const bits = [

@@ -6,6 +6,7 @@ import type { Raw, RawProfile } from './collect.js';
 import type { ProbeResult } from './probe.js';
 import { leaseValid } from '../state/lease.js';
 import { natProblems, natStatus, type NatStatus } from './nat.js';
+import { dynamic6Status, type Dhcp6Status, type SlaacStatus } from './dhcp6.js';
 
 export type Health = 'ok' | 'degraded' | 'down';
 
@@ -66,6 +67,10 @@ export interface ProfileStatus extends NatStatus {
     expires: string | null;
     valid: boolean;
   } | null;
+  /** address = dhcp6: the DHCPv6 lease, as dhcp; null without dhcp6. */
+  dhcp6: Dhcp6Status | null;
+  /** address = auto: the SLAAC addresses on the NIC; null without auto. */
+  slaac: SlaacStatus | null;
   services: ServiceStatus[];
   /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
   overlapsWithHost: string[];
@@ -155,6 +160,7 @@ export function summarize(raw: Raw): StatusReport {
             ? `the DHCP lease of ${p.lease.address} expired at ${p.lease.expires}`
             : `the DHCP lease's ${p.lease.address} is not on ${nic.ifname}`,
       );
+    const { dhcp6, slaac } = dynamic6Status(p, nic, addresses, now, bad);
     const dnsExpected = !!p.profile?.dns;
     const dnsPresent = p.dnsFile !== undefined;
     if (nsExists && dnsExpected && !dnsPresent) bad('degraded', `/etc/netns/${p.name}/resolv.conf is missing`);
@@ -234,6 +240,8 @@ export function summarize(raw: Raw): StatusReport {
       gateways,
       dns: { expected: dnsExpected, present: dnsPresent },
       dhcp,
+      dhcp6,
+      slaac,
       services,
       overlapsWithHost,
       ...nat,

@@ -60,6 +60,18 @@ export const statusSchema = {
           additionalProperties: false,
           properties: { address: strOrNull, server: strOrNull, obtained: strOrNull, expires: strOrNull, valid: bool },
         },
+        dhcp6: {
+          type: ['object', 'null'],
+          required: ['address', 'server', 'obtained', 'expires', 'valid'],
+          additionalProperties: false,
+          properties: { address: strOrNull, server: strOrNull, obtained: strOrNull, expires: strOrNull, valid: bool },
+        },
+        slaac: {
+          type: ['object', 'null'],
+          required: ['addresses'],
+          additionalProperties: false,
+          properties: { addresses: strs },
+        },
         services: {
           type: 'array',
           items: obj({

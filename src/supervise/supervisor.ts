@@ -23,7 +23,7 @@ import { stderrIsJournal, withPriority, type Priority } from '../sys/journal.js'
 import { Textfile, textfileInterval } from './textfile.js';
 import { readState, writeState, type SupervisorState } from '../state/supervisor.js';
 import { removeDhcpFiles } from '../state/lease.js';
-import { LeaseWatch } from './dhcp.js';
+import { addressWants, LeaseWatch } from './dhcp.js';
 
 const NS_WATCH_MS = 1000;
 
@@ -107,7 +107,7 @@ class Supervisor {
   private startup: Promise<void> | undefined;
   private stopRequested: string | undefined;
   private host: ServiceHost = realHost();
-  /** address = dhcp: ready only once the lease is in place. */
+  /** address = dhcp / dhcp6 / auto: ready only once the leases and SLAAC address are in place. */
   private lease: LeaseWatch | undefined;
 
   constructor(
@@ -215,8 +215,9 @@ class Supervisor {
       if (a) svc.adopt(a.pid, a.pidStart, a.since, a.restarts);
       else svc.start();
     }
-    if (this.profile.iface.dhcp4) {
-      this.lease = new LeaseWatch(this.io.paths.runtimeDir, this.name, () => this.changed());
+    const wants = addressWants(this.io.paths.runtimeDir, this.name, this.profile.iface, this.io.run);
+    if (wants.length) {
+      this.lease = new LeaseWatch(wants, () => this.changed());
       this.lease.start();
     }
     this.changed();
@@ -269,7 +270,7 @@ class Supervisor {
     const noLease = !!this.lease && !this.lease.ready;
     this.state.ready = this.state.network === 'up' && ready === total && !noLease;
     const looping = [...this.services.values()].filter((s) => s.state.crashLoop).map((s) => s.name);
-    const status = `${this.name}: ${ready}/${total} services ready${looping.length ? `; crash loop: ${looping.join(', ')}` : ''}${noLease ? `; no DHCP lease yet${this.lease!.timedOut ? ': not ready, still trying' : ''}` : ''}`;
+    const status = `${this.name}: ${ready}/${total} services ready${looping.length ? `; crash loop: ${looping.join(', ')}` : ''}${noLease ? `; no ${this.lease!.missing.join(', no ')} yet${this.lease!.timedOut ? ': not ready, still trying' : ''}` : ''}`;
     if (!this.shuttingDown && status !== this.lastStatus) {
       this.lastStatus = status;
       if ((this.state.ready || (noLease && this.lease!.timedOut)) && !this.readySent) {

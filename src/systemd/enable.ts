@@ -8,6 +8,7 @@ import { packageDir } from '../sys/self.js';
 import { observeHost, observeProfile } from '../observe/observe.js';
 import { lockoutReasons } from '../plan/guard.js';
 import { adoptableAddresses, adoptableGateways, describeNic, isMarkedFor, nicMatches } from '../observe/nic.js';
+import { hasDynamic } from '../profile/dhcp.js';
 import { newProfileText, setKeys } from '../profile/edit.js';
 import { readProfileFile } from '../profile/load.js';
 import { checkProfileName } from '../profile/names.js';
@@ -135,7 +136,7 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
           'nothing was written; if this is really the NIC to move (you are on a console), run again with --force',
         ]);
     }
-    if (!profile.iface.addresses.length && !profile.iface.dhcp4) {
+    if (!profile.iface.addresses.length && !hasDynamic(profile.iface)) {
       // At boot the unit runs before the network managers, when the NIC has no address yet to
       // adopt: write what it has now into the profile. A leased IPv4 address (the kernel flags it
       // dynamic) is not frozen: it becomes address = dhcp, and its gateway comes with the lease.

@@ -253,6 +253,8 @@ describe('integration: address = dhcp (udhcpc in the namespace, dnsmasq in the r
           OOB_GATEWAY: '',
           OOB_DNS: '1',
           OOB_DNSFILE: path.join(lab.dir, 'host-resolv.conf'),
+          OOB_DNSPART: path.join(lab.dir, 'host-dhcp4.dns'),
+          OOB_DNSPARTS: path.join(lab.dir, 'host-dhcp4.dns'),
         },
       },
     );

@@ -56,8 +56,11 @@ describe('profile/dhcp: address = dhcp', () => {
     expect(problems(iface('address = dhcp, dhcp\n'))).to.deep.equal([
       '/p/mgmt.ini:3: [interface] address: dhcp is listed twice',
     ]);
-    expect(problems(iface('address = dhcp6\n'))).to.deep.equal([
-      '/p/mgmt.ini:3: [interface] address: "dhcp6" (DHCPv6 / SLAAC) is not supported by this version of oob: use dhcp (IPv4) or static addresses',
+    expect(problems(iface('address = dhcp6, auto, DHCP6\n'))).to.deep.equal([
+      '/p/mgmt.ini:3: [interface] address: dhcp6 is listed twice',
+    ]);
+    expect(problems(iface('address = auto auto\n'))).to.deep.equal([
+      '/p/mgmt.ini:3: [interface] address: auto is listed twice',
     ]);
     expect(problems(iface('address = dhpc\n'))[0]).to.match(/^\/p\/mgmt.ini:3: \[interface\] address: /);
     expect(problems(iface('address = dhcp\n[service.dhcp4]\nexec = /bin/true\n'))).to.deep.equal([

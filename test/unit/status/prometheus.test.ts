@@ -33,6 +33,8 @@ function healthy(name = 'mgmt'): ProfileStatus {
     nat: [],
     forwards: [],
     ipForward: { host: null, namespace: null },
+    dhcp6: null,
+    slaac: null,
     services: [
       {
         name: 'sshd',
