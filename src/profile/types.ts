@@ -62,10 +62,15 @@ export interface NamespaceConfig {
 export interface Profile {
   name: string;
   file: string;
-  iface: InterfaceConfig;
+  /** Absent: no physical NIC, the namespace is reached only through its [veth] (the tutorial's red and blue). */
+  iface?: InterfaceConfig;
   dns?: DnsConfig;
   namespace: NamespaceConfig;
   services: ServiceConfig[];
   /** [veth] and [routes]: links besides the NIC (profile/links.ts). */
   links?: LinksConfig;
 }
+
+/** A profile with a physical NIC ([interface] nic =). */
+export type NicProfile = Profile & { iface: InterfaceConfig };
+export const hasNic = (p: Profile): p is NicProfile => p.iface !== undefined;

@@ -24,6 +24,8 @@ export interface RuntimePaths {
   dir: string;
   /** The NIC's host configuration, written before the move, read by down. */
   recordFile: string;
+  /** A profile without a NIC: the record that oob created its namespace (state/record.ts NsRecord). */
+  nsRecordFile: string;
   /** The supervisor's state. */
   stateFile: string;
   /** The detached supervisor's output (oob start). */
@@ -40,6 +42,7 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
   return {
     dir,
     recordFile: path.join(dir, 'nic.json'),
+    nsRecordFile: path.join(dir, 'netns.json'),
     stateFile: path.join(dir, 'state.json'),
     logFile: path.join(dir, 'supervisor.log'),
     dnsDir: path.join(paths.netnsEtcDir, name),

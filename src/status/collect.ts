@@ -161,7 +161,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
           else sockets[svc] = await socketsOf(st.pid);
         }
       const ns = viewOf.get(name);
-      const lease = profile?.iface.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
+      const lease = profile?.iface?.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
       return {
         ...(lease ? { lease } : {}),
         name,

@@ -215,7 +215,7 @@ class Supervisor {
       if (a) svc.adopt(a.pid, a.pidStart, a.since, a.restarts);
       else svc.start();
     }
-    if (this.profile.iface.dhcp4) {
+    if (this.profile.iface?.dhcp4) {
       this.lease = new LeaseWatch(this.io.paths.runtimeDir, this.name, () => this.changed());
       this.lease.start();
     }

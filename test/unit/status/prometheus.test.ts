@@ -44,6 +44,7 @@ function healthy(name = 'mgmt'): ProfileStatus {
       },
     ],
     overlapsWithHost: [],
+    links: { veth: null, bridge: null, routes: [] },
   };
 }
 
