@@ -30,7 +30,9 @@ export function stepCommand(s: Step): string {
     case 'kill-ns-pids':
       return `kill $(ip netns pids ${s.ns})  (SIGTERM, then SIGKILL after 5 s)`;
     case 'sysctl':
-      return `ip netns exec ${s.ns} sysctl -q -w ${s.key}=${s.value}`;
+      return `${s.ns ? `ip netns exec ${s.ns} ` : ''}sysctl -q -w ${s.key}=${s.value}`;
+    case 'nft':
+      return `${s.ns ? `ip netns exec ${s.ns} ` : ''}nft -f - <<'EOF'\n${s.script.trimEnd()}\nEOF`;
   }
 }
 
@@ -84,7 +86,10 @@ async function runSingle(io: Io, s: Step): Promise<void> {
     case 'kill-ns-pids':
       return killNsPids(io, s.ns);
     case 'sysctl':
-      await io.run(['ip', 'netns', 'exec', s.ns, 'sysctl', '-q', '-w', `${s.key}=${s.value}`]);
+      await io.run([...(s.ns ? ['ip', 'netns', 'exec', s.ns] : []), 'sysctl', '-q', '-w', `${s.key}=${s.value}`]);
+      return;
+    case 'nft':
+      await io.run([...(s.ns ? ['ip', 'netns', 'exec', s.ns] : []), 'nft', '-f', '-'], { input: s.script });
       return;
     case 'ip':
       await io.run(['ip', ...(s.ns ? ['-n', s.ns] : []), ...s.args]);

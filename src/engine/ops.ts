@@ -19,6 +19,8 @@ import { downRank, mergePlans, upRank } from '../plan/merge.js';
 import { PlanRefusal, type Step, type UpPlan } from '../plan/types.js';
 import { planUp } from '../plan/up.js';
 import { planLinksDown, planLinksUp } from '../plan/links.js';
+import { planNatDown, planNatUp } from '../plan/nat.js';
+import { observeNat, observeNatForDown } from '../observe/nat.js';
 import { loadProfile } from '../profile/load.js';
 import { hasNic, type Profile } from '../profile/types.js';
 
@@ -86,6 +88,23 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
     const own = out[i]!.steps;
     const at = own.findIndex((st) => (st.kind === 'write' || st.kind === 'remove') && st.path === dns);
     own.splice(at < 0 ? own.length : at, 0, ...steps);
+  });
+  // [nat]/[forward]: after the links (the namespace exists by then)
+  const nats = await Promise.all(
+    profiles.map((p, i) =>
+      observeNat(io, p.name, p, states[i]!.namespaces.includes(p.name) && states[i]!.nsStale === undefined, base.ssh),
+    ),
+  );
+  planNatUp(
+    profiles,
+    nats,
+    profiles.map((p) => runtimePaths(io.paths, p.name)),
+    force,
+  ).forEach((n, i) => {
+    const r = out[i]!;
+    r.steps.push(...n.steps);
+    r.notes.push(...n.notes);
+    r.overridden = [...(r.overridden ?? []), ...n.overridden];
   });
   return out;
 }
@@ -212,6 +231,13 @@ export async function downProfiles(
       const at = plans[i]!.steps.findIndex((st) => st.kind !== 'kill-ns-pids');
       plans[i]!.steps.splice(at < 0 ? plans[i]!.steps.length : at, 0, ...links);
     });
+    // oob's table in the host and the host's forwarding (the namespace's go with the namespace)
+    const nats = await Promise.all(names.map((n) => observeNatForDown(io, n)));
+    planNatDown(
+      names,
+      nats,
+      names.map((n) => runtimePaths(io.paths, n)),
+    ).forEach((st, i) => plans[i]!.steps.push(...st));
     const steps = mergePlans(
       plans.map((p) => p.steps),
       downRank,

@@ -10,7 +10,7 @@ export type Rank = (s: Step, seenIp: boolean) => number;
 
 /** up: record first, then the host's side (netns add, mark, move), then inside, then files. */
 export const upRank: Rank = (s, seenIp) =>
-  s.kind === 'ip' ? (s.ns ? 2 : 1) : s.kind === 'sysctl' ? 2 : seenIp ? 3 : 0;
+  s.kind === 'ip' ? (s.ns ? 2 : 1) : s.kind === 'sysctl' || s.kind === 'nft' ? 2 : seenIp ? 3 : 0;
 /** down: stop processes, move NICs out of their namespaces, restore them in the host, then files. */
 export const downRank: Rank = (s) => (s.kind === 'kill-ns-pids' ? 0 : s.kind === 'ip' ? (s.ns ? 1 : 2) : 3);
 

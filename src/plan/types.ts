@@ -19,8 +19,10 @@ export type Step =
   | (StepBase & { kind: 'write'; path: string; content: string; mode: number })
   | (StepBase & { kind: 'remove'; path: string; dir?: boolean })
   | (StepBase & { kind: 'kill-ns-pids'; ns: string })
-  /** A sysctl of a namespace (net.* keys are per network namespace). */
-  | (StepBase & { kind: 'sysctl'; ns: string; key: string; value: string });
+  /** A sysctl of a namespace (net.* keys are per network namespace); ns null: the host's. */
+  | (StepBase & { kind: 'sysctl'; ns: string | null; key: string; value: string })
+  /** An nftables script loaded in one transaction (`nft -f -`) in a namespace, or the host (ns null). */
+  | (StepBase & { kind: 'nft'; ns: string | null; script: string });
 
 export interface UpPlan {
   steps: Step[];

@@ -7,6 +7,7 @@ import { DEFAULT_RUNTIME_DIR, DHCP_SERVICE } from '../state/layout.js';
 import { dhcpService, dynamicAddress } from './dhcp.js';
 import type { DnsConfig, InterfaceConfig, Profile, Ready, RestartPolicy, ServiceConfig } from './types.js';
 import { checkOverlaps, LINK_KEYS, parseRoutesSection, parseVeth, type VethConfig } from './links.js';
+import { checkNat, NAT_KEYS, parseForwardSection, parseNatSection, type NatConfig } from './nat.js';
 
 export class ProfileProblems {
   constructor(
@@ -41,6 +42,7 @@ const KEYS = {
   dns: ['nameserver', 'search', 'options'],
   namespace: ['keep-on-stop'],
   ...LINK_KEYS,
+  ...NAT_KEYS,
   service: [
     'preset',
     'from',
@@ -109,7 +111,8 @@ export function parseProfile(
   let routesSec: Section | undefined;
   let vethLine = 0;
   const vethSeen = scanned.sections.some((x) => x.name === 'veth');
-  const allSections = ['interface', 'dns', 'namespace', 'veth', 'routes', 'service.NAME'];
+  const allSections = ['interface', 'dns', 'namespace', 'veth', 'routes', 'nat', 'forward', 'service.NAME'];
+  const nat: NatConfig = { masquerade: [], forwards: [] };
 
   for (const sec of scanned.sections) {
     const bad = (line: number, key: string | undefined, message: string) =>
@@ -117,7 +120,7 @@ export function parseProfile(
     const kind = sec.name.startsWith('service.') ? 'service' : sec.name;
     if (!(kind in KEYS)) {
       const hint =
-        nearest(sec.name, ['interface', 'dns', 'namespace', 'veth', 'routes']) ??
+        nearest(sec.name, ['interface', 'dns', 'namespace', 'veth', 'routes', 'nat', 'forward']) ??
         (sec.name.startsWith('service') ? 'service.NAME' : undefined);
       bad(
         sec.line,
@@ -145,6 +148,8 @@ export function parseProfile(
       veth = parseVeth(sec, bad);
       vethLine = sec.entries.find((e) => e.key === 'address')?.line ?? sec.line;
     } else if (kind === 'routes') routesSec = sec;
+    else if (kind === 'nat') nat.masquerade = parseNatSection(sec, bad);
+    else if (kind === 'forward') nat.forwards = parseForwardSection(sec, bad);
     else if (kind === 'namespace') {
       const v = get(sec, 'keep-on-stop');
       if (v) {
@@ -171,6 +176,16 @@ export function parseProfile(
         scanned.sections.some((x) => x.name === 'interface'),
       )
     : { nsRoutes: [], hostRoutes: [] };
+  // a [veth] with problems of its own: those lines say it; the forwards through it are not checked against it
+  if ((nat.masquerade.length || nat.forwards.length) && !(vethSeen && !veth))
+    checkNat(nat, veth, iface, (section, key, message) =>
+      problems.push({
+        line: scanned.sections.find((x) => x.name === section)?.entries.find((e) => e.key === key)?.line ?? 0,
+        section,
+        key,
+        message,
+      }),
+    );
   // without a physical NIC the namespace is reached only through its veth: [interface] is optional then
   if (!iface && !vethSeen && !scanned.sections.some((s) => s.name === 'interface'))
     problems.push({
@@ -205,6 +220,7 @@ export function parseProfile(
     namespace: { keepOnStop },
     services,
     ...(links ? { links } : {}),
+    ...(nat.masquerade.length || nat.forwards.length ? { nat } : {}),
   };
 }
 

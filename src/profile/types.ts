@@ -1,5 +1,6 @@
 import type { Cidr } from '../net/addr.js';
 import type { LinksConfig } from './links.js';
+import type { NatConfig } from './nat.js';
 
 export type NicSelector = { kind: 'name'; name: string } | { kind: 'mac'; mac: string };
 
@@ -69,6 +70,8 @@ export interface Profile {
   services: ServiceConfig[];
   /** [veth] and [routes]: links besides the NIC (profile/links.ts). */
   links?: LinksConfig;
+  /** [nat] and [forward]: masquerading and port forwards (profile/nat.ts). */
+  nat?: NatConfig;
 }
 
 /** A profile with a physical NIC ([interface] nic =). */

@@ -26,6 +26,8 @@ export interface RuntimePaths {
   recordFile: string;
   /** A profile without a NIC: the record that oob created its namespace (state/record.ts NsRecord). */
   nsRecordFile: string;
+  /** What oob did for [nat]/[forward]: its tables and the sysctls it changed, with their values before (state/nat.ts). */
+  natFile: string;
   /** The supervisor's state. */
   stateFile: string;
   /** The detached supervisor's output (oob start). */
@@ -43,6 +45,7 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
     dir,
     recordFile: path.join(dir, 'nic.json'),
     nsRecordFile: path.join(dir, 'netns.json'),
+    natFile: natFile(paths.runtimeDir, name),
     stateFile: path.join(dir, 'state.json'),
     logFile: path.join(dir, 'supervisor.log'),
     dnsDir: path.join(paths.netnsEtcDir, name),
@@ -50,6 +53,10 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
     netnsFile: path.join(paths.netnsRunDir, name),
   };
 }
+
+export const natFile = (runtimeDir: string, profile: string) => path.join(runtimeDir, profile, 'nat.json');
+/** The nftables table oob loads for a profile, in the host and in its namespace (family inet). */
+export const natTable = (profile: string) => `oob-${profile}`;
 
 /** What a lock serialises: the changes to one profile, or the one supervisor of a profile. */
 export type LockKind = 'profile' | 'supervisor';

@@ -24,6 +24,8 @@ import { readState, type SupervisorState } from '../state/supervisor.js';
 import { readLease, type Lease } from '../state/lease.js';
 import { OobError } from '../errors.js';
 import { probeGateways, type ProbeResult } from './probe.js';
+import { observeNat, type NatObservation } from '../observe/nat.js';
+import { readAllNatRecords } from '../state/nat.js';
 
 export interface ServiceSockets {
   [service: string]: string[];
@@ -52,6 +54,9 @@ export interface RawProfile {
   sockets: ServiceSockets;
   /** With --probe: what the probe of each default gateway (by address) found. */
   probes?: Record<string, ProbeResult>;
+  /** [nat]/[forward]: oob's tables and the forwarding sysctls (observe/nat.ts); natError: why they could not be read. */
+  nat?: NatObservation;
+  natError?: string;
 }
 
 export interface Raw {
@@ -114,7 +119,11 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     }
   }
   const ours = all.filter((n) => namespaces.includes(n));
-  const [host, views] = await Promise.all([observeNs(io, null), observeNamespaces(io, ours)]);
+  const [host, views, natRecords] = await Promise.all([
+    observeNs(io, null),
+    observeNamespaces(io, ours),
+    readAllNatRecords(io.paths.runtimeDir),
+  ]);
   const viewOf = new Map(ours.map((ns, i) => [ns, views[i]]));
   const systemd = existsSync('/run/systemd/system');
   const networkManager = existsSync('/usr/sbin/NetworkManager');
@@ -162,8 +171,17 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
         }
       const ns = viewOf.get(name);
       const lease = profile?.iface?.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
+      let nat: NatObservation | undefined;
+      let natError: string | undefined;
+      try {
+        nat = await observeNat(io, name, profile, !!ns, undefined, natRecords);
+      } catch (e) {
+        natError = e instanceof OobError ? e.message : String(e);
+      }
       return {
         ...(lease ? { lease } : {}),
+        ...(nat ? { nat } : {}),
+        ...(natError ? { natError } : {}),
         name,
         file,
         logFile: pp.logFile,

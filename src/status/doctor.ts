@@ -3,6 +3,7 @@
 import { cidrText, contains, parseCidr, type Cidr } from '../net/addr.js';
 import type { Raw, RawProfile } from './collect.js';
 import { linkChecks } from './links.js';
+import { natChecks } from './nat.js';
 import { nicInHost, nicInNs, withoutNic, type ProfileStatus } from './model.js';
 import { DHCP_SERVICE } from '../state/layout.js';
 
@@ -132,14 +133,17 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
   }
 
   out.push(...linkChecks(raw, p));
+  const nat = natChecks(p);
+  out.push(...nat);
   const others = p.ns.links.filter((l) => l.ifname !== 'lo');
-  add(
-    'PASS',
-    'IP forwarding',
-    others.length <= 1
-      ? 'not needed: the namespace has one link and routes nothing between links'
-      : `${others.length} links in the namespace: enable forwarding inside it only if it must route between them`,
-  );
+  if (!nat.some((c) => c.check === 'IP forwarding'))
+    add(
+      'PASS',
+      'IP forwarding',
+      others.length <= 1
+        ? 'not needed: the namespace has one link and routes nothing between links'
+        : `${others.length} links in the namespace: enable forwarding inside it only if it must route between them`,
+    );
 
   if (st.overlapsWithHost.length)
     add(

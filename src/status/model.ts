@@ -6,6 +6,7 @@ import type { Raw, RawProfile } from './collect.js';
 import type { ProbeResult } from './probe.js';
 import { leaseValid } from '../state/lease.js';
 import { linksStatus, type LinksStatus } from './links.js';
+import { natProblems, natStatus, type NatStatus } from './nat.js';
 
 export type Health = 'ok' | 'degraded' | 'down';
 
@@ -21,7 +22,7 @@ export interface ServiceStatus {
   lastExit: { code: number | null; signal: string | null; reason: string; at: string } | null;
 }
 
-export interface ProfileStatus {
+export interface ProfileStatus extends NatStatus {
   name: string;
   health: Health;
   problems: string[];
@@ -172,6 +173,9 @@ export function summarize(raw: Raw): StatusReport {
     const dnsPresent = p.dnsFile !== undefined;
     if (nsExists && dnsExpected && !dnsPresent) bad('degraded', `/etc/netns/${p.name}/resolv.conf is missing`);
 
+    const nat = natStatus(p);
+    for (const m of natProblems(p, nat)) bad('degraded', m);
+
     const sup = p.state && p.supervisorAlive ? p.state.supervisor : undefined;
     const defs = p.profile?.services ?? [];
     if (defs.length && !sup)
@@ -252,6 +256,7 @@ export function summarize(raw: Raw): StatusReport {
       services,
       overlapsWithHost,
       links: links.links,
+      ...nat,
       pending: p.pending
         ? {
             what: p.pending.what,

@@ -5,6 +5,8 @@ const strOrNull = { type: ['string', 'null'] };
 const intOrNull = { type: ['integer', 'null'] };
 const bool = { type: 'boolean' };
 const strs = { type: 'array', items: str };
+const boolOrNull = { type: ['boolean', 'null'] };
+const side = { type: 'string', enum: ['host', 'namespace'] };
 const health = { type: 'string', enum: ['ok', 'degraded', 'down'] };
 const obj = (properties: Record<string, unknown>) => ({
   type: 'object',
@@ -109,6 +111,23 @@ export const statusSchema = {
             items: obj({ where: { type: 'string', enum: ['namespace', 'host'] }, dst: str, via: str, present: bool }),
           },
         }),
+        nat: {
+          type: 'array',
+          items: obj({ side, subnet: str, out: str, present: bool }),
+        },
+        forwards: {
+          type: 'array',
+          items: obj({
+            side,
+            proto: { type: 'string', enum: ['tcp', 'udp'] },
+            listen: strOrNull,
+            port: { type: 'integer' },
+            to: str,
+            toPort: { type: 'integer' },
+            present: bool,
+          }),
+        },
+        ipForward: obj({ host: boolOrNull, namespace: boolOrNull }),
         pending: {
           type: ['object', 'null'],
           required: ['what', 'state', 'since', 'deadline', 'revert', 'workerAlive'],

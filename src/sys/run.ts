@@ -118,9 +118,15 @@ export const spawnRunner: Runner = (argv, opts = {}) =>
 function packageOf(file: string): string {
   const base = file.split('/').pop() ?? file;
   return (
-    ({ ip: 'iproute2', nsenter: 'util-linux', sshd: 'openssh-server', systemctl: 'systemd' } as Record<string, string>)[
-      base
-    ] ?? base
+    (
+      {
+        ip: 'iproute2',
+        nsenter: 'util-linux',
+        sshd: 'openssh-server',
+        systemctl: 'systemd',
+        nft: 'nftables',
+      } as Record<string, string>
+    )[base] ?? base
   );
 }
 

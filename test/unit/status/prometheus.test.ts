@@ -30,6 +30,9 @@ function healthy(name = 'mgmt'): ProfileStatus {
     dns: { expected: true, present: true },
     pending: null,
     dhcp: null,
+    nat: [],
+    forwards: [],
+    ipForward: { host: null, namespace: null },
     services: [
       {
         name: 'sshd',
