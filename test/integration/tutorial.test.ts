@@ -2,15 +2,31 @@
 // with no NIC at all: inside a throw-away namespace that plays the host (its uplink eth0 at
 // 192.168.1.2/24 exists in that namespace only, facing a "LAN" namespace at 192.168.1.1/24), `oob up
 // red blue` in one call brings the seed's picture up: red and blue on bridge v-net-0, the host at
-// .5 on it; down of both (in any order) leaves no link, bridge, namespace or record behind.
+// .5 on it; blue's way out masqueraded through eth0 and the host's TCP port 80 forwarded to blue;
+// down of both (in any order) leaves no link, bridge, namespace, nftables table, sysctl change or record.
 // The profiles are copied under the lab's own names (namespaces are machine-wide), unchanged.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { listeningPortsOf } from '../../src/sys/proc.js';
+import { until } from '../../src/sys/until.js';
 import { ask, isRoot, Lab, listen, must, sh, snapshot } from './lab.js';
 
 const PORT = 7150;
 const TUTORIAL = new URL('../../../profiles/tutorial/', import.meta.url);
+
+/** A listener that answers with the address the connection came from: what the LAN sees. */
+async function listenPeer(ns: string, addr: string, port: number): Promise<void> {
+  const code = `require('net').createServer(s=>s.end(s.remoteAddress)).listen(${port},${JSON.stringify(addr)})`;
+  const c = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { detached: true, stdio: 'ignore' });
+  c.unref();
+  const up = await until(async () => (await listeningPortsOf(c.pid!))?.includes(port), {
+    intervalMs: 30,
+    timeoutMs: 5000,
+  });
+  if (!up) throw new Error(`listener in ${ns} did not start`);
+}
 
 describe('integration: the tutorial network (red, blue, v-net-0) from profiles/tutorial, without a NIC', function () {
   let lab: Lab;
@@ -59,6 +75,9 @@ describe('integration: the tutorial network (red, blue, v-net-0) from profiles/t
         .filter((r) => !r.dst.startsWith('fe80'))
         .map((r) => `${r.dst} ${r.gateway ?? '-'} ${r.dev ?? '-'} ${r.table}`)
         .sort(),
+      // the host's nftables tables and its forwarding: oob's NAT changes both while up
+      nft: (await lab.inHost(['nft', 'list', 'tables'])).trim(),
+      forward: (await lab.inHost(['sysctl', '-n', 'net.ipv4.ip_forward'])).trim(),
     };
   };
   const records = async () =>
@@ -66,7 +85,7 @@ describe('integration: the tutorial network (red, blue, v-net-0) from profiles/t
       f.endsWith('.json'),
     );
 
-  it('up red blue in one call: red reaches blue, the host reaches both over v-net-0; down leaves nothing', async () => {
+  it('up red blue in one call: red reaches blue, the host reaches both, NAT out, port 80 in; down leaves nothing', async () => {
     const before = await hostFacts();
     const plan = await lab.oob(['plan', red]);
     expect(plan.code, plan.stderr).to.equal(0);
@@ -76,7 +95,7 @@ describe('integration: the tutorial network (red, blue, v-net-0) from profiles/t
     const up = await lab.oob(['up', red, blue]);
     expect(up.code, up.stderr).to.equal(0);
     expect(up.stdout).to.include(`${blue}: up: no NIC, veth veth-blue in namespace ${blue}, 192.168.15.2/24`);
-    expect((await records()).sort()).to.deep.equal([`${blue}/netns.json`, `${red}/netns.json`]);
+    expect((await records()).sort()).to.deep.equal([`${blue}/nat.json`, `${blue}/netns.json`, `${red}/netns.json`]);
     const host = await snapshot(lab.host);
     const link = (n: string) => host.links.find((l) => l.ifname === n);
     const global = (n: string) =>
@@ -112,6 +131,14 @@ describe('integration: the tutorial network (red, blue, v-net-0) from profiles/t
       expect(p.links.veth?.up).to.equal(true);
       expect(p.links.bridge).to.include({ name: 'v-net-0', up: true });
     }
+    // the way out: blue reaches the LAN through the host's NAT, and the LAN sees the host's address
+    await listenPeer(lan, '192.168.1.1', PORT);
+    expect(await ask(blue, '192.168.1.1', PORT)).to.equal('192.168.1.2');
+    // the way in: the host's TCP port 80 on the LAN answers from blue's listener
+    await listen(blue, '192.168.15.2', 80, 'blue on port 80');
+    expect(await ask(lan, '192.168.1.2', 80)).to.equal('blue on port 80');
+    expect(await lab.inHost(['nft', 'list', 'tables'])).to.include(`table inet oob-${blue}`);
+
     const doc = await lab.oob(['doctor', blue]);
     expect(doc.stdout).not.to.match(/^FAIL/m);
     expect(doc.stdout).not.to.match(/NIC in the namespace/);
