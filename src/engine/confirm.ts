@@ -261,7 +261,7 @@ async function finish(io: Io, p: Pending, result: Outcome['result'], why: string
 
 const upLine = (r: Awaited<ReturnType<typeof upProfiles>>[number]) => {
   const p = r.profile;
-  return `${p.name}: up: ${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''} (${r.steps.length} steps)`;
+  return `${p.name}: up: ${r.nicName ?? 'no NIC'} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''} (${r.steps.length} steps)`;
 };
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -181,8 +181,8 @@ class Supervisor {
       this.logForced(up.overridden);
       this.log(
         up.steps.length
-          ? `network up: ${up.nicName} in namespace ${this.name}, ${up.addresses.join(', ')}`
-          : `network already up: ${up.nicName}, ${up.addresses.join(', ')}`,
+          ? `network up: ${up.nicName ?? 'no NIC'} in namespace ${this.name}, ${up.addresses.join(', ')}`
+          : `network already up: ${up.nicName ?? 'no NIC'}, ${up.addresses.join(', ')}`,
       );
     } catch (e) {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
