@@ -31,7 +31,9 @@ export const checkCommand = defineCommand<Args>({
         const p = await loadProfile(io.paths.profileDir, n, argv.file !== undefined ? { file: argv.file } : {});
         loaded.push(p);
         out(
-          `${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`,
+          p.iface
+            ? `${p.file}: ok (nic ${p.iface.nic.kind === 'name' ? p.iface.nic.name : 'mac:' + p.iface.nic.mac}, ${p.iface.addresses.length ? p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : 'addresses adopted from the NIC'}, ${p.services.length} service(s))`
+            : `${p.file}: ok (no NIC: veth ${p.links?.veth?.name}${p.links?.veth?.addresses.length ? ' ' + p.links.veth.addresses.map((a) => `${a.address}/${a.prefixlen}`).join(', ') : ''}${p.links?.veth?.bridge ? ` on bridge ${p.links.veth.bridge}` : ''}, ${p.services.length} service(s))`,
         );
       } catch (e) {
         if (!(e instanceof OobError)) throw e;

@@ -80,7 +80,7 @@ interface ChangeCtx {
 
 const upLine = (r: Awaited<ReturnType<typeof import('../engine/ops.js').upProfiles>>[number]) => {
   const p = r.profile;
-  return `${p.name}: up: ${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''} (${r.steps.length} steps)`;
+  return `${p.name}: up: ${r.nicName ?? 'no NIC'} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''} (${r.steps.length} steps)`;
 };
 
 /** The lines `oob enable` prints (stdout) for what it did. */

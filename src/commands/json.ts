@@ -23,7 +23,7 @@ export function upJson(results: UpResult[]) {
     name: r.profile.name,
     changed: r.steps.length > 0,
     steps: r.steps.map((s) => s.title),
-    nic: r.nicName,
+    nic: r.nicName ?? null,
     addresses: r.addresses,
     gateways: r.gateways,
     notes: r.notes,

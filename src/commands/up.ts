@@ -33,7 +33,7 @@ export const upCommand = defineCommand<Args>({
     for (const r of results) {
       const p = r.profile;
       for (const n of r.notes) io.log.info(`${p.name}: note: ${n}`);
-      const what = `${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''}`;
+      const what = `${r.nicName ?? `no NIC, veth ${p.links?.veth?.name}`} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''}`;
       out(
         r.steps.length
           ? `${p.name}: up: ${what} (${r.steps.length} steps)`

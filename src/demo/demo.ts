@@ -19,7 +19,8 @@ import { listNamespaces, observeNs } from '../observe/observe.js';
 import { downProfile, planProfileUp, upProfile } from '../engine/ops.js';
 import { loadProfile } from '../profile/load.js';
 import { startDetached } from '../sys/run.js';
-import { listeningPorts } from '../sys/proc.js';
+import { listeningPorts, startTime } from '../sys/proc.js';
+import { linkSubnets, runLinksPart } from './links.js';
 import { terminate } from '../sys/terminate.js';
 import { until } from '../sys/until.js';
 
@@ -38,6 +39,8 @@ interface DemoState {
   prefix: string;
   /** sshd's /run/sshd did not exist before: the demo's copy made it, the cleanup removes it. */
   madePrivsep?: boolean;
+  /** The listener the links part starts in the host (its /proc start time: a reused pid is never killed). */
+  hostListener?: { pid: number; start?: number };
 }
 
 const listener = (text: string, port: number) =>
@@ -50,10 +53,11 @@ async function capture(io: Io, argv: string[]): Promise<string> {
   return (r.stdout + r.stderr).trimEnd();
 }
 
-async function waitListening(io: Io, ns: string, port: number): Promise<void> {
+async function waitListening(io: Io, ns: string | null, port: number): Promise<void> {
   const seen = await until(
     async () => {
-      const r = await io.run(['ip', 'netns', 'exec', ns, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], {
+      const cat = ['cat', '/proc/net/tcp', '/proc/net/tcp6'];
+      const r = await io.run(ns ? ['ip', 'netns', 'exec', ns, ...cat] : cat, {
         allowFail: true,
       });
       if (r.code !== 0 && !r.stdout) return 'gone' as const; // the namespace is gone
@@ -61,7 +65,7 @@ async function waitListening(io: Io, ns: string, port: number): Promise<void> {
     },
     { intervalMs: 50, timeoutMs: 5000 },
   );
-  if (seen !== 'listening') throw new OobError('internal', `the demo's listener in ${ns} did not start`);
+  if (seen !== 'listening') throw new OobError('internal', `the demo's listener in ${ns ?? 'the host'} did not start`);
 }
 
 export async function demoCleanup(io: Io): Promise<string[]> {
@@ -83,6 +87,7 @@ export async function demoCleanup(io: Io): Promise<string[]> {
     if ('err' in r) io.log.warn(`demo cleanup: ${r.err}`);
     else if (r.steps.length) done.push(`brought ${DEMO.profile} down`);
   }
+  if (st?.hostListener) await terminate([st.hostListener], { graceMs: 1000 });
   for (const ns of [DEMO.lan, DEMO.data]) {
     if (!nss.includes(ns)) continue;
     const pids = (await io.run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout
@@ -122,7 +127,13 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
     .filter((r) => r.dst !== 'default' && r.family === 4)
     .map((r) => parseCidr(r.dst.includes('/') ? r.dst : r.dst + '/32'))
     .filter((c): c is Cidr => typeof c !== 'string');
-  const prefix = CANDIDATE_SUBNETS.find((p) => !used.some((u) => overlaps(u, parseCidr(`${p}.0/24`) as Cidr)));
+  // (and the links part's: the veth to the host and the management LAN's servers)
+  const prefix = CANDIDATE_SUBNETS.find(
+    (p) =>
+      ![`${p}.0/24`, linkSubnets(p).veth, linkSubnets(p).servers].some((c) =>
+        used.some((u) => overlaps(u, parseCidr(c) as Cidr)),
+      ),
+  );
   if (!prefix)
     throw new OobError(
       'precondition',
@@ -132,10 +143,9 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
     gw = `${prefix}.20`;
 
   const profileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'oob-demo-'));
-  await writeFileAtomic(
-    demoStateFile(io.paths),
-    JSON.stringify({ profileDir, prefix, madePrivsep: !existsSync(PRIVSEP_DIR) } satisfies DemoState) + '\n',
-  );
+  const state: DemoState = { profileDir, prefix, madePrivsep: !existsSync(PRIVSEP_DIR) };
+  const saveState = () => writeFileAtomic(demoStateFile(io.paths), JSON.stringify(state) + '\n');
+  await saveState();
   const dio: Io = { ...io, paths: { ...io.paths, profileDir } };
   let ok = false;
   // Ctrl-C or a kill: the step under way finishes (every step is bounded), the next one is not
@@ -178,6 +188,8 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
       await io.run(['ip', '-n', ns, '-batch', '-'], {
         input: `link set lo up\naddr add ${gw}/24 dev ${dev}\nlink set ${dev} up\n`,
       });
+    // a server on the management LAN behind its gateway, for the second half
+    await io.run(['ip', '-n', DEMO.lan, 'addr', 'add', `${linkSubnets(prefix).server}/32`, 'dev', 'lo']);
     startDetached([
       'ip',
       'netns',
@@ -244,6 +256,27 @@ export async function runDemo(io: Io, opts: { keep: boolean }, print: (s: string
       `\n==> oob up ${DEMO.profile} again: ${again.steps.length ? `${again.steps.length} steps (unexpected)` : 'nothing to do (idempotent)'}`,
     );
     if (login) await loginPart.run(dio, login, { ns: DEMO.profile, lan: DEMO.lan, address: me }, say);
+    await runLinksPart(
+      io,
+      {
+        ns: DEMO.profile,
+        nic: DEMO.nic,
+        prefix,
+        me,
+        lan: DEMO.lan,
+        profileDir,
+        port: DEMO.port,
+        listener,
+        client,
+        capture: (argv) => capture(io, argv),
+        waitListening: (port) => waitListening(io, null, port),
+        keepPid: async (pid) => {
+          state.hostListener = { pid, start: await startTime(pid) };
+          await saveState();
+        },
+      },
+      say,
+    );
     ok = true;
   } finally {
     process.off('SIGINT', onSignal);

@@ -22,7 +22,7 @@ import { planLinksDown, planLinksUp } from '../plan/links.js';
 import { planNatDown, planNatUp } from '../plan/nat.js';
 import { observeNat, observeNatForDown } from '../observe/nat.js';
 import { loadProfile } from '../profile/load.js';
-import type { Profile } from '../profile/types.js';
+import { hasNic, type Profile } from '../profile/types.js';
 
 export interface UpOpts {
   force?: boolean;
@@ -47,7 +47,8 @@ export async function withLocks<T>(io: Io, names: string[], waitMs: number, fn: 
 /** Plan `up` for loaded profiles against the host as it is now (one host observation for all). */
 export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean): Promise<UpResult[]> {
   const seen = new Map<string, string>();
-  for (const p of profiles) {
+  const withNic = profiles.filter(hasNic);
+  for (const p of withNic) {
     const key = JSON.stringify(p.iface.nic);
     if (seen.has(key))
       throw new OobError(
@@ -60,7 +61,7 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
     io,
     profiles.map((p) => p.name),
   );
-  throwIfShared(sharedNics(profiles, [...base.host.links, ...states.flatMap((s) => s.ns?.links ?? [])]));
+  throwIfShared(sharedNics(withNic, [...base.host.links, ...states.flatMap((s) => s.ns?.links ?? [])]));
   const now = new Date().toISOString();
   const out: UpResult[] = [];
   for (const [i, profile] of profiles.entries()) {
@@ -70,18 +71,26 @@ export async function planProfilesUp(io: Io, profiles: Profile[], force: boolean
         ...planUp(profile, states[i]!, runtimePaths(io.paths, profile.name), { force, hostPid: io.hostPid, now }),
       });
     } catch (e) {
-      if (e instanceof PlanRefusal && e.reason === 'nicNotInHost') {
-        const where = await findNicElsewhere(io, (l) => nicMatches(profile.iface.nic, l), profile.name);
+      if (e instanceof PlanRefusal && e.reason === 'nicNotInHost' && hasNic(profile)) {
+        const sel = profile.iface.nic;
+        const where = await findNicElsewhere(io, (l) => nicMatches(sel, l), profile.name);
         if (where)
           throw new OobError(
             'precondition',
-            `${describeNic(profile.iface.nic)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`,
+            `${describeNic(sel)} is in another network namespace, ${where}: oob takes a NIC only from the host; move it back first`,
           );
       }
       throw e;
     }
   }
-  planLinksUp(profiles, states).forEach((steps, i) => out[i]!.steps.push(...steps));
+  // the links go before the DNS file (a write: the last phase of a merged plan), so that a bridge one
+  // profile creates is there before another profile's veth becomes its port
+  planLinksUp(profiles, states).forEach((steps, i) => {
+    const dns = runtimePaths(io.paths, profiles[i]!.name).dnsFile;
+    const own = out[i]!.steps;
+    const at = own.findIndex((st) => (st.kind === 'write' || st.kind === 'remove') && st.path === dns);
+    own.splice(at < 0 ? own.length : at, 0, ...steps);
+  });
   // [nat]/[forward]: after the links (the namespace exists by then)
   const nats = await Promise.all(
     profiles.map((p, i) =>

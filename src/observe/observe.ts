@@ -12,12 +12,12 @@ import {
   type NsFull,
 } from '../net/ipjson.js';
 import { runtimePaths } from '../state/layout.js';
-import { readRecord } from '../state/record.js';
+import { readNsRecord, readRecord } from '../state/record.js';
 import { readFileOr } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { CommandError, firstLine } from '../sys/run.js';
 import { sharedNics } from './nic.js';
-import type { Profile } from '../profile/types.js';
+import { hasNic, type Profile } from '../profile/types.js';
 import { withIpv6Rules } from './rules.js';
 import { observeSession } from './session.js';
 import type { HostObservation, NsView, Observation } from './types.js';
@@ -85,12 +85,18 @@ export async function observeHost(io: Io, namespaces?: string[]): Promise<HostOb
 /** One profile's own side: its namespace (if it exists), its record, its DNS file. */
 async function profileSide(io: Io, ns: string, namespaces: string[]) {
   const paths = runtimePaths(io.paths, ns);
-  const [nsSide, record, dnsFile] = await Promise.all([
+  const [nsSide, record, nsRecord, dnsFile] = await Promise.all([
     namespaces.includes(ns) ? observeOwnNs(io, ns) : Promise.resolve({}),
     readRecord(paths.recordFile),
+    readNsRecord(paths.nsRecordFile),
     readFileOr(paths.dnsFile, undefined),
   ]);
-  return { ...nsSide, ...(record ? { record } : {}), ...(dnsFile !== undefined ? { dnsFile } : {}) };
+  return {
+    ...nsSide,
+    ...(record ? { record } : {}),
+    ...(nsRecord ? { nsRecord } : {}),
+    ...(dnsFile !== undefined ? { dnsFile } : {}),
+  };
 }
 
 /** One profile's side: its namespace (if it exists), its record, its DNS file. */
@@ -154,8 +160,9 @@ export async function visibleLinks(io: Io, namespaces: string[]): Promise<Link[]
 }
 
 /** `oob check`: the profiles (two or more) that select one NIC, against the links as they are now (sharedNics). */
-export const sharedNicsNow = async (io: Io, profiles: Profile[]): Promise<string[]> =>
-  profiles.length > 1
+export const sharedNicsNow = async (io: Io, all: Profile[]): Promise<string[]> => {
+  const profiles = all.filter(hasNic);
+  return profiles.length > 1
     ? sharedNics(
         profiles,
         await visibleLinks(
@@ -164,3 +171,4 @@ export const sharedNicsNow = async (io: Io, profiles: Profile[]): Promise<string
         ),
       )
     : [];
+};

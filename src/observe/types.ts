@@ -1,6 +1,6 @@
 // What oob reads from the host before it plans: the types. Pure data.
 import type { Link, Route, Rule } from '../net/ipjson.js';
-import type { NicRecord } from '../state/record.js';
+import type { NicRecord, NsRecord } from '../state/record.js';
 
 /** A namespace's links (with their addresses) and routes of every table. */
 export interface NsView {
@@ -31,6 +31,8 @@ export interface Observation {
   /** The profile's /run/netns entry exists but is no namespace that can be read: why (one line). */
   nsStale?: string;
   record?: NicRecord;
+  /** A profile without a NIC: oob's record that it created the namespace. */
+  nsRecord?: NsRecord;
   /** Current content of /etc/netns/NAME/resolv.conf, if any. */
   dnsFile?: string;
   /** The caller's SSH session: found from the process tree (sudo drops SSH_CONNECTION), else SSH_CONNECTION. */

@@ -16,6 +16,7 @@ import type { Observation } from '../observe/types.js';
 import type { RuntimePaths } from '../state/layout.js';
 import type { NicRecord } from '../state/record.js';
 import { hostRestoreSteps, isOurDnsFile, returnName } from './up.js';
+import { nsRecorded } from './netns.js';
 
 export { returnName };
 import type { Step } from './types.js';
@@ -55,21 +56,21 @@ export const lostLine = (ns: string, lost: NonNullable<DownPlan['lost']>, where:
 export function planDown(
   ns: string,
   s: Observation,
-  paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>,
+  paths: Pick<RuntimePaths, 'recordFile' | 'nsRecordFile' | 'dnsFile' | 'dnsDir'>,
   o: { hostPid: number },
 ): DownPlan {
   const steps: Step[] = [];
   const notes: string[] = [];
   const left: string[] = [];
   const rec = s.record;
-  if (s.nsStale !== undefined && !(rec?.profile === ns && rec.createdNamespace))
-    throw new OobError('precondition', s.nsStale);
+  if (s.nsStale !== undefined && !nsRecorded(ns, s)) throw new OobError('precondition', s.nsStale);
   const nsExists = s.namespaces.includes(ns) && s.nsStale === undefined;
   const byRecord = (l: { ifname: string; mac: string }) =>
     !!rec && (l.mac === rec.nic.mac || l.ifname === rec.nic.name);
   const nsNic =
     s.ns?.links.find(isMarkedFor(ns)) ?? (rec ? s.ns?.links.find((l) => l.ifname !== 'lo' && byRecord(l)) : undefined);
-  const ours = !!rec || !!nsNic;
+  // a profile without a NIC: its namespace record says the namespace is oob's
+  const ours = !!rec || !!nsNic || !!s.nsRecord;
   if (nsExists && !ours)
     throw new OobError(
       'precondition',
@@ -177,6 +178,15 @@ export function planDown(
         needs: [id('dns')],
       },
     );
+  if (s.nsRecord)
+    steps.push({
+      kind: 'remove',
+      path: paths.nsRecordFile,
+      title: 'forget the namespace record',
+      undo: [],
+      id: id('forgetns'),
+      ...(nsExists || s.nsStale !== undefined ? { needs: [id('nsdel')] } : {}),
+    });
   if (rec && recordNeeds)
     steps.push({
       kind: 'remove',

@@ -10,10 +10,10 @@
 // RA's default router (accept_ra_defrtr=0). Nothing is undone or restored: the settings are the
 // NIC's in oob's namespace, and a NIC that returns to the host gets the host's defaults again.
 import { familyOf } from '../net/addr.js';
-import type { Profile } from '../profile/types.js';
+import type { NicProfile } from '../profile/types.js';
 import type { Step } from './types.js';
 
-export function raSteps(p: Profile, ns: string, nic: string): Step[] {
+export function raSteps(p: NicProfile, ns: string, nic: string): Step[] {
   // a profile with no IPv6 autoconfiguration at all keeps the kernel's defaults, as before dhcp6/auto
   if (!p.iface.slaac && !p.iface.dhcp6) return [];
   const auto = !!p.iface.slaac;

@@ -30,7 +30,9 @@ export interface UpPlan {
   notes: string[];
   /** The lock-out guard's reasons that force overrode (logged by whoever forced it: OOB_FORCE is never silent). */
   overridden?: string[];
-  nicName: string;
+  /** Absent: the profile has no NIC (its namespace is reached through its veth). */
+  nicName?: string;
+  /** The NIC's addresses; without a NIC, those of the veth's end in the namespace. */
   addresses: string[];
   gateways: string[];
 }

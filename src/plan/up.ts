@@ -11,13 +11,14 @@ import {
   nicMatches,
 } from '../observe/nic.js';
 import type { Observation } from '../observe/types.js';
-import type { Profile } from '../profile/types.js';
+import type { NicProfile, NicSelector, Profile } from '../profile/types.js';
 import type { RuntimePaths } from '../state/layout.js';
 import type { NicRecord } from '../state/record.js';
 import { hasDynamic } from '../profile/dhcp.js';
 import { lockoutReasons } from './guard.js';
 import { raSteps } from './ra.js';
 import { PlanRefusal, type Step, type UpPlan } from './types.js';
+import { nsRecorded, planNamespaceUp } from './netns.js';
 
 export interface UpOptions {
   force: boolean;
@@ -120,7 +121,7 @@ export function hostRestoreSteps(
 const markedName = (ns: string, l: Link) => (isMarkedFor(ns)(l) ? l.alias!.slice(markFor(ns, '').length) : undefined);
 
 /** Does the profile's selector name this NIC (by its host name, its name now, or its MAC)? */
-const selects = (sel: Profile['iface']['nic'], l: Link, hostName: string | undefined) =>
+const selects = (sel: NicSelector, l: Link, hostName: string | undefined) =>
   nicMatches(sel, l) || (sel.kind === 'name' && sel.name === hostName);
 
 /** A name for a NIC on its way back, free in the host and in the namespace (≤ 15 bytes). */
@@ -192,16 +193,25 @@ function returnNic(ns: string, nic: Link, s: Observation, hostPid: number): Step
 export function planUp(
   p: Profile,
   s: Observation,
+  paths: Pick<RuntimePaths, 'recordFile' | 'nsRecordFile' | 'dnsFile' | 'dnsDir'>,
+  o: UpOptions,
+): UpPlan {
+  return p.iface ? planNicUp(p as NicProfile, s, paths, o) : planNamespaceUp(p, s, paths, o, dnsSteps(p, s, paths));
+}
+
+function planNicUp(
+  p: NicProfile,
+  s: Observation,
   paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'>,
   o: UpOptions,
 ): UpPlan {
   const ns = p.name;
-  const ownRecord = s.record?.profile === ns && s.record.createdNamespace;
+  const ownRecord = nsRecorded(ns, s);
   // /run/netns/NAME that is no namespace: oob's to clean when its record says oob created it
   if (s.nsStale !== undefined && !ownRecord) throw new OobError('precondition', s.nsStale);
   const nsExists = s.namespaces.includes(ns) && s.nsStale === undefined;
   const inNs = s.ns?.links.find(isMarkedFor(ns)) ?? s.ns?.links.find((l) => nicMatches(p.iface.nic, l));
-  const ours = (s.record?.profile === ns && s.record.createdNamespace) || (inNs ? isMarkedFor(ns)(inNs) : false);
+  const ours = ownRecord || (inNs ? isMarkedFor(ns)(inNs) : false);
   if (nsExists && !ours)
     throw new OobError(
       'precondition',
@@ -475,10 +485,16 @@ export function planUp(
     }
   }
 
-  // DNS: /etc/netns/NAME/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf.
+  steps.push(...dnsSteps(p, s, paths));
+  return { steps, notes, overridden, nicName, addresses: want.map(cidrText), gateways: gws };
+}
+
+/** DNS: /etc/netns/NAME/resolv.conf, which `ip netns exec` binds over /etc/resolv.conf. */
+function dnsSteps(p: Profile, s: Observation, paths: Pick<RuntimePaths, 'dnsFile' | 'dnsDir'>): Step[] {
+  const steps: Step[] = [];
   // with address = dhcp and no [dns], the DHCP hook fills it in place: it exists before any service starts
   const dns =
-    dnsContent(p) ?? ((p.iface.dhcp4 || p.iface.dhcp6) && s.dnsFile === undefined ? DHCP_DNS_PLACEHOLDER : undefined);
+    dnsContent(p) ?? ((p.iface?.dhcp4 || p.iface?.dhcp6) && s.dnsFile === undefined ? DHCP_DNS_PLACEHOLDER : undefined);
   if (dns !== undefined && s.dnsFile !== undefined && !isOurDnsFile(s.dnsFile))
     throw new OobError(
       'precondition',
@@ -509,7 +525,7 @@ export function planUp(
       title: `write ${paths.dnsFile}`,
       undo,
     });
-  } else if (dns === undefined && isOurDnsFile(s.dnsFile) && !p.iface.dhcp4 && !p.iface.dhcp6) {
+  } else if (dns === undefined && isOurDnsFile(s.dnsFile) && !p.iface?.dhcp4 && !p.iface?.dhcp6) {
     steps.push({
       kind: 'remove',
       path: paths.dnsFile,
@@ -526,6 +542,5 @@ export function planUp(
       ],
     });
   }
-
-  return { steps, notes, overridden, nicName, addresses: want.map(cidrText), gateways: gws };
+  return steps;
 }

@@ -179,6 +179,8 @@ function parseRoutes(sec: Section, key: 'namespace' | 'host', bad: Bad): ExtraRo
  * [routes]: each gateway must be reachable on the link that carries it: a namespace route through
  * an address on the host side of the veth (or the NIC's subnet), a host route through the
  * namespace's end of the veth. `nicAddresses`: the NIC's configured subnets (empty: adopted, not checked).
+ * `withNic`: the profile has an [interface], whose gateway = is the namespace's default route; without
+ * one, the namespace's default route is a [routes] namespace = default via ... through the veth.
  */
 export function parseRoutesSection(
   sec: Section,
@@ -186,6 +188,7 @@ export function parseRoutesSection(
   nicAddresses: Cidr[],
   vethSeen: boolean,
   bad: Bad,
+  withNic = true,
 ): Pick<LinksConfig, 'nsRoutes' | 'hostRoutes'> {
   // a [veth] with problems of its own: those lines say it; the routes through it are not checked against it
   if (vethSeen && !veth)
@@ -202,7 +205,7 @@ export function parseRoutesSection(
         `${r.dst} via ${r.via}: ${r.via} is outside every subnet of the namespace (${nsSide.map(cidrText).join(', ') || 'none'}): the gateway must be reachable from inside the namespace`,
       );
   for (const r of nsRoutes)
-    if (r.dst === 'default')
+    if (r.dst === 'default' && withNic)
       bad(
         line('namespace'),
         'namespace',

@@ -168,8 +168,13 @@ export function parseProfile(
       problems.push({ line, section: 'veth', ...(key ? { key } : {}), message }),
     );
   const routes = routesSec
-    ? parseRoutesSection(routesSec, veth, iface?.addresses ?? [], vethSeen, (line, key, message) =>
-        problems.push({ line, section: 'routes', ...(key ? { key } : {}), message }),
+    ? parseRoutesSection(
+        routesSec,
+        veth,
+        iface?.addresses ?? [],
+        vethSeen,
+        (line, key, message) => problems.push({ line, section: 'routes', ...(key ? { key } : {}), message }),
+        scanned.sections.some((x) => x.name === 'interface'),
       )
     : { nsRoutes: [], hostRoutes: [] };
   // a [veth] with problems of its own: those lines say it; the forwards through it are not checked against it
@@ -182,11 +187,13 @@ export function parseProfile(
         message,
       }),
     );
-  if (!iface && !scanned.sections.some((s) => s.name === 'interface'))
+  // without a physical NIC the namespace is reached only through its veth: [interface] is optional then
+  if (!iface && !vethSeen && !scanned.sections.some((s) => s.name === 'interface'))
     problems.push({
       line: 1,
       section: 'interface',
-      message: 'missing section [interface]: add it with at least nic = NAME',
+      message:
+        'no [interface] and no [veth]: the namespace would have no link at all; add [interface] with nic = NAME (a NIC to move), or [veth] (a link to the host)',
     });
 
   for (const [on, svc, word, make] of [
@@ -203,7 +210,7 @@ export function parseProfile(
       });
     else services.push(make());
   }
-  if (problems.length || !iface)
+  if (problems.length || (!iface && !veth))
     return new ProfileProblems(
       file,
       problems.sort((a, b) => a.line - b.line),
@@ -213,7 +220,7 @@ export function parseProfile(
   return {
     name,
     file,
-    iface,
+    ...(iface ? { iface } : {}),
     ...(dns ? { dns } : {}),
     namespace: { keepOnStop },
     services,

@@ -67,7 +67,8 @@ export interface NamespaceConfig {
 export interface Profile {
   name: string;
   file: string;
-  iface: InterfaceConfig;
+  /** Absent: no physical NIC, the namespace is reached only through its [veth] (the tutorial's red and blue). */
+  iface?: InterfaceConfig;
   dns?: DnsConfig;
   namespace: NamespaceConfig;
   services: ServiceConfig[];
@@ -76,3 +77,7 @@ export interface Profile {
   /** [nat] and [forward]: masquerading and port forwards (profile/nat.ts). */
   nat?: NatConfig;
 }
+
+/** A profile with a physical NIC ([interface] nic =). */
+export type NicProfile = Profile & { iface: InterfaceConfig };
+export const hasNic = (p: Profile): p is NicProfile => p.iface !== undefined;

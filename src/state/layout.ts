@@ -25,6 +25,8 @@ export interface RuntimePaths {
   dir: string;
   /** The NIC's host configuration, written before the move, read by down. */
   recordFile: string;
+  /** A profile without a NIC: the record that oob created its namespace (state/record.ts NsRecord). */
+  nsRecordFile: string;
   /** What oob did for [nat]/[forward]: its tables and the sysctls it changed, with their values before (state/nat.ts). */
   natFile: string;
   /** The supervisor's state. */
@@ -43,6 +45,7 @@ export function runtimePaths(paths: Paths, name: string): RuntimePaths {
   return {
     dir,
     recordFile: path.join(dir, 'nic.json'),
+    nsRecordFile: path.join(dir, 'netns.json'),
     natFile: natFile(paths.runtimeDir, name),
     stateFile: path.join(dir, 'state.json'),
     logFile: path.join(dir, 'supervisor.log'),

@@ -27,3 +27,18 @@ export interface NicRecord {
 }
 
 export const readRecord = (file: string) => readVersionedJson<NicRecord>(file, 1);
+
+/**
+ * A profile without a NIC has no NIC record: this one says that oob created its namespace (written
+ * by `up` before `ip netns add`, removed by `down` after the namespace is gone), so that `down` and
+ * the next `up` know the namespace is oob's, also after an oob killed between the two.
+ */
+export interface NsRecord {
+  version: 1;
+  profile: string;
+  /** The network namespace (inode) oob ran in when it created the namespace. */
+  hostNetns: string;
+  at: string;
+}
+
+export const readNsRecord = (file: string) => readVersionedJson<NsRecord>(file, 1);

@@ -196,7 +196,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
           else sockets[svc] = await socketsOf(st.pid);
         }
       const ns = viewOf.get(name);
-      const lease = profile?.iface.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
+      const lease = profile?.iface?.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
       let nat: NatObservation | undefined;
       let natError: string | undefined;
       try {
@@ -204,7 +204,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
       } catch (e) {
         natError = e instanceof OobError ? e.message : String(e);
       }
-      const lease6 = profile?.iface.dhcp6 ? await readLease(io.paths.runtimeDir, name, 6) : undefined;
+      const lease6 = profile?.iface?.dhcp6 ? await readLease(io.paths.runtimeDir, name, 6) : undefined;
       return {
         ...(lease ? { lease } : {}),
         ...(lease6 ? { lease6 } : {}),

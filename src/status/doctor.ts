@@ -4,7 +4,7 @@ import { cidrText, contains, parseCidr, type Cidr } from '../net/addr.js';
 import type { Raw, RawProfile } from './collect.js';
 import { linkChecks } from './links.js';
 import { natChecks } from './nat.js';
-import { nicInHost, nicInNs, type ProfileStatus } from './model.js';
+import { nicInHost, nicInNs, withoutNic, type ProfileStatus } from './model.js';
 import { DHCP6_SERVICE, DHCP_SERVICE } from '../state/layout.js';
 
 export type Verdict = 'PASS' | 'WARN' | 'FAIL';
@@ -32,7 +32,9 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
   add('PASS', 'namespace exists', `/run/netns/${p.name}`);
   const nic = nicInNs(p);
   const left = nicInHost(raw, p);
-  if (!nic)
+  // a profile without a NIC: no NIC checks; its veth's are the links' (linkChecks)
+  const noNic = withoutNic(p) && !nic;
+  if (!nic && !noNic)
     add(
       'FAIL',
       'NIC in the namespace',
@@ -41,7 +43,7 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
         : 'the NIC is in neither the namespace nor the host',
       left ? `oob up ${p.name}` : 'check [interface] nic and the hardware',
     );
-  else
+  else if (nic)
     add(
       'PASS',
       'NIC in the namespace',
@@ -61,7 +63,7 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
     else if (!nic.carrier)
       add('FAIL', 'links up', `${nic.ifname} is up but has no carrier`, 'check the cable, the switch port, the peer');
     else if (lo?.up) add('PASS', 'links up', `lo and ${nic.ifname} up, carrier`);
-  }
+  } else if (noNic && lo?.up) add('PASS', 'links up', 'lo up (no NIC: the veth below is the way in)');
 
   if (nic) {
     if (!st.addresses.length) add('FAIL', 'addresses present', `${nic.ifname} has no address`, `oob up ${p.name}`);
@@ -76,7 +78,7 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
   }
 
   const cidrs = st.addresses.map((a) => parseCidr(a) as Cidr);
-  if (!st.gateways.length)
+  if (!st.gateways.length && !noNic)
     add(
       'WARN',
       'default route',
@@ -258,6 +260,8 @@ function finish(out: Check[], p: RawProfile, st: ProfileStatus): Check[] {
     );
   else add('PASS', 'unit enabled', `oob@${p.name}.service`);
   const m = p.managers;
+  // without a NIC there is nothing for the network managers to take
+  if (withoutNic(p)) return out;
   if (m.networkManager)
     m.nmRule
       ? add('PASS', 'NetworkManager', 'leaves the NIC alone (unmanaged rule)')

@@ -78,3 +78,120 @@ export function linkChecks(raw: Raw, p: RawProfile): Check[] {
     add('PASS', 'routing configured', `${links.nsRoutes.length + links.hostRoutes.length} extra route(s) in place`);
   return out;
 }
+
+/** `status --json`'s links: the profile's [veth] (both ends), its bridge and its extra routes, as found. */
+export interface LinksStatus {
+  veth: {
+    name: string;
+    hostName: string;
+    /** The host end exists and carries oob's mark for this profile. */
+    inHost: boolean;
+    inNamespace: boolean;
+    /** Both ends administratively up. */
+    up: boolean;
+    addresses: string[];
+    missingAddresses: string[];
+    hostAddresses: string[];
+  } | null;
+  bridge: {
+    name: string;
+    exists: boolean;
+    /** Created by oob (its mark), so shared and deleted with its last port. */
+    ours: boolean;
+    up: boolean;
+    /** The veth's host end is a port of it. */
+    port: boolean;
+    addresses: string[];
+    missingAddresses: string[];
+  } | null;
+  routes: Array<{ where: 'namespace' | 'host'; dst: string; via: string; present: boolean }>;
+}
+
+const globalOf = (l: Link | undefined) =>
+  (l?.addrs ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+
+/**
+ * The links as status reports them, and what is wrong with them: for a profile without a NIC the
+ * veth is its only way in, so a missing or down end is "down"; otherwise a fault of the links is "degraded".
+ */
+export function linksStatus(
+  raw: Raw,
+  p: RawProfile,
+): { links: LinksStatus; problems: Array<{ down: boolean; message: string }> } {
+  const problems: Array<{ down: boolean; message: string }> = [];
+  const cfg = p.profile?.links;
+  const noNic = !!p.profile && !p.profile.iface;
+  const links: LinksStatus = { veth: null, bridge: null, routes: [] };
+  if (!cfg) return { links, problems };
+  const v = cfg.veth;
+  if (v) {
+    const h = raw.host.links.find((l) => l.ifname === v.hostName);
+    const n = p.ns?.links.find((l) => l.ifname === v.name);
+    const inHost = !!h && h.alias === vethMark(p.name);
+    const addresses = globalOf(n);
+    const missingAddresses = v.addresses.map(cidrText).filter((a) => !addresses.includes(a));
+    links.veth = {
+      name: v.name,
+      hostName: v.hostName,
+      inHost,
+      inNamespace: !!n,
+      up: !!h?.up && !!n?.up,
+      addresses,
+      missingAddresses,
+      hostAddresses: globalOf(h),
+    };
+    if (p.ns) {
+      if (!inHost || !n)
+        problems.push({ down: noNic, message: `the veth ${v.hostName} - ${v.name} is missing (oob up ${p.name})` });
+      else if (!h.up || !n.up) problems.push({ down: noNic, message: `the veth ${v.hostName} - ${v.name} is down` });
+      else if (missingAddresses.length)
+        problems.push({
+          down: noNic && !addresses.length,
+          message: `${v.name}: address${missingAddresses.length > 1 ? 'es' : ''} missing: ${missingAddresses.join(', ')}`,
+        });
+    }
+    if (v.bridge) {
+      const b = raw.host.links.find((l) => l.ifname === v.bridge);
+      const bAddrs = globalOf(b);
+      const bMissing = v.bridgeAddresses.map(cidrText).filter((a) => !bAddrs.includes(a));
+      links.bridge = {
+        name: v.bridge,
+        exists: !!b,
+        ours: b?.alias === bridgeMark(v.bridge),
+        up: !!b?.up,
+        port: !!h && h.master === v.bridge,
+        addresses: bAddrs,
+        missingAddresses: bMissing,
+      };
+      const br = links.bridge;
+      if (p.ns) {
+        if (!br.exists || !br.ours || !br.port)
+          problems.push({ down: noNic, message: `${v.hostName} is not a port of oob's bridge ${v.bridge}` });
+        else if (!br.up) problems.push({ down: noNic, message: `bridge ${v.bridge} is down` });
+        else if (bMissing.length)
+          problems.push({ down: false, message: `bridge ${v.bridge} lacks the host's address ${bMissing.join(', ')}` });
+      }
+    }
+  }
+  links.routes = [
+    ...cfg.nsRoutes.map((r) => ({
+      where: 'namespace' as const,
+      dst: r.dst,
+      via: r.via,
+      present: hasRoute(p.ns?.routes ?? [], r.dst, r.via),
+    })),
+    ...cfg.hostRoutes.map((r) => ({
+      where: 'host' as const,
+      dst: r.dst,
+      via: r.via,
+      present: hasRoute(raw.host.routes, r.dst, r.via),
+    })),
+  ];
+  const missing = links.routes.filter((r) => !r.present);
+  if (p.ns && missing.length)
+    problems.push({
+      down: false,
+      message: `route${missing.length > 1 ? 's' : ''} missing: ${missing.map((r) => `${r.dst} via ${r.via} (${r.where})`).join(', ')}`,
+    });
+  return { links, problems };
+}

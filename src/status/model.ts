@@ -5,6 +5,7 @@ import { findNicInHost, findNicInNamespace } from '../observe/nic.js';
 import type { Raw, RawProfile } from './collect.js';
 import type { ProbeResult } from './probe.js';
 import { leaseValid } from '../state/lease.js';
+import { linksStatus, type LinksStatus } from './links.js';
 import { natProblems, natStatus, type NatStatus } from './nat.js';
 import { dynamic6Status, type Dhcp6Status, type SlaacStatus } from './dhcp6.js';
 
@@ -74,6 +75,8 @@ export interface ProfileStatus extends NatStatus {
   services: ServiceStatus[];
   /** Subnets of the namespace that the host has too (duplicate addressing: a note, not a fault). */
   overlapsWithHost: string[];
+  /** [veth] and [routes]: the veth's two ends, its bridge, the extra routes, as found. */
+  links: LinksStatus;
 }
 
 export interface StatusReport {
@@ -87,9 +90,11 @@ const worse = (a: Health, b: Health): Health =>
   a === 'down' || b === 'down' ? 'down' : a === 'degraded' || b === 'degraded' ? 'degraded' : 'ok';
 
 /** The profile's NIC in its namespace (by oob's mark, else by the profile's selector). */
-export const nicInNs = (p: RawProfile) => findNicInNamespace(p.name, p.profile?.iface.nic, p.ns?.links);
+export const nicInNs = (p: RawProfile) => findNicInNamespace(p.name, p.profile?.iface?.nic, p.ns?.links);
 /** The profile's NIC still (or again) in the host. */
-export const nicInHost = (raw: Raw, p: RawProfile) => findNicInHost(p.name, p.profile?.iface.nic, raw.host.links);
+export const nicInHost = (raw: Raw, p: RawProfile) => findNicInHost(p.name, p.profile?.iface?.nic, raw.host.links);
+/** A valid profile without a NIC: its namespace is reached through its veth only. */
+export const withoutNic = (p: RawProfile) => !!p.profile && !p.profile.iface;
 
 export function summarize(raw: Raw): StatusReport {
   const now = Date.parse(raw.at);
@@ -108,25 +113,34 @@ export function summarize(raw: Raw): StatusReport {
     const nic = nicInNs(p);
     const leftInHost = nicInHost(raw, p);
     const nsExists = !!p.ns;
+    const noNic = withoutNic(p);
+    const links = linksStatus(raw, p);
     if (p.profileError) bad('degraded', `profile: ${p.profileError}`);
     if (!nsExists) bad('down', `namespace ${p.name} does not exist`);
-    else if (!nic)
+    // without a NIC the veth is the way in: its faults are the links' (below)
+    else if (!nic && !noNic)
       bad('down', `the NIC is not in namespace ${p.name}${leftInHost ? ` (${leftInHost.ifname} is in the host)` : ''}`);
-    else {
+    else if (nic) {
       if (!nic.up) bad('down', `${nic.ifname} is down`);
       else if (!nic.carrier) bad('down', `${nic.ifname} has no carrier (cable, switch port, peer)`);
     }
-    const addresses = (nic?.addrs ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
-    const wanted = p.profile?.iface.addresses.length
+    for (const x of links.problems) bad(x.down ? 'down' : 'degraded', x.message);
+    // without a NIC, the namespace's addresses are those of its veth end
+    const addresses = noNic
+      ? (links.links.veth?.addresses ?? [])
+      : (nic?.addrs ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+    const wanted = p.profile?.iface?.addresses.length
       ? p.profile.iface.addresses.map(cidrText)
       : (p.record?.adopted?.addresses ?? []);
-    const missingAddresses = wanted.filter((w) => !addresses.includes(w));
+    const missingAddresses = noNic
+      ? (links.links.veth?.missingAddresses ?? [])
+      : wanted.filter((w) => !addresses.includes(w));
     if (nic) {
       if (!addresses.length) bad('down', `${nic.ifname} has no address`);
       else if (missingAddresses.length)
         bad('degraded', `address${missingAddresses.length > 1 ? 'es' : ''} missing: ${missingAddresses.join(', ')}`);
     }
-    const wantGws = p.profile?.iface.gateways.length ? p.profile.iface.gateways : (p.record?.adopted?.gateways ?? []);
+    const wantGws = p.profile?.iface?.gateways.length ? p.profile.iface.gateways : (p.record?.adopted?.gateways ?? []);
     const gateways = wantGws.map((g) => {
       const fam = familyOf(g) ?? 4;
       const route = !!p.ns?.routes.some(
@@ -211,10 +225,15 @@ export function summarize(raw: Raw): StatusReport {
         `oob@${p.name}.service is not enabled: it will not come back after a reboot (oob enable ${p.name})`,
       );
     const nsCidrs = addresses.map((a) => parseCidr(a) as Cidr);
+    // the veth's own other side (its host end, its bridge) shares its subnet by design: no overlap
+    const v = p.profile?.links?.veth;
+    const ownSide = new Set(noNic && v ? [v.hostName, ...(v.bridge ? [v.bridge] : [])] : []);
     const overlapsWithHost = [
       ...new Set(
         nsCidrs.flatMap((c) =>
-          hostCidrs.filter((h) => overlaps(h.c, c)).map((h) => `${cidrText(c)} ~ ${h.dev} ${cidrText(h.c)}`),
+          hostCidrs
+            .filter((h) => !ownSide.has(h.dev) && overlaps(h.c, c))
+            .map((h) => `${cidrText(c)} ~ ${h.dev} ${cidrText(h.c)}`),
         ),
       ),
     ];
@@ -244,6 +263,7 @@ export function summarize(raw: Raw): StatusReport {
       slaac,
       services,
       overlapsWithHost,
+      links: links.links,
       ...nat,
       pending: p.pending
         ? {
@@ -267,7 +287,7 @@ export function summarize(raw: Raw): StatusReport {
 
 /** The lease as status shows it: valid while unexpired with its address on the NIC. */
 function dhcpStatus(p: RawProfile, addresses: string[], now: number): ProfileStatus['dhcp'] {
-  if (!p.profile?.iface.dhcp4) return null;
+  if (!p.profile?.iface?.dhcp4) return null;
   const l = p.lease;
   return {
     address: l?.address ?? null,

@@ -92,6 +92,37 @@ export const statusSchema = {
           }),
         },
         overlapsWithHost: strs,
+        links: obj({
+          veth: {
+            ...obj({
+              name: str,
+              hostName: str,
+              inHost: bool,
+              inNamespace: bool,
+              up: bool,
+              addresses: strs,
+              missingAddresses: strs,
+              hostAddresses: strs,
+            }),
+            type: ['object', 'null'],
+          },
+          bridge: {
+            ...obj({
+              name: str,
+              exists: bool,
+              ours: bool,
+              up: bool,
+              port: bool,
+              addresses: strs,
+              missingAddresses: strs,
+            }),
+            type: ['object', 'null'],
+          },
+          routes: {
+            type: 'array',
+            items: obj({ where: { type: 'string', enum: ['namespace', 'host'] }, dst: str, via: str, present: bool }),
+          },
+        }),
         nat: {
           type: 'array',
           items: obj({ side, subnet: str, out: str, present: bool }),

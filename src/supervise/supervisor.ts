@@ -181,8 +181,8 @@ class Supervisor {
       this.logForced(up.overridden);
       this.log(
         up.steps.length
-          ? `network up: ${up.nicName} in namespace ${this.name}, ${up.addresses.join(', ')}`
-          : `network already up: ${up.nicName}, ${up.addresses.join(', ')}`,
+          ? `network up: ${up.nicName ?? 'no NIC'} in namespace ${this.name}, ${up.addresses.join(', ')}`
+          : `network already up: ${up.nicName ?? 'no NIC'}, ${up.addresses.join(', ')}`,
       );
     } catch (e) {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
@@ -215,7 +215,9 @@ class Supervisor {
       if (a) svc.adopt(a.pid, a.pidStart, a.since, a.restarts);
       else svc.start();
     }
-    const wants = addressWants(this.io.paths.runtimeDir, this.name, this.profile.iface, this.io.run);
+    const wants = this.profile.iface
+      ? addressWants(this.io.paths.runtimeDir, this.name, this.profile.iface, this.io.run)
+      : [];
     if (wants.length) {
       this.lease = new LeaseWatch(wants, () => this.changed());
       this.lease.start();

@@ -85,11 +85,16 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
     if (e.code === 'ENOENT') return undefined;
     throw e;
   });
-  let text = setKeys(before ?? newProfileText(name), 'interface', {
-    nic: o.nic,
-    address: o.addresses.length ? o.addresses.join(', ') : undefined,
-    gateway: o.gateway,
-  });
+  // a profile without a NIC (reached through its [veth]) stays one unless --nic, --address or --gateway say otherwise
+  const noNic =
+    before !== undefined && !o.nic && !o.addresses.length && !o.gateway && !/^\s*\[interface\]/m.test(before);
+  let text = noNic
+    ? before
+    : setKeys(before ?? newProfileText(name), 'interface', {
+        nic: o.nic,
+        address: o.addresses.length ? o.addresses.join(', ') : undefined,
+        gateway: o.gateway,
+      });
   text = withServices(text, o.services);
   let profile = parseOrThrow(name, profileFile, text);
   const notes: string[] = [];
@@ -105,20 +110,22 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
       existsSync(at(o.root, f)),
     ),
   };
-  if (profile.iface.nic.kind === 'mac') ctx.mac = profile.iface.nic.mac;
-  else ctx.nicName = profile.iface.nic.name;
+  // a profile without a NIC: nothing to look up, adopt or guard, and no device for the drop-in to wait for
+  const iface = profile.iface;
+  if (iface?.nic.kind === 'mac') ctx.mac = iface.nic.mac;
+  else if (iface) ctx.nicName = iface.nic.name;
 
-  if (!o.root) {
+  if (iface && !o.root) {
     // The NIC as this host sees it: its MAC for the unmanaged rules, its addresses to adopt.
     const base = await observeHost(io);
     const state = await observeProfile(io, name, base);
-    const inHost = base.host.links.find((l) => nicMatches(profile.iface.nic, l));
+    const inHost = base.host.links.find((l) => nicMatches(iface.nic, l));
     const inNs = state.ns?.links.find(isMarkedFor(name));
     const nic = inHost ?? inNs;
     if (!nic)
       throw new OobError(
         'precondition',
-        `${describeNic(profile.iface.nic)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`,
+        `${describeNic(iface.nic)} was not found in the host namespace (${base.host.links.map((l) => l.ifname).join(', ')}) nor in namespace ${name}: check --nic`,
       );
     ctx.mac = nic.permaddr ?? nic.mac;
     ctx.nicName = inHost ? inHost.ifname : (state.record?.nic.name ?? nic.ifname);
@@ -136,7 +143,7 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
           'nothing was written; if this is really the NIC to move (you are on a console), run again with --force',
         ]);
     }
-    if (!profile.iface.addresses.length && !hasDynamic(profile.iface)) {
+    if (!iface.addresses.length && !hasDynamic(iface)) {
       // At boot the unit runs before the network managers, when the NIC has no address yet to
       // adopt: write what it has now into the profile. A leased IPv4 address (the kernel flags it
       // dynamic) is not frozen: it becomes address = dhcp, and its gateway comes with the lease.
@@ -157,14 +164,14 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
         );
       text = setKeys(text, 'interface', {
         address: addrs.join(', '),
-        gateway: !profile.iface.gateways.length && gws.length ? gws.join(', ') : undefined,
+        gateway: !iface.gateways.length && gws.length ? gws.join(', ') : undefined,
       });
       profile = parseOrThrow(name, profileFile, text);
       notes.push(
         `adopted ${ctx.nicName}'s configuration into the profile: ${addrs.join(', ')}${gws.length ? `, gateway ${gws.join(', ')}` : ''}`,
       );
     }
-  } else if (!profile.iface.addresses.length) {
+  } else if (iface && !iface.addresses.length) {
     throw new OobError(
       'precondition',
       `${profileFile}: no address in the profile: with --root there is no NIC here to adopt from, give --address CIDR`,
@@ -207,7 +214,7 @@ async function checkNotForeign(root: string | undefined, files: FileOut[]): Prom
   }
 }
 
-const nicOf = (prep: Prepared) => (prep.profile.iface.nic.kind === 'name' ? prep.profile.iface.nic.name : undefined);
+const nicOf = (prep: Prepared) => (prep.profile.iface?.nic.kind === 'name' ? prep.profile.iface.nic.name : undefined);
 
 export interface EnableResult {
   written: string[];

@@ -66,7 +66,7 @@ export function renderDropIn(p: Profile, ctx: UnitContext): string {
 
 function match(p: Profile, ctx: UnitContext): { nm: string; networkd: string } {
   if (ctx.mac) return { nm: `mac:${ctx.mac}`, networkd: `MACAddress=${ctx.mac}` };
-  const name = p.iface.nic.kind === 'name' ? p.iface.nic.name : ctx.nicName!;
+  const name = p.iface?.nic.kind === 'name' ? p.iface.nic.name : ctx.nicName!;
   return { nm: `interface-name:${name}`, networkd: `Name=${name}` };
 }
 
@@ -85,6 +85,8 @@ export function unitFiles(p: Profile, template: string | undefined, ctx: UnitCon
     ...(template === undefined ? [] : [{ path: templatePath, content: renderTemplate(template, ctx), mode: 0o644 }]),
     { path: dropInPath(p.name), content: renderDropIn(p, ctx), mode: 0o644 },
   ];
+  // a profile without a NIC: no device to wait for, no NIC to keep the network managers off
+  if (!p.iface) return files;
   if (ctx.networkManager) files.push({ path: nmRulePath(p.name), content: renderNmRule(p, ctx), mode: 0o644 });
   if (ctx.networkd) files.push({ path: networkdRulePath(p.name), content: renderNetworkdRule(p, ctx), mode: 0o644 });
   return files;

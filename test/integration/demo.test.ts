@@ -36,6 +36,18 @@ describe('integration: oob demo (inside a throw-away host namespace)', function 
     expect(r.stdout).to.match(/==> oob status oobdemo\n\s+oobdemo\s+OK\b/);
     expect(r.stdout).to.match(/service\s+sshd\s+ready\s+pid \d+/);
     expect(r.stdout).to.match(/stopped its supervisor and sshd copy/);
+    // the second half: the host reaches the management LAN through the namespace (masqueraded out
+    // of its NIC), and the management LAN reaches a host-only service through the port forward
+    expect(r.stdout).to.match(
+      /from the host: TCP to 10\.20\.40\.10:7007, a server on the management LAN\n\s+hello from the MANAGEMENT LAN \(you came from 10\.20\.30\.1\)$/m,
+    );
+    expect(r.stdout).to.match(
+      /TCP to 10\.20\.30\.1:7008, the port forward\n\s+hello from the HOST's own service \(you came from 10\.20\.31\.1\)$/m,
+    );
+    expect(r.stdout).to.match(/^\s+ip route replace 10\.20\.40\.0\/24 via 10\.20\.31\.1 proto 79$/m);
+    const host = await lab.inHost(['ip', '-o', 'link']);
+    expect(host).not.to.match(/oobdemo/);
+    expect(await lab.inHost(['ip', 'route'])).not.to.match(/10\.20\.40\.0/);
     expect(existsSync('/run/sshd'), 'the demo leaves /run/sshd as it found it').to.equal(hadPrivsep);
     const { stdout } = await lab.oob(['demo', '--cleanup']);
     expect(stdout.trim()).to.equal('no demo to remove');

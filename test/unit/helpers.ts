@@ -2,10 +2,11 @@ import type { AddrInfo, Link, Route } from '../../src/net/ipjson.js';
 import type { Observation } from '../../src/observe/types.js';
 import type { RuntimePaths } from '../../src/state/layout.js';
 import { parseProfile } from '../../src/profile/parse.js';
-import type { Profile } from '../../src/profile/types.js';
+import type { NicProfile, Profile } from '../../src/profile/types.js';
 
-export const paths: Pick<RuntimePaths, 'recordFile' | 'dnsFile' | 'dnsDir'> = {
+export const paths: Pick<RuntimePaths, 'recordFile' | 'nsRecordFile' | 'dnsFile' | 'dnsDir'> = {
   recordFile: '/run/oob/mgmt/nic.json',
+  nsRecordFile: '/run/oob/mgmt/netns.json',
   dnsFile: '/etc/netns/mgmt/resolv.conf',
   dnsDir: '/etc/netns/mgmt',
 };
@@ -14,6 +15,13 @@ export function profile(text: string, name = 'mgmt'): Profile {
   const p = parseProfile(name, `/p/${name}.ini`, text);
   if ('problems' in p) throw new Error(p.lines().join('\n'));
   return p;
+}
+
+/** A profile with a NIC ([interface] nic =). */
+export function nicProfile(text: string, name = 'mgmt'): NicProfile {
+  const p = profile(text, name);
+  if (!p.iface) throw new Error(`${name}: no [interface]`);
+  return p as NicProfile;
 }
 
 export const v4 = (local: string, prefixlen = 24): AddrInfo => ({

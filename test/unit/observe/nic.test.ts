@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { sharedNics } from '../../../src/observe/nic.js';
-import { link, profile } from '../helpers.js';
+import { link, nicProfile as profile } from '../helpers.js';
 
 describe('observe/nic: two profiles never select one NIC', () => {
   const a = profile('[interface]\nnic = ens19\naddress = 10.20.30.1/24\n', 'a');

@@ -17,8 +17,8 @@ const iface = (extra: string) => `[interface]\nnic = ens19\n${extra}`;
 describe('profile/dhcp: address = dhcp', () => {
   it('alone: no static address, nothing adopted, one implicit dhcp4 service with its files under the runtime dir', () => {
     const p = ok(iface('address = dhcp\n'));
-    expect(p.iface.dhcp4).to.equal(true);
-    expect(p.iface.addresses).to.deep.equal([]);
+    expect(p.iface!.dhcp4).to.equal(true);
+    expect(p.iface!.addresses).to.deep.equal([]);
     expect(p.services.map((s) => s.name)).to.deep.equal([DHCP_SERVICE]);
     const env = p.services[0]!.env;
     expect(env.OOB_LEASE).to.equal('/run/x/mgmt/dhcp4.lease');
@@ -36,10 +36,10 @@ describe('profile/dhcp: address = dhcp', () => {
     const p = ok(
       iface('address = 192.168.7.2/24, DHCP, 2001:db8::2/64\ngateway = 10.9.9.1\n[dns]\nnameserver = 1.1.1.1\n'),
     );
-    expect(p.iface.dhcp4).to.equal(true);
-    expect(p.iface.addresses.map((a) => a.address)).to.deep.equal(['192.168.7.2', '2001:db8::2']);
+    expect(p.iface!.dhcp4).to.equal(true);
+    expect(p.iface!.addresses.map((a) => a.address)).to.deep.equal(['192.168.7.2', '2001:db8::2']);
     // the lease's subnet is unknown: a gateway outside the static subnets is the lease's business
-    expect(p.iface.gateways).to.deep.equal(['10.9.9.1']);
+    expect(p.iface!.gateways).to.deep.equal(['10.9.9.1']);
     const env = p.services.find((s) => s.name === DHCP_SERVICE)!.env;
     expect(env.OOB_GATEWAY).to.equal('10.9.9.1');
     expect(env.OOB_DNS).to.equal('0');
@@ -47,7 +47,7 @@ describe('profile/dhcp: address = dhcp', () => {
 
   it('without dhcp nothing changes: no implicit service, an outside gateway is still refused', () => {
     const p = ok(iface('address = 10.0.0.2/24\n'));
-    expect(p.iface.dhcp4).to.equal(undefined);
+    expect(p.iface!.dhcp4).to.equal(undefined);
     expect(p.services).to.deep.equal([]);
     expect(problems(iface('address = 10.0.0.2/24\ngateway = 10.9.9.1\n'))).to.have.length(1);
   });

@@ -48,12 +48,12 @@ describe('profile/edit: values written into a profile stay values', () => {
     const p = parseProfile('mgmt', '/p/mgmt.ini', text);
     expect(p).not.to.be.instanceOf(ProfileProblems);
     const prof = p as Exclude<typeof p, ProfileProblems>;
-    expect(prof.iface.nic).to.deep.equal({ kind: 'mac', mac: '52:54:00:12:34:56' });
-    expect(prof.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal([
+    expect(prof.iface!.nic).to.deep.equal({ kind: 'mac', mac: '52:54:00:12:34:56' });
+    expect(prof.iface!.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal([
       '10.20.30.1/24',
       '2001:db8:30::1/64',
     ]);
-    expect(prof.iface.gateways).to.deep.equal(['10.20.30.20']);
+    expect(prof.iface!.gateways).to.deep.equal(['10.20.30.20']);
     expect(prof.services).to.deep.equal([]);
   });
 });

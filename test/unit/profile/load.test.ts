@@ -17,7 +17,7 @@ async function load(dir: string, name: string): Promise<OobError | string> {
   try {
     return await Promise.race([
       loadProfile(dir, name).then(
-        (p) => `loaded ${p.iface.nic.kind === 'name' ? p.iface.nic.name : ''}`,
+        (p) => `loaded ${p.iface!.nic.kind === 'name' ? p.iface!.nic.name : ''}`,
         (e: unknown) => (e instanceof OobError ? e : `not an OobError: ${String(e)}`),
       ),
       hung,

@@ -23,9 +23,9 @@ describe('profile/parse', () => {
   it('reads the shipped example profile (the seed: ens19, 10.20.30.1/24 via 10.20.30.20, an sshd copy)', () => {
     const text = readFileSync(new URL('../../../../profiles/mgmt.ini', import.meta.url), 'utf8');
     const p = ok(text);
-    expect(p.iface.nic).to.deep.equal({ kind: 'name', name: 'ens19' });
-    expect(p.iface.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal(['10.20.30.1/24']);
-    expect(p.iface.gateways).to.deep.equal(['10.20.30.20']);
+    expect(p.iface!.nic).to.deep.equal({ kind: 'name', name: 'ens19' });
+    expect(p.iface!.addresses.map((a) => `${a.address}/${a.prefixlen}`)).to.deep.equal(['10.20.30.1/24']);
+    expect(p.iface!.gateways).to.deep.equal(['10.20.30.20']);
     const sshd = p.services.find((s) => s.name === 'sshd')!;
     expect(sshd.exec[0]).to.equal('/usr/sbin/sshd');
     expect(sshd.exec).to.include('PidFile=/run/sshd-mgmt.pid');
@@ -36,10 +36,10 @@ describe('profile/parse', () => {
     const p = ok(
       `[interface]\nnic = mac:52:54:00:AA:bb:01\naddress = 10.20.30.1/24, 2001:db8:30::1/64\ngateway = 10.20.30.20 2001:db8:30::20\nmtu = 9000\n[dns]\nnameserver = 10.20.30.53\nsearch = mgmt.example.net example.net\n`,
     );
-    expect(p.iface.nic).to.deep.equal({ kind: 'mac', mac: '52:54:00:aa:bb:01' });
-    expect(p.iface.addresses).to.have.length(2);
-    expect(p.iface.gateways).to.deep.equal(['10.20.30.20', '2001:db8:30::20']);
-    expect(p.iface.mtu).to.equal(9000);
+    expect(p.iface!.nic).to.deep.equal({ kind: 'mac', mac: '52:54:00:aa:bb:01' });
+    expect(p.iface!.addresses).to.have.length(2);
+    expect(p.iface!.gateways).to.deep.equal(['10.20.30.20', '2001:db8:30::20']);
+    expect(p.iface!.mtu).to.equal(9000);
     expect(p.dns).to.deep.equal({
       nameservers: ['10.20.30.53'],
       search: ['mgmt.example.net', 'example.net'],
@@ -49,7 +49,7 @@ describe('profile/parse', () => {
 
   it("accepts a profile with no address (adopt the NIC's) and an IPv6 link-local gateway", () => {
     const p = ok(`[interface]\nnic = ens19\n`);
-    expect(p.iface.addresses).to.deep.equal([]);
+    expect(p.iface!.addresses).to.deep.equal([]);
     ok(`[interface]\nnic = ens19\naddress = 2001:db8::5/64\ngateway = fe80::1\n`);
   });
 
@@ -101,7 +101,9 @@ describe('profile/parse', () => {
   it('refuses an empty file, a missing [interface], an unknown section', () => {
     expect(problems('')[0]).to.match(/:1: the profile is empty/);
     expect(problems('  \n# only a comment\n\n')[0]).to.match(/the profile is empty/);
-    expect(problems('[dns]\nnameserver = 10.0.0.53\n')[0]).to.match(/missing section \[interface\]/);
+    expect(problems('[dns]\nnameserver = 10.0.0.53\n')[0]).to.match(
+      /no \[interface\] and no \[veth\]: the namespace would have no link at all/,
+    );
     expect(problems('[interface]\nnic = ens19\n[interfaces]\n')[0]).to.match(
       /unknown section: did you mean \[interface\]\?/,
     );

@@ -22,7 +22,7 @@ describe('profile/parse: the gaps that let a bad profile through', () => {
       "/p/mgmt.ini:4: [interface] gateway: 10.20.30.255 is the broadcast address of 10.20.30.0/24, not a router's: give the router's own address",
     ]);
     // a /31 has no network or broadcast address: both ends are hosts
-    expect(ok(iface('address = 10.0.0.0/31\ngateway = 10.0.0.1\n')).iface.gateways).to.deep.equal(['10.0.0.1']);
+    expect(ok(iface('address = 10.0.0.0/31\ngateway = 10.0.0.1\n')).iface!.gateways).to.deep.equal(['10.0.0.1']);
   });
 
   it('a /0 prefix, IPv4 and IPv6', () => {
@@ -57,7 +57,7 @@ describe('profile/parse: the gaps that let a bad profile through', () => {
       '-D',
     ]);
     expect(ok(svc('exec = "/bin/sh -c \'a; b\'"')).services[0]!.exec).to.deep.equal(['/bin/sh', '-c', 'a; b']);
-    expect(ok(iface('address = 10.20.30.1/24 ; the old one was .2\n')).iface.addresses).to.have.length(1);
+    expect(ok(iface('address = 10.20.30.1/24 ; the old one was .2\n')).iface!.addresses).to.have.length(1);
   });
 
   it('a ";" inside a word of any other key is refused too, not silently cut', () => {

@@ -49,6 +49,7 @@ function healthy(name = 'mgmt'): ProfileStatus {
       },
     ],
     overlapsWithHost: [],
+    links: { veth: null, bridge: null, routes: [] },
   };
 }
 
