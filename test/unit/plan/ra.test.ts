@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import { stepCommand } from '../../../src/engine/apply.js';
 import { raSteps } from '../../../src/plan/ra.js';
 import { profile } from '../helpers.js';
+import type { NicProfile } from '../../../src/profile/types.js';
 
-const cmds = (text: string) => raSteps(profile(text), 'mgmt', 'ens19').map(stepCommand);
+const cmds = (text: string) => raSteps(profile(text) as NicProfile, 'mgmt', 'ens19').map(stepCommand);
 
 describe('plan/ra: accept_ra and autoconf of the NIC in the namespace', () => {
   it('no dhcp6 nor auto: no step, the kernel keeps its defaults (as before)', () => {
@@ -29,7 +30,9 @@ describe('plan/ra: accept_ra and autoconf of the NIC in the namespace', () => {
   });
   it("nothing is undone or restored: the settings are the NIC's in oob's namespace only", () => {
     expect(
-      raSteps(profile('[interface]\nnic = ens19\naddress = auto\n'), 'mgmt', 'ens19').every((s) => !s.undo.length),
+      raSteps(profile('[interface]\nnic = ens19\naddress = auto\n') as NicProfile, 'mgmt', 'ens19').every(
+        (s) => !s.undo.length,
+      ),
     ).to.equal(true);
   });
 });

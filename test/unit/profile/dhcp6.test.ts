@@ -18,9 +18,9 @@ describe('profile/dhcp6: address = dhcp6 and auto', () => {
   it('dhcp6 alone: one implicit dhcp6 service running dhcpcd with every path of its own under the runtime dir', () => {
     const p = ok(iface('address = dhcp6\n'));
     expect(p.iface).to.include({ dhcp6: true });
-    expect(p.iface.dhcp4).to.equal(undefined);
-    expect(p.iface.slaac).to.equal(undefined);
-    expect(p.iface.addresses).to.deep.equal([]);
+    expect(p.iface!.dhcp4).to.equal(undefined);
+    expect(p.iface!.slaac).to.equal(undefined);
+    expect(p.iface!.addresses).to.deep.equal([]);
     expect(p.services.map((s) => s.name)).to.deep.equal([DHCP6_SERVICE]);
     const s = p.services[0]!;
     expect(s.env).to.include({
@@ -53,14 +53,14 @@ describe('profile/dhcp6: address = dhcp6 and auto', () => {
   it('auto alone: no client at all (the kernel does SLAAC), nothing adopted', () => {
     const p = ok(iface('address = AUTO\n'));
     expect(p.iface).to.include({ slaac: true });
-    expect(p.iface.dhcp6).to.equal(undefined);
+    expect(p.iface!.dhcp6).to.equal(undefined);
     expect(p.services).to.deep.equal([]);
   });
 
   it("mixed with static and dhcp: both clients; [dns] set turns off both clients' name servers", () => {
     const p = ok(iface('address = 10.0.0.2/24, dhcp, dhcp6, auto, 2001:db8::2/64\n[dns]\nnameserver = 10.0.0.53\n'));
     expect(p.iface).to.include({ dhcp4: true, dhcp6: true, slaac: true });
-    expect(p.iface.addresses.map((a) => a.address)).to.deep.equal(['10.0.0.2', '2001:db8::2']);
+    expect(p.iface!.addresses.map((a) => a.address)).to.deep.equal(['10.0.0.2', '2001:db8::2']);
     expect(p.services.map((s) => s.name)).to.deep.equal([DHCP_SERVICE, DHCP6_SERVICE]);
     expect(p.services.map((s) => s.env.OOB_DNS)).to.deep.equal(['0', '0']);
     // both clients merge into the one resolv.conf from the same two shares
