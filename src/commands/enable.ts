@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { EnableOptions } from '../systemd/enable.js';
 import { defineCommand, out, type GlobalArgs } from './common.js';
 import { disableJson, enableJson, jsonOption, printJson, type JsonArgs } from './json.js';
+import { confirmOption, runConfirmed, shieldFromHangup } from './confirm.js';
 
 /** The flags enable and units share: what goes into the profile's [interface], and the image. */
 interface ProfileFlags extends GlobalArgs {
@@ -54,14 +55,23 @@ const enableOptions = (argv: ProfileFlags, o: { now: boolean; force: boolean }):
 interface EnableArgs extends ProfileFlags, JsonArgs {
   now: boolean;
   force: boolean;
+  confirm?: string;
 }
+
+/** With --confirm: the change in the worker, its options kept in the pending record (commands/confirm.ts). */
+const confirmed = (
+  io: Parameters<typeof runConfirmed>[0],
+  what: 'enable' | 'disable',
+  argv: GlobalArgs & JsonArgs & { name: string; confirm?: string },
+  args: object,
+) => runConfirmed(io, what, { names: [argv.name], ...argv, wait: 30 }, { ...args });
 
 export const enableCommand = defineCommand<EnableArgs>({
   command: 'enable <name>',
   describe:
     'write or update the profile, install the systemd unit and its drop-in, keep network managers off the NIC, enable (and start) it',
   builder: (y) =>
-    jsonOption(profileFlags(y))
+    confirmOption(jsonOption(profileFlags(y)))
       .option('now', { type: 'boolean', default: true, describe: 'start it now too (--no-now: only at the next boot)' })
       .option('force', {
         type: 'boolean',
@@ -71,6 +81,8 @@ export const enableCommand = defineCommand<EnableArgs>({
   needsRoot: true,
   profileName: 'name',
   handler: async (argv, io) => {
+    if (argv.confirm !== undefined) return confirmed(io, 'enable', argv, enableOptions(argv, argv));
+    if (!argv.root) await shieldFromHangup(io, [argv.name]);
     const { enable } = await import('../systemd/enable.js');
     const r = await enable(io, argv.name, enableOptions(argv, argv));
     if (argv.json) {
@@ -90,6 +102,7 @@ interface DisableArgs extends GlobalArgs, JsonArgs {
   name: string;
   now: boolean;
   root?: string;
+  confirm?: string;
 }
 
 export const disableCommand = defineCommand<DisableArgs>({
@@ -97,7 +110,7 @@ export const disableCommand = defineCommand<DisableArgs>({
   describe:
     'disable the unit and remove what enable generated (the profile stays); --now also stops it and returns the NIC',
   builder: (y) =>
-    jsonOption(y)
+    confirmOption(jsonOption(y))
       .positional('name', { type: 'string', demandOption: true })
       .option('now', {
         type: 'boolean',
@@ -108,6 +121,9 @@ export const disableCommand = defineCommand<DisableArgs>({
   needsRoot: true,
   profileName: 'name',
   handler: async (argv, io) => {
+    if (argv.confirm !== undefined)
+      return confirmed(io, 'disable', argv, { now: argv.now, ...(argv.root ? { root: argv.root } : {}) });
+    if (!argv.root) await shieldFromHangup(io, [argv.name]);
     const { disable } = await import('../systemd/enable.js');
     const r = await disable(io, argv.name, { now: argv.now, ...(argv.root ? { root: argv.root } : {}) });
     if (argv.json) {

@@ -11,6 +11,25 @@ export const runCommand = defineCommand<Args>({
   needsRoot: true,
   profileName: 'name',
   handler: async (argv, io) => {
+    // a change made with --confirm and never confirmed (a reboot inside its window) is resolved first
+    const { resolvePendingAtStart } = await import('./confirm.js');
+    const verdict = await resolvePendingAtStart(io, argv.name);
+    const underUnit = io.env.INVOCATION_ID !== undefined;
+    if (verdict === 'stay-down') {
+      if (underUnit) {
+        // disabled now, but this start job is running: a stop job ends it (an exit would be restarted)
+        const { unitName } = await import('../state/layout.js');
+        await io.run(['systemctl', 'stop', '--no-block', unitName(argv.name)], { allowFail: true });
+        const { sleep } = await import('../sys/until.js');
+        await sleep(60_000); // systemd's SIGTERM comes first
+      }
+      return 0;
+    }
+    if (verdict === 'restart' && underUnit) {
+      // the unit files were restored: systemd starts this unit again on them (Restart=always)
+      const { ExitCode } = await import('../errors.js');
+      return ExitCode.rolledBack;
+    }
     const { runSupervisor } = await import('../supervise/supervisor.js');
     return runSupervisor(io, argv.name, {
       // the profile's status for node_exporter's textfile collector: what `oob status --format prometheus` prints

@@ -1,18 +1,24 @@
-// Remote-safe changes (issue 9): `oob up|down NAME --confirm[=DURATION]` applies the change in a
-// worker that outlives the caller, then waits for `oob confirm NAME`; without it in time (or on
-// `oob revert NAME`) it reverts: up is undone by down from the NIC record, down by up from the
-// profile as it was loaded before the change.
+// Remote-safe changes (issue 9): `oob up|down|enable|disable NAME --confirm[=DURATION]` applies the
+// change in a worker that outlives the caller, then waits for `oob confirm NAME`; without it in time
+// (or on `oob revert NAME`) it reverts. What a change is (apply, undo) is the caller's (commands/
+// confirm.ts: up/down from engine/ops.ts, enable/disable from systemd/confirm.ts); this is the
+// machinery: the pending record, the worker, the decision, the outcome.
 //
-// Everything between the caller, the worker and confirm/revert goes through files under
-// RUNTIME/confirm (state/layout.ts), never a socket: a file is seen from every network namespace,
-// so `oob confirm` typed in an SSH session that came in through the management namespace works.
-//   NAME.json          the pending change (created exclusively: one per profile)
-//   NAME.decision      "confirm" or "revert", written by oob confirm / oob revert
-//   NAME.outcome.json  how it ended, for the caller that waits and for confirm/revert
+// Everything between the caller, the worker and confirm/revert goes through files, never a socket:
+// a file is seen from every network namespace, so `oob confirm` typed in an SSH session that came
+// in through the management namespace works.
+//   STATE/confirm/NAME.json      the pending change (created exclusively: one per profile), with
+//                                what the revert needs (for enable/disable the files as they were),
+//                                written before anything changes; persistent: a boot finds it
+//   RUNTIME/confirm/NAME.decision      "confirm" or "revert", written by oob confirm / oob revert
+//   RUNTIME/confirm/NAME.outcome.json  how it ended, for the caller that waits and for confirm/revert
 //
 // The worker runs in its own session and process group (or, under systemd, in a transient unit
-// oob-confirm-NAME), with no terminal and no tie to the caller's stdio: the caller, its SSH
-// session, its whole process group can die, and the change still finishes and is confirmed or reverted.
+// oob-confirm-NAME that systemd restarts if it is killed), with no terminal and no tie to the
+// caller's stdio: the caller, its SSH session, its whole process group can die, and the change
+// still finishes and is confirmed or reverted. A worker that is gone anyway (SIGKILL without
+// systemd, a reboot) leaves a stale record: the next change of the profile, `oob confirm/revert`
+// and the unit's start resolve it (resolveStale).
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, promises as fsp, readlinkSync } from 'node:fs';
 import { OobError } from '../errors.js';
@@ -22,16 +28,14 @@ import {
   confirmUnitName,
   decisionFile,
   outcomeFile,
+  pendingDir,
   pendingFile,
 } from '../state/layout.js';
 import { readVersionedJson, writeFileAtomic } from '../sys/files.js';
 import type { Io } from '../sys/io.js';
 import { startTime } from '../sys/proc.js';
-import { pendingOf, readPending, type ChangeKind, type Outcome, type Pending } from '../state/pending.js';
+import { bootId, pendingGarbage, pendingOf, type ChangeKind, type Outcome, type Pending } from '../state/pending.js';
 import { sleep, until } from '../sys/until.js';
-import { loadProfile } from '../profile/load.js';
-import type { Profile } from '../profile/types.js';
-import { downProfiles, upProfiles } from './ops.js';
 
 export const readOutcome = (io: Io, name: string) =>
   readVersionedJson<Outcome>(outcomeFile(io.paths.runtimeDir, name), 1);
@@ -39,21 +43,64 @@ const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 const confirmCmd = (name: string) => `oob confirm ${name}`;
 const revertCmd = (name: string) => `oob revert ${name}`;
 
+/** What was applied: the lines the plain command prints and its --json document; or nothing to do. */
+export type Applied = { did: string; doc: unknown } | { nothing: string; doc: unknown };
+
+/** One kind of change, as the machinery needs it (commands/confirm.ts makes them). */
+export interface Change {
+  /** In the caller, before anything: check the input (a bad one is one clear line, nothing changed) and return what the record keeps for the worker and the revert. */
+  check(): Promise<Pick<Pending, 'args' | 'before'>>;
+  /** In the worker: apply. A failure is rolled back by the change itself (as the plain command does). */
+  apply(p: Pending): Promise<Applied>;
+  /** Undo an applied (or partly applied) change, from the record alone: the worker may be another process. */
+  undo(p: Pending): Promise<void>;
+}
+export type ChangeFor = (p: Pick<Pending, 'what' | 'profile'>) => Change;
+
+/**
+ * A pending change whose worker is gone (SIGKILL, a crash, a reboot) is resolved here, so that it
+ * never strands the NIC: one that was still being applied or reverted, or is past its deadline, is
+ * reverted; one still inside its window waits for confirm or revert (the admin may be on the new
+ * path). Returns what is left: undefined when nothing is pending any more.
+ */
+export async function resolveStale(
+  io: Io,
+  name: string,
+  changeFor: ChangeFor,
+): Promise<(Pending & { alive: boolean }) | undefined> {
+  const p = await pendingOf(io, name);
+  if (!p || p.alive) return p;
+  if (p.state === 'starting') {
+    // its caller died before a worker took it: nothing was applied
+    await fsp.rm(pendingFile(io.paths, name), { force: true });
+    io.log.warn(`${name}: a ${p.what} --confirm whose caller died before it started was dropped; nothing had changed`);
+    return undefined;
+  }
+  const overdue = p.state !== 'waiting' || !p.deadline || Date.parse(p.deadline) <= Date.now();
+  if (!overdue) return p;
+  io.log.warn(
+    `${name}: the worker of the unconfirmed ${p.what} (since ${p.since}) is gone and ${p.state === 'waiting' ? `its deadline ${p.deadline} passed` : `it was ${p.state}`}: reverting it now (${p.revert})`,
+  );
+  await revertNow(io, p, changeFor(p), `not confirmed (its worker was gone)`);
+  return undefined;
+}
+
 /** A change waiting for confirmation blocks every other change of the profile: one line saying how to end it. */
-export async function refuseIfPending(io: Io, names: string[]): Promise<void> {
+export async function refuseIfPending(io: Io, names: string[], changeFor: ChangeFor): Promise<void> {
   for (const n of names) {
-    const p = await pendingOf(io, n);
+    const bad = await pendingGarbage(io, n);
+    if (bad)
+      throw new OobError(
+        'precondition',
+        `${pendingFile(io.paths, n)} is ${bad}: nothing was changed; look at it, then remove it (it cannot be confirmed or reverted)`,
+      );
+    const p = await resolveStale(io, n, changeFor);
     if (!p) continue;
-    if (!p.alive && p.state === 'starting') {
-      // its caller died before a worker took it: nothing was applied
-      await fsp.rm(pendingFile(io.paths.runtimeDir, n), { force: true });
-      continue;
-    }
     throw new OobError(
       'busy',
       p.alive
         ? `${n} has a change waiting for confirmation (${p.what}, since ${p.since}${p.deadline ? `, reverted at ${p.deadline}` : ''}): keep it with "${confirmCmd(n)}" or undo it now with "${revertCmd(n)}"`
-        : `${n} has an unconfirmed ${p.what} (since ${p.since}) whose worker is gone: undo it with "${revertCmd(n)}" or keep it with "${confirmCmd(n)}"`,
+        : `${n} has an unconfirmed ${p.what} (since ${p.since}, reverted at ${p.deadline}) whose worker is gone: undo it with "${revertCmd(n)}" or keep it with "${confirmCmd(n)}"`,
     );
   }
 }
@@ -66,6 +113,8 @@ export interface ConfirmedOpts {
   say: (line: string) => void;
   tell: (line: string) => void;
   quiet: boolean;
+  /** --json: the change's document on stdout (with how the confirmation ended), nothing else there. */
+  json: boolean;
 }
 
 /** Same network and mount namespace as PID 1: a transient unit would run where we are. */
@@ -78,7 +127,12 @@ function sameNamespacesAsInit(): boolean {
 }
 
 /** The worker's command line: this same oob (the script node runs), the hidden verb. */
-function workerArgv(io: Io, what: ChangeKind, name: string, o: ConfirmedOpts): string[] {
+function workerArgv(
+  io: Io,
+  what: ChangeKind,
+  name: string,
+  o: Pick<ConfirmedOpts, 'windowS' | 'waitMs' | 'force'>,
+): string[] {
   return [
     process.execPath,
     process.argv[1]!,
@@ -92,14 +146,25 @@ function workerArgv(io: Io, what: ChangeKind, name: string, o: ConfirmedOpts): s
   ];
 }
 
+/** Whether a worker would run as a transient unit (systemd is init and we are in its namespaces). */
+export const underSystemd = (io: Io) =>
+  existsSync('/run/systemd/system') && sameNamespacesAsInit() && !io.env.OOB_CONFIRM_NO_SYSTEMD;
+
 /**
  * Start the worker: under systemd (and in PID 1's namespaces, where the unit would run) a transient
- * unit; otherwise a child in its own session (setsid), stdio on a log file, not waited for.
+ * unit, restarted by systemd if it is killed; otherwise a child in its own session (setsid), stdio
+ * on a log file, not waited for.
  */
 async function startWorker(io: Io, argv: string[], name: string): Promise<string> {
-  const env = { ...io.env, OOB_RUNTIME_DIR: io.paths.runtimeDir };
-  if (existsSync('/run/systemd/system') && sameNamespacesAsInit() && !io.env.OOB_CONFIRM_NO_SYSTEMD) {
+  const env: NodeJS.ProcessEnv = {
+    ...io.env,
+    OOB_RUNTIME_DIR: io.paths.runtimeDir,
+    ...(io.paths.stateDir ? { OOB_STATE_DIR: io.paths.stateDir } : {}),
+  };
+  if (underSystemd(io)) {
     const unit = confirmUnitName(name);
+    // a unit of that name left failed by an earlier worker would refuse the new one
+    await io.run(['systemctl', 'reset-failed', `${unit}.service`], { allowFail: true, timeoutMs: 10_000 });
     await io.run(
       [
         'systemd-run',
@@ -107,8 +172,12 @@ async function startWorker(io: Io, argv: string[], name: string): Promise<string
         '--collect',
         `--unit=${unit}`,
         '--service-type=exec',
+        // killed (SIGKILL, OOM): started again, it resumes from the record (runWorker)
+        '--property=Restart=on-abnormal',
+        '--property=RestartSec=1',
         `--description=oob: ${name}'s change waiting for oob confirm`,
         `--setenv=OOB_RUNTIME_DIR=${io.paths.runtimeDir}`,
+        ...(env.OOB_STATE_DIR ? [`--setenv=OOB_STATE_DIR=${env.OOB_STATE_DIR}`] : []),
         '--',
         ...argv,
       ],
@@ -116,6 +185,7 @@ async function startWorker(io: Io, argv: string[], name: string): Promise<string
     );
     return `unit ${unit}.service (journalctl -u ${unit})`;
   }
+  await fsp.mkdir(confirmDir(io.paths.runtimeDir), { recursive: true, mode: 0o700 });
   const log = confirmLogFile(io.paths.runtimeDir, name);
   const fd = openSync(log, 'a', 0o600);
   try {
@@ -132,15 +202,25 @@ async function startWorker(io: Io, argv: string[], name: string): Promise<string
 }
 
 /**
- * The caller's side of `up|down NAME --confirm`: claim the pending slot, start the worker, follow it
- * (the change, the countdown, the outcome). Dying here changes nothing for the worker. The exit code.
+ * The caller's side of `up|down|enable|disable NAME --confirm`: check, claim the pending slot with
+ * what the revert needs, start the worker, follow it (the change, the countdown, the outcome).
+ * Dying here changes nothing for the worker. The exit code.
  */
-export async function confirmedChange(io: Io, what: ChangeKind, name: string, o: ConfirmedOpts): Promise<number> {
+export async function confirmedChange(
+  io: Io,
+  what: ChangeKind,
+  name: string,
+  change: ChangeFor,
+  o: ConfirmedOpts,
+): Promise<number> {
   const rt = io.paths.runtimeDir;
-  await refuseIfPending(io, [name]);
-  // the profile must load before anything starts: a bad one is the caller's one clear line
-  if (what === 'up') await loadProfile(io.paths.profileDir, name);
+  await refuseIfPending(io, [name], change);
+  // the input must be good before anything starts: a bad one is the caller's one clear line
+  const kept = await change({ what, profile: name }).check();
+  await fsp.mkdir(pendingDir(io.paths), { recursive: true, mode: 0o700 });
   await fsp.mkdir(confirmDir(rt), { recursive: true, mode: 0o700 });
+  const st = await startTime(process.pid);
+  const boot = await bootId();
   const pending: Pending = {
     version: 1,
     profile: name,
@@ -149,15 +229,27 @@ export async function confirmedChange(io: Io, what: ChangeKind, name: string, o:
     since: new Date().toISOString(),
     windowSeconds: o.windowS,
     pid: process.pid,
-    ...((await startTime(process.pid)) !== undefined ? { pidStart: (await startTime(process.pid))! } : {}),
-    revert: what === 'up' ? `oob down ${name}` : `oob up ${name}`,
+    ...(st !== undefined ? { pidStart: st } : {}),
+    ...(boot ? { bootId: boot } : {}),
+    revert: {
+      up: `oob down ${name}`,
+      down: `oob up ${name}`,
+      enable: `${name}'s unit files, profile and enablement as before the enable`,
+      disable: `${name}'s unit files, enablement and running state as before the disable`,
+    }[what],
+    ...kept,
   };
+  // written whole before it is published (a crash never leaves half a record), and exclusively: one per profile
+  const tmp = `${pendingFile(io.paths, name)}.new-${process.pid}`;
+  await fsp.writeFile(tmp, json(pending), { mode: 0o600 });
   try {
-    await fsp.writeFile(pendingFile(rt, name), json(pending), { flag: 'wx', mode: 0o600 });
+    await fsp.link(tmp, pendingFile(io.paths, name));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    await refuseIfPending(io, [name]);
+    await refuseIfPending(io, [name], change);
     throw new OobError('busy', `${name}: another oob is starting a confirmed change of it right now`);
+  } finally {
+    await fsp.rm(tmp, { force: true });
   }
   await fsp.rm(decisionFile(rt, name), { force: true });
   await fsp.rm(outcomeFile(rt, name), { force: true });
@@ -165,7 +257,7 @@ export async function confirmedChange(io: Io, what: ChangeKind, name: string, o:
   try {
     where = await startWorker(io, workerArgv(io, what, name, o), name);
   } catch (e) {
-    await fsp.rm(pendingFile(rt, name), { force: true });
+    await fsp.rm(pendingFile(io.paths, name), { force: true });
     throw e;
   }
   if (!o.quiet) o.say(`${name}: ${what} runs in a worker that outlives this session (${where})`);
@@ -176,25 +268,25 @@ export async function confirmedChange(io: Io, what: ChangeKind, name: string, o:
 async function follow(io: Io, name: string, o: ConfirmedOpts): Promise<number> {
   let told = false;
   let lastTick = -1;
-  const tty = process.stderr.isTTY === true;
+  const tty = process.stderr.isTTY === true && !o.quiet;
   const started = Date.now();
   for (;;) {
     const done = await readOutcome(io, name);
     if (done) {
       if (tty && told) process.stderr.write('\n');
-      if (!told && done.did) o.tell(done.did); // it ended before this caller saw it wait
+      if (!told && done.did && !o.json) o.tell(done.did); // it ended before this caller saw it wait
       return report(name, done, o);
     }
     const p = await pendingOf(io, name);
     if (!p)
       throw new OobError(
         'system',
-        `${name}: the confirmed change's worker left neither a pending change nor an outcome in ${confirmDir(io.paths.runtimeDir)}`,
+        `${name}: the confirmed change's worker left neither a pending change in ${pendingDir(io.paths)} nor an outcome in ${confirmDir(io.paths.runtimeDir)}`,
       );
-    if (!p.alive && p.state !== 'starting')
+    if (!p.alive && p.state !== 'starting' && !underSystemd(io))
       throw new OobError(
         'rollbackIncomplete',
-        `${name}: the worker of the ${p.what} died (state ${p.state}): undo with "${revertCmd(name)}", or keep it with "${confirmCmd(name)}"`,
+        `${name}: the worker of the ${p.what} died (state ${p.state}): the next change of ${name} reverts it once overdue; undo now with "${revertCmd(name)}", or keep it with "${confirmCmd(name)}"`,
       );
     if (p.state === 'starting' && Date.now() - started > 30_000)
       throw new OobError(
@@ -204,7 +296,7 @@ async function follow(io: Io, name: string, o: ConfirmedOpts): Promise<number> {
     if (p.state === 'waiting' && p.deadline) {
       if (!told) {
         told = true;
-        if (p.did) o.tell(p.did);
+        if (p.did && !o.json) o.tell(p.did);
         o.say(
           `${name}: not kept unless confirmed: run "${confirmCmd(name)}" within ${p.windowSeconds} s (from any session, e.g. one through the new path); "${revertCmd(name)}" undoes it now`,
         );
@@ -221,13 +313,25 @@ async function follow(io: Io, name: string, o: ConfirmedOpts): Promise<number> {
   }
 }
 
+/** The exit code of an outcome; with --json its document (the change's, and how the confirmation ended) on stdout first. */
 function report(name: string, r: Outcome, o: ConfirmedOpts): number {
+  if (o.json) {
+    const doc = (r.doc ?? {}) as Record<string, unknown>;
+    const kept = r.result === 'confirmed' || r.result === 'nothing';
+    process.stdout.write(
+      JSON.stringify({
+        ...doc,
+        changed: kept ? doc.changed === true : false,
+        confirm: { result: r.result, why: r.why, at: r.at },
+      }) + '\n',
+    );
+  }
   switch (r.result) {
     case 'confirmed':
-      o.tell(`${name}: ${r.what} confirmed and kept`);
+      if (!o.json) o.tell(`${name}: ${r.what} confirmed and kept`);
       return 0;
     case 'nothing':
-      o.tell(r.why);
+      if (!o.json) o.tell(r.why);
       return 0;
     case 'reverted':
       throw new OobError('rolledBack', `${name}: ${r.why}`, r.details);
@@ -238,10 +342,17 @@ function report(name: string, r: Outcome, o: ConfirmedOpts): number {
 
 /** What the worker writes as it goes (atomically: confirm and status read it any time). */
 async function setPending(io: Io, p: Pending): Promise<void> {
-  await writeFileAtomic(pendingFile(io.paths.runtimeDir, p.profile), json(p), 0o600);
+  await writeFileAtomic(pendingFile(io.paths, p.profile), json(p), 0o600);
 }
 
-async function finish(io: Io, p: Pending, result: Outcome['result'], why: string, details: string[] = []) {
+async function finish(
+  io: Io,
+  p: Pending,
+  result: Outcome['result'],
+  why: string,
+  details: string[] = [],
+  doc?: unknown,
+) {
   const rt = io.paths.runtimeDir;
   const out: Outcome = {
     version: 1,
@@ -249,38 +360,45 @@ async function finish(io: Io, p: Pending, result: Outcome['result'], why: string
     what: p.what,
     result,
     ...(p.did ? { did: p.did } : {}),
+    ...(doc !== undefined ? { doc } : {}),
     why,
     details,
     at: new Date().toISOString(),
   };
+  await fsp.mkdir(confirmDir(rt), { recursive: true, mode: 0o700 });
   await writeFileAtomic(outcomeFile(rt, p.profile), json(out), 0o600);
   await fsp.rm(decisionFile(rt, p.profile), { force: true });
-  await fsp.rm(pendingFile(rt, p.profile), { force: true });
+  await fsp.rm(pendingFile(io.paths, p.profile), { force: true });
   io.log.info(`${p.profile}: ${result}: ${why}`);
 }
-
-const upLine = (r: Awaited<ReturnType<typeof upProfiles>>[number]) => {
-  const p = r.profile;
-  return `${p.name}: up: ${r.nicName} in namespace ${p.name}, ${r.addresses.join(', ')}${r.gateways.length ? `, default via ${r.gateways.join(', ')}` : ''} (${r.steps.length} steps)`;
-};
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const detailsOf = (e: unknown) => (e instanceof OobError ? e.details : []);
 
-/** Undo an applied change: up by down (from the record), down by up (from the profile as it was). */
-async function undo(io: Io, p: Pending, profile: Profile | undefined, waitMs: number): Promise<void> {
-  if (p.what === 'up') await downProfiles(io, [p.profile], { waitMs });
-  else await upProfiles(io, [profile ?? (await loadProfile(io.paths.profileDir, p.profile))], { force: true, waitMs });
-}
-
 export interface WorkerOpts {
   windowS: number;
-  force: boolean;
   waitMs: number;
 }
 
-/** The worker: apply, wait for the decision or the deadline, keep or revert. Never throws: the outcome file says how it went. */
-export async function runWorker(io: Io, what: ChangeKind, name: string, o: WorkerOpts): Promise<number> {
+/** This process as the record's holder. */
+async function holder(): Promise<Pick<Pending, 'pid' | 'pidStart' | 'bootId'>> {
+  const st = await startTime(process.pid);
+  const boot = await bootId();
+  return { pid: process.pid, ...(st !== undefined ? { pidStart: st } : {}), ...(boot ? { bootId: boot } : {}) };
+}
+
+/**
+ * The worker: apply, wait for the decision or the deadline, keep or revert. Never throws: the
+ * outcome file says how it went. Started again after it was killed (systemd's Restart=), it
+ * resumes from the record: still inside the window it waits on, else it reverts.
+ */
+export async function runWorker(
+  io: Io,
+  what: ChangeKind,
+  name: string,
+  changeFor: ChangeFor,
+  o: WorkerOpts,
+): Promise<number> {
   // the caller's terminal, session and pipes are not ours to die with
   for (const sig of ['SIGHUP', 'SIGPIPE', 'SIGINT'] as const) process.on(sig, () => {});
   let stop = false;
@@ -288,60 +406,59 @@ export async function runWorker(io: Io, what: ChangeKind, name: string, o: Worke
     stop = true; // stopped (systemctl stop oob-confirm-NAME): an unconfirmed change is not kept
   });
   const rt = io.paths.runtimeDir;
-  const claimed = await readPending(io, name);
-  if (!claimed || claimed.what !== what) {
-    io.log.warn(`${name}: no pending ${what} in ${pendingFile(rt, name)}: nothing to do`);
+  const claimed = await pendingOf(io, name);
+  if (!claimed || claimed.what !== what || (claimed.state !== 'starting' && claimed.alive)) {
+    io.log.warn(`${name}: no pending ${what} for this worker in ${pendingFile(io.paths, name)}: nothing to do`);
     return 1;
   }
-  const p: Pending = { ...claimed, pid: process.pid, state: 'applying' };
-  const st = await startTime(process.pid);
-  if (st !== undefined) p.pidStart = st;
-  await setPending(io, p);
-  let profile: Profile | undefined;
-  try {
-    if (what === 'up') {
-      const [r] = await upProfiles(io, [await loadProfile(io.paths.profileDir, name)], {
-        force: true, // with --confirm the lock-out guard is the safety net: it reverts unless confirmed
-        waitMs: o.waitMs,
-      });
-      if (!r!.steps.length) {
-        await finish(io, p, 'nothing', `${name}: already up, nothing to do (nothing to confirm)`);
-        return 0;
-      }
-      p.did = upLine(r!);
-    } else {
-      // the way back up: the profile as it is now (an edit within the window does not change the revert)
-      profile = await loadProfile(io.paths.profileDir, name).catch(() => undefined);
-      const [r] = await downProfiles(io, [name], { waitMs: o.waitMs, force: o.force });
-      if (!r!.steps.length) {
-        await finish(io, p, 'nothing', `${name}: already down, nothing to do (nothing to confirm)`);
-        return 0;
-      }
-      if (!profile) {
-        await finish(io, p, 'confirmed', `down done; it cannot be reverted: the profile does not load`);
-        return 0;
-      }
-      p.did = `${name}: down (${r!.steps.length} steps)`;
+  const { alive: _alive, ...rest } = claimed;
+  void _alive;
+  const change = changeFor(claimed);
+  const p: Pending = { ...rest, ...(await holder()) };
+  if (claimed.state === 'starting') {
+    p.state = 'applying';
+    await setPending(io, p);
+    let applied: Applied;
+    try {
+      applied = await change.apply(p);
+    } catch (e) {
+      // the change itself failed: it rolled itself back (or says what is left)
+      await finish(io, p, 'failed', `${what} failed: ${messageOf(e)}`, detailsOf(e));
+      return 1;
     }
-  } catch (e) {
-    // the change itself failed: ops rolled it back (or says what is left)
-    await finish(io, p, 'failed', `${what} failed: ${messageOf(e)}`, detailsOf(e));
-    return 1;
+    if ('nothing' in applied) {
+      await finish(io, p, 'nothing', applied.nothing, [], applied.doc);
+      return 0;
+    }
+    p.did = applied.did;
+    p.args = { ...(p.args ?? {}), doc: applied.doc };
+    p.deadline = new Date(Date.now() + o.windowS * 1000).toISOString();
+    p.state = 'waiting';
+    await setPending(io, p);
+    io.log.info(`${p.did.split('\n').pop()}; waiting for "${confirmCmd(name)}" until ${p.deadline}`);
+  } else if (claimed.state !== 'waiting' || !claimed.deadline || Date.parse(claimed.deadline) <= Date.now()) {
+    // resumed after the previous worker was killed mid-way or past the deadline
+    return revertNow(io, p, change, `not confirmed (its worker was killed while ${claimed.state})`);
+  } else {
+    await setPending(io, p);
+    io.log.info(`${name}: resumed the unconfirmed ${what}; waiting for "${confirmCmd(name)}" until ${p.deadline}`);
   }
-  p.deadline = new Date(Date.now() + o.windowS * 1000).toISOString();
-  p.state = 'waiting';
-  await setPending(io, p);
-  io.log.info(`${p.did}; waiting for "${confirmCmd(name)}" until ${p.deadline}`);
   const decision = await until(
     async () => {
       if (stop) return 'stopped';
       const d = (await fsp.readFile(decisionFile(rt, name), 'utf8').catch(() => '')).trim();
       return d === 'confirm' || d === 'revert' ? d : undefined;
     },
-    { intervalMs: 200, timeoutMs: Math.max(0, Date.parse(p.deadline) - Date.now()) },
+    { intervalMs: 200, timeoutMs: Math.max(0, Date.parse(p.deadline!) - Date.now()) },
   );
   if (decision === 'confirm') {
-    await finish(io, p, 'confirmed', `${what} confirmed and kept`);
+    await finish(io, p, 'confirmed', `${what} confirmed and kept`, [], docOf(p));
+    return 0;
+  }
+  if (decision === 'stopped' && (await shuttingDown(io))) {
+    // the machine goes down inside the window: no revert racing the shutdown; the record stays and
+    // the next boot reverts (the unit's start, commands/confirm.ts resolvePendingAtStart)
+    io.log.info(`${name}: the system is shutting down: the unconfirmed ${what} is reverted at the next boot`);
     return 0;
   }
   const why =
@@ -349,31 +466,53 @@ export async function runWorker(io: Io, what: ChangeKind, name: string, o: Worke
       ? `reverted by "${revertCmd(name)}"`
       : decision === 'stopped'
         ? 'the worker was stopped (SIGTERM) before a confirmation'
-        : `not confirmed within ${o.windowS} s`;
-  return revertNow(io, p, profile, o.waitMs, why);
+        : `not confirmed within ${p.windowSeconds} s`;
+  return revertNow(io, p, change, why);
 }
 
-async function revertNow(
-  io: Io,
-  p: Pending,
-  profile: Profile | undefined,
-  waitMs: number,
-  why: string,
-): Promise<number> {
-  await setPending(io, { ...p, state: 'reverting', pid: process.pid });
+const docOf = (p: Pending) => p.args?.doc;
+
+/** systemd is taking the machine down (reboot, poweroff). */
+const shuttingDown = async (io: Io) =>
+  underSystemd(io) &&
+  (await io.run(['systemctl', 'is-system-running'], { allowFail: true, timeoutMs: 5_000 })).stdout.trim() ===
+    'stopping';
+
+async function revertNow(io: Io, p: Pending, change: Change, why: string): Promise<number> {
+  const mine = { ...p, state: 'reverting' as const, ...(await holder()) };
+  await setPending(io, mine);
   try {
-    await undo(io, p, profile, waitMs);
+    await change.undo(mine);
   } catch (e) {
-    await finish(io, p, 'failed', `${why}; the revert (${p.revert}) did not finish: ${messageOf(e)}`, detailsOf(e));
+    await finish(
+      io,
+      mine,
+      'failed',
+      `${why}; the revert (${p.revert}) did not finish: ${messageOf(e)}`,
+      detailsOf(e),
+      docOf(p),
+    );
     return 1;
   }
-  await finish(io, p, 'reverted', `${why}: ${p.what} reverted (${p.revert})`);
+  await finish(io, mine, 'reverted', `${why}: ${p.what} reverted (${p.revert})`, [], docOf(p));
   return 0;
 }
 
 /** `oob confirm NAME` / `oob revert NAME`: tell the worker, wait for its outcome; a worker that is gone is stood in for. */
-export async function decide(io: Io, name: string, decision: 'confirm' | 'revert', waitMs: number): Promise<Outcome> {
+export async function decide(
+  io: Io,
+  name: string,
+  decision: 'confirm' | 'revert',
+  changeFor: ChangeFor,
+  waitMs: number,
+): Promise<Outcome> {
   const rt = io.paths.runtimeDir;
+  const bad = await pendingGarbage(io, name);
+  if (bad)
+    throw new OobError(
+      'precondition',
+      `${pendingFile(io.paths, name)} is ${bad}: it cannot be ${decision}ed; look at it, then remove it`,
+    );
   const p = await pendingOf(io, name);
   if (!p) {
     const last = await readOutcome(io, name);
@@ -383,22 +522,35 @@ export async function decide(io: Io, name: string, decision: 'confirm' | 'revert
     );
   }
   if (!p.alive) {
-    // its worker is gone (killed, or the machine's runtime directory survived it): do its part here
-    if (decision === 'confirm' || p.state === 'starting')
-      await finish(
-        io,
-        p,
-        decision === 'confirm' ? 'confirmed' : 'reverted',
-        `${p.what} ${decision}ed (its worker was gone)`,
+    // its worker is gone (killed, or a reboot it did not survive): do its part here
+    const { alive: _a, ...rec } = p;
+    void _a;
+    if (p.state === 'starting') {
+      await fsp.rm(pendingFile(io.paths, name), { force: true });
+      throw new OobError(
+        'precondition',
+        `${name}: the ${p.what} never started (its caller died first): nothing to ${decision}`,
       );
-    else await revertNow(io, p, undefined, waitMs, `reverted by "${revertCmd(name)}" (its worker was gone)`);
+    }
+    if (decision === 'confirm' && p.state === 'waiting')
+      await finish(io, rec, 'confirmed', `${p.what} confirmed and kept (its worker was gone)`, [], docOf(rec));
+    else
+      await revertNow(
+        io,
+        rec,
+        changeFor(rec),
+        decision === 'revert'
+          ? `reverted by "${revertCmd(name)}" (its worker was gone)`
+          : `not confirmed: its worker was killed while ${p.state}`,
+      );
     return (await readOutcome(io, name))!;
   }
   if (p.state !== 'waiting' && decision === 'confirm')
     throw new OobError(
       'busy',
-      `${name}: the ${p.what} is still being applied (${p.state}); confirm it when it is done`,
+      `${name}: the ${p.what} is still being ${p.state === 'reverting' ? 'reverted' : 'applied'} (${p.state}); ${p.state === 'reverting' ? 'it cannot be confirmed any more' : 'confirm it when it is done'}`,
     );
+  await fsp.mkdir(confirmDir(rt), { recursive: true, mode: 0o700 });
   await writeFileAtomic(decisionFile(rt, name), decision + '\n', 0o600);
   const out = await until(
     async () => {

@@ -4,11 +4,12 @@
 import * as path from 'node:path';
 import type { Paths } from '../sys/io.js';
 
-/** The roots: --profile-dir, else $OOB_PROFILE_DIR, else /etc/oob/profiles; $OOB_RUNTIME_DIR, else /run/oob. */
+/** The roots: --profile-dir, else $OOB_PROFILE_DIR, else /etc/oob/profiles; $OOB_RUNTIME_DIR, else /run/oob; $OOB_STATE_DIR, else /var/lib/oob. */
 export function resolvePaths(opts: { profileDir?: string | undefined }, env: NodeJS.ProcessEnv): Paths {
   return {
     profileDir: path.resolve(opts.profileDir ?? env.OOB_PROFILE_DIR ?? '/etc/oob/profiles'),
     runtimeDir: path.resolve(env.OOB_RUNTIME_DIR ?? DEFAULT_RUNTIME_DIR),
+    stateDir: path.resolve(env.OOB_STATE_DIR ?? DEFAULT_STATE_DIR),
     netnsEtcDir: '/etc/netns',
     netnsRunDir: '/run/netns',
   };
@@ -99,9 +100,16 @@ export const networkdRulePath = (profile: string) => `/etc/systemd/network/05-oo
 // removes that directory, and the pending file must outlive the change it describes.
 /** RUNTIME/confirm: the pending changes, the decisions for their workers, their outcomes. */
 export const confirmDir = (runtimeDir: string) => path.join(runtimeDir, 'confirm');
-/** What is pending: what, since, deadline, how it is reverted, the worker (engine/confirm.ts). */
-export const pendingFile = (runtimeDir: string, profile: string) =>
-  path.join(confirmDir(runtimeDir), `${profile}.json`);
+/** The persistent root ($OOB_STATE_DIR, else /var/lib/oob): what must survive a reboot. */
+export const DEFAULT_STATE_DIR = '/var/lib/oob';
+export const stateDirOf = (paths: Paths) => paths.stateDir ?? DEFAULT_STATE_DIR;
+/**
+ * STATE/confirm: the pending changes. Persistent, not under RUNTIME: a reboot inside the window
+ * must find an unconfirmed enable (and the files as they were before it) to revert it at boot.
+ */
+export const pendingDir = (paths: Paths) => path.join(stateDirOf(paths), 'confirm');
+/** What is pending: what, since, deadline, how it is reverted, the worker, the files before (engine/confirm.ts). */
+export const pendingFile = (paths: Paths, profile: string) => path.join(pendingDir(paths), `${profile}.json`);
 /** Written by `oob confirm` / `oob revert`, read by the worker: "confirm" or "revert". */
 export const decisionFile = (runtimeDir: string, profile: string) =>
   path.join(confirmDir(runtimeDir), `${profile}.decision`);

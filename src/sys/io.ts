@@ -12,6 +12,8 @@ export interface Logger {
 export interface Paths {
   profileDir: string;
   runtimeDir: string;
+  /** The persistent root (/var/lib/oob): pending confirmations (state/layout.ts). */
+  stateDir?: string;
   /** Where `ip netns exec` looks for per-namespace /etc files. */
   netnsEtcDir: string;
   /** Where `ip netns add` mounts namespaces. */

@@ -39,10 +39,12 @@ export interface EnableOptions {
   force: boolean;
   /** Services for a profile that has none: presets or UNIT.service names (default: sshd); [] for none. */
   services?: string[];
+  /** --confirm: the lock-out guard lets the change through (it is reverted unless confirmed), recording nothing in the drop-in. */
+  confirming?: boolean;
 }
 
 /** systemctl restart/stop wait for the unit's job: TimeoutStartSec=120 plus TimeoutStopSec=90 in units/oob@.service. */
-const UNIT_JOB_MS = 240_000;
+export const UNIT_JOB_MS = 240_000;
 
 const at = (root: string | undefined, p: string) => (root ? path.join(root, p) : p);
 
@@ -125,7 +127,9 @@ export async function prepare(io: Io, name: string, o: EnableOptions): Promise<P
         notes.push(
           `--force, recorded as OOB_FORCE=1 in the drop-in (every start overrides the lock-out guard, and logs it): ${r}`,
         );
-      if (reasons.length && !o.force)
+      for (const r of o.confirming && !o.force ? reasons : [])
+        notes.push(`--confirm lets this through (it is reverted unless confirmed): ${r}`);
+      if (reasons.length && !o.force && !o.confirming)
         throw new OobError('lockout', `refusing to enable ${name}: ${reasons[0]}`, [
           ...reasons.slice(1),
           'nothing was written; if this is really the NIC to move (you are on a console), run again with --force',

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import { confirmDir, outcomeFile, pendingFile } from '../../src/state/layout.js';
+import { confirmDir, outcomeFile, pendingFile, resolvePaths } from '../../src/state/layout.js';
 import { until } from '../../src/sys/until.js';
 import { CLI, isRoot, Lab, must, sh } from './lab.js';
 
@@ -41,7 +41,8 @@ describe('integration: --confirm, oob confirm, oob revert (issue 9)', function (
     link: await lab.inHost(['ip', '-j', 'link', 'show']),
   });
   const readJson = async (f: string) => JSON.parse(await fsp.readFile(f, 'utf8').catch(() => 'null')) as unknown;
-  const pending = () => readJson(pendingFile(lab.runtimeDir, lab.profile)) as Promise<{ state: string } | null>;
+  const pending = () =>
+    readJson(pendingFile(resolvePaths({}, lab.env()), lab.profile)) as Promise<{ state: string } | null>;
   const outcome = () => readJson(outcomeFile(lab.runtimeDir, lab.profile)) as Promise<{ result: string } | null>;
   const waitFor = async <T>(what: string, fn: () => Promise<T | undefined | false>) => {
     const v = await until(fn, { intervalMs: 50, timeoutMs: 60_000 });

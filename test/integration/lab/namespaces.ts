@@ -177,6 +177,8 @@ export class Lab {
       ...process.env,
       OOB_PROFILE_DIR: this.profileDir,
       OOB_RUNTIME_DIR: this.runtimeDir,
+      // the lab's own persistent state (pending confirmations), never the host's /var/lib/oob
+      OOB_STATE_DIR: path.join(this.dir, 'state'),
       // the lab's own textfile-collector directory (absent unless a test makes it), never the host's
       OOB_TEXTFILE_DIR: path.join(this.dir, 'textfile'),
       ...extra,
