@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { spawnRunner } from '../../src/sys/run.js';
@@ -105,47 +106,57 @@ describe('integration: the Ansible role over SSH on a booted container (data NIC
   const installed = { oob_install: false, oob_purge_unlisted: true };
 
   /** ansible-playbook in the data LAN's namespace; the recap of every host that ran. */
+  type Recap = Record<string, { ok: number; changed: number; unreachable: number; failed: number }>;
+  let plays = 0;
+  /** ansible-playbook's command line and environment: in the data LAN's namespace, on this test's inventory. */
+  const playCommand = async (
+    hosts: Record<string, object>,
+    o: { playbook?: string; extra?: string[]; group?: string } = {},
+  ) => {
+    const inv = path.join(work, `inventory-${++plays}.json`);
+    const all = o.group ? { children: { [o.group]: { hosts } } } : { hosts };
+    await fsp.writeFile(inv, JSON.stringify({ all }));
+    const argv = [
+      '/usr/bin/nsenter',
+      `--net=/run/netns/${ct.lan}`,
+      '--',
+      PLAYBOOK,
+      '-i',
+      inv,
+      o.playbook ?? path.join(work, 'play.yml'),
+      ...(o.extra ?? []),
+    ];
+    const env = lab.env({
+      ANSIBLE_ROLES_PATH: ROLES,
+      ANSIBLE_HOME: path.join(work, 'home'),
+      ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_RETRY_FILES_ENABLED: '0',
+      ANSIBLE_HOST_KEY_CHECKING: 'False',
+      ANSIBLE_TIMEOUT: '10',
+      // a master connection per host for the whole test (it runs in the data LAN's namespace,
+      // and goes with it), modules piped over it: a task costs one round trip, not five logins
+      ANSIBLE_SSH_ARGS:
+        '-o ControlMaster=auto -o ControlPersist=300s -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no',
+      ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(work, 'cp'),
+      ANSIBLE_PIPELINING: 'True',
+    });
+    return { argv, env };
+  };
+  const recapOf = (stdout: string): Recap => {
+    const recap: Recap = {};
+    for (const m of stdout.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm))
+      recap[m[1]!] = { ok: Number(m[2]), changed: Number(m[3]), unreachable: Number(m[4]), failed: Number(m[5]) };
+    return recap;
+  };
+  /** Run the play to its end; its exit code, output and recap (every host that ran). */
   const play = async (
     hosts: Record<string, object>,
     o: { playbook?: string; extra?: string[]; group?: string } = {},
   ) => {
-    const inv = path.join(work, `inventory-${Date.now()}.json`);
-    const all = o.group ? { children: { [o.group]: { hosts } } } : { hosts };
-    await fsp.writeFile(inv, JSON.stringify({ all }));
-    const r = await spawnRunner(
-      [
-        '/usr/bin/nsenter',
-        `--net=/run/netns/${ct.lan}`,
-        '--',
-        PLAYBOOK,
-        '-i',
-        inv,
-        o.playbook ?? path.join(work, 'play.yml'),
-        ...(o.extra ?? []),
-      ],
-      {
-        allowFail: true,
-        timeoutMs: 300_000,
-        env: lab.env({
-          ANSIBLE_ROLES_PATH: ROLES,
-          ANSIBLE_HOME: path.join(work, 'home'),
-          ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp'),
-          ANSIBLE_NOCOLOR: '1',
-          ANSIBLE_RETRY_FILES_ENABLED: '0',
-          ANSIBLE_HOST_KEY_CHECKING: 'False',
-          ANSIBLE_TIMEOUT: '10',
-          // a master connection per host for the whole test (it runs in the data LAN's namespace,
-          // and goes with it), modules piped over it: a task costs one round trip, not five logins
-          ANSIBLE_SSH_ARGS:
-            '-o ControlMaster=auto -o ControlPersist=300s -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no',
-          ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(work, 'cp'),
-          ANSIBLE_PIPELINING: 'True',
-        }),
-      },
-    );
-    const recap: Record<string, { ok: number; changed: number; unreachable: number; failed: number }> = {};
-    for (const m of r.stdout.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm))
-      recap[m[1]!] = { ok: Number(m[2]), changed: Number(m[3]), unreachable: Number(m[4]), failed: Number(m[5]) };
+    const { argv, env } = await playCommand(hosts, o);
+    const r = await spawnRunner(argv, { allowFail: true, timeoutMs: 300_000, env });
+    const recap = recapOf(r.stdout);
     expect(Object.keys(recap), r.stdout + r.stderr).to.not.deep.equal([]);
     return { ...r, recap, out: r.stdout + r.stderr };
   };
@@ -161,6 +172,15 @@ describe('integration: the Ansible role over SSH on a booted container (data NIC
       15_000,
     )) === true;
   const inRootNs = async (nic: string) => (await ct.exec(['ip', 'link', 'show', nic])).code === 0;
+  /** host0's addresses in the container's host namespace (its ifindex may change with a move and back). */
+  const host0Addrs = async () =>
+    (
+      JSON.parse(await ct.mustExec(['ip', '-j', 'addr', 'show', 'dev', 'host0'])) as Array<{
+        addr_info: Array<{ local: string; prefixlen: number }>;
+      }>
+    )[0]!.addr_info
+      .map((a) => `${a.local}/${a.prefixlen}`)
+      .sort();
 
   it('first run installs oob and moves mgmt0: changed, and the management plane answers SSH', async () => {
     const r = await play({ ct: sshHost({ ...withPackage(), ...mgmt() }) });
@@ -260,7 +280,7 @@ describe('integration: the Ansible role over SSH on a booted container (data NIC
   });
 
   it('the NIC that carries the play: without oob_confirm the role refuses, says what to set, and nothing moves', async () => {
-    const addrs = await ct.mustExec(['ip', '-o', 'addr', 'show', 'dev', 'host0']);
+    const addrs = await host0Addrs();
     const r = await play({
       ct: sshHost({ ...installed, oob_profiles: [{ name: 'data', nic: 'host0', addresses: [`${DATA}/24`] }] }),
     });
@@ -269,8 +289,143 @@ describe('integration: the Ansible role over SSH on a booted container (data NIC
     expect(r.stdout).to.match(/data: oob: refusing to enable data: .*host0/);
     expect(r.stdout).to.match(/oob_confirm: true/);
     expect(await inRootNs('host0')).to.equal(true);
-    expect(await ct.mustExec(['ip', '-o', 'addr', 'show', 'dev', 'host0'])).to.equal(addrs);
+    expect(await host0Addrs()).to.deep.equal(addrs);
     expect((await unitState('data')).enabled).to.not.equal('enabled');
     await ct.mustExec(['rm', '-f', '/etc/oob/profiles/data.ini']);
+  });
+
+  it('garbage in the variables fails the host before anything is written', async () => {
+    const notList = await play({ ct: sshHost({ ...installed, oob_profiles: 'mgmt' }) });
+    expect(notList.code, notList.out).to.equal(2);
+    expect(notList.recap.ct, notList.out).to.deep.include({ failed: 1, changed: 0 });
+    expect(notList.stdout).to.match(/oob_profiles must be a list of profiles .*not a str/);
+    // a line break in a value would add a service of its own to the INI text
+    const injected = await play({
+      ct: sshHost({
+        ...installed,
+        oob_profiles: [
+          {
+            name: 'mgmt',
+            nic: 'mgmt0\n[service.evil]\nexec = /bin/touch /run/oob-test-evil',
+            addresses: [`${MGMT}/24`],
+          },
+          { name: '../../tmp/x', nic: 'mgmt0' },
+        ],
+      }),
+    });
+    expect(injected.code, injected.out).to.equal(2);
+    expect(injected.recap.ct, injected.out).to.deep.include({ failed: 1, changed: 0 });
+    expect(injected.stdout).to.match(
+      /oob_profiles\[0\] \(mgmt\): each profile needs name .* no line break in any value/,
+    );
+    expect(injected.stdout).to.match(/oob_profiles\[1\] \(\.\.\/\.\.\/tmp\/x\): each profile needs name/);
+    expect((await ct.exec(['ls', '/etc/oob/profiles'])).stdout).to.equal('');
+    expect(await inRootNs('mgmt0')).to.equal(true);
+  });
+
+  it('an unreachable host fails alone (unreachable=1); the container beside it converges', async () => {
+    const r = await play({ ghost: sshHost({ ansible_host: '10.20.30.99' }), ct: sshHost({ ...installed, ...mgmt() }) });
+    expect(r.code, r.out).to.equal(4);
+    expect(r.recap.ghost, r.out).to.deep.include({ unreachable: 1 });
+    expect(r.recap.ct, r.out).to.deep.include({ failed: 0, unreachable: 0 });
+    expect(r.recap.ct!.changed).to.be.greaterThan(0);
+    expect(await mgmtAnswers()).to.equal(true);
+  });
+
+  it('the play SIGKILLed while enable runs: the next run converges, the one after changes nothing', async () => {
+    expect((await play({ ct: sshHost({ ...installed, oob_profiles: [] }) })).code).to.equal(0);
+    expect(await inRootNs('mgmt0')).to.equal(true);
+    const { argv, env } = await playCommand({ ct: sshHost({ ...installed, ...mgmt() }) });
+    const c = spawn(argv[0]!, argv.slice(1), { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    const closed = new Promise<string | null>((r) => c.on('close', (_code, sig) => r(sig)));
+    await waitFor('the enable task', async () => out.includes('TASK [oob : Enable the profiles]'), 60_000);
+    await new Promise((r) => setTimeout(r, 700));
+    process.kill(-c.pid!, 'SIGKILL');
+    expect(await closed).to.equal('SIGKILL');
+    expect(out).to.not.match(/PLAY RECAP/);
+    const again = await play({ ct: sshHost({ ...installed, ...mgmt() }) });
+    expect(again.code, again.out).to.equal(0);
+    expect(again.recap.ct, again.out).to.deep.include({ failed: 0 });
+    expect(await unitState('mgmt')).to.deep.equal({ enabled: 'enabled', active: 'active' });
+    expect(await mgmtAnswers()).to.equal(true);
+    const third = await play({ ct: sshHost({ ...installed, ...mgmt() }) });
+    expect(third.recap.ct, third.out).to.deep.include({ changed: 0, failed: 0 });
+  });
+
+  it('two runs of the play at once from a clean host: both succeed, one plane, and the next run changes nothing', async () => {
+    expect((await play({ ct: sshHost({ ...installed, oob_profiles: [] }) })).code).to.equal(0);
+    expect(await inRootNs('mgmt0')).to.equal(true);
+    const [a, b] = await Promise.all([
+      play({ ct: sshHost({ ...installed, ...mgmt() }) }),
+      play({ ct: sshHost({ ...installed, ...mgmt() }) }),
+    ]);
+    expect(a!.code, a!.out).to.equal(0);
+    expect(b!.code, b!.out).to.equal(0);
+    expect(await unitState('mgmt')).to.deep.equal({ enabled: 'enabled', active: 'active' });
+    expect(await inRootNs('mgmt0')).to.equal(false);
+    expect(await mgmtAnswers()).to.equal(true);
+    const next = await play({ ct: sshHost({ ...installed, ...mgmt() }) });
+    expect(next.recap.ct, next.out).to.deep.include({ changed: 0, failed: 0 });
+  });
+
+  /** The data NIC itself as the profile: the play's own connection runs over it. */
+  const dataProfile = (address: string) => ({
+    oob_profiles: [{ name: 'data', nic: 'host0', addresses: [`${address}/24`], gateway: '10.20.30.20' }],
+  });
+
+  it('oob_confirm, but the management address does not answer: the host fails, oob reverts, the host answers on its old path', async () => {
+    const addrs = await host0Addrs();
+    const r = await play({
+      ct: sshHost({
+        ...installed,
+        ...dataProfile('10.20.30.5'),
+        oob_purge_unlisted: false,
+        oob_confirm: true,
+        oob_confirm_host: '10.20.30.77',
+        oob_confirm_window: 20,
+      }),
+    });
+    expect(r.code, r.out).to.equal(2);
+    expect(r.recap.ct, r.out).to.deep.include({ failed: 1 });
+    expect(r.stdout).to.match(/data: moved under --confirm=20s, but confirming over 10\.20\.30\.77 failed/);
+    expect(r.stdout).to.match(/oob reverts the change by itself when the window ends/);
+    // the window ends: host0 comes back as it was, and the play's path answers again
+    expect(await waitFor('host0 back', async () => inRootNs('host0'), 60_000)).to.equal(true);
+    await waitFor('the data sshd', async () => (await banner(ct.lan, DATA, 22)).startsWith('SSH-'), 30_000);
+    const last = await waitFor(
+      'the revert to end',
+      async () => {
+        const r = await ct.oob(['confirm', 'data']);
+        return /the last one: enable reverted/.test(r.stderr) ? r.stderr : undefined;
+      },
+      60_000,
+    );
+    expect(last).to.match(/no change waiting for confirmation/);
+    expect(await host0Addrs()).to.deep.equal(addrs);
+    expect((await unitState('data')).enabled).to.not.equal('enabled');
+    await ct.mustExec(['rm', '-f', '/etc/oob/profiles/data.ini']);
+  });
+
+  it('oob_confirm: the NIC of the play moves under --confirm, the role confirms over the management address; a re-run over it changes nothing', async () => {
+    const vars = { ...installed, ...dataProfile('10.20.30.5'), oob_confirm: true, oob_confirm_window: 60 };
+    const r = await play({ ct: sshHost(vars) });
+    expect(r.code, r.out).to.equal(0);
+    expect(r.recap.ct, r.out).to.deep.include({ failed: 0, unreachable: 0 });
+    expect(r.stdout).to.match(
+      /TASK \[oob : Confirm the change \(oob confirm\)\][^\n]*\n(FAILED - RETRYING[^\n]*\n)*changed: \[ct\]/,
+    );
+    expect(await unitState('data')).to.deep.equal({ enabled: 'enabled', active: 'active' });
+    expect(await inRootNs('host0')).to.equal(false);
+    expect(await ct.mustExec(['ip', '-n', 'data', '-br', 'addr', 'show', 'host0'])).to.match(/10\.20\.30\.5\/24/);
+    expect(await banner(ct.lan, '10.20.30.5', 22)).to.match(/^SSH-2\.0-OpenSSH/);
+    // kept: nothing waits for a confirmation, and the last change was confirmed
+    const last = await ct.oob(['confirm', 'data']);
+    expect(last.code).to.not.equal(0);
+    expect(last.stderr).to.match(/no change waiting for confirmation \(the last one: enable confirmed/);
+    const again = await play({ ct: sshHost({ ...vars, ansible_host: '10.20.30.5' }) });
+    expect(again.code, again.out).to.equal(0);
+    expect(again.recap.ct, again.out).to.deep.include({ changed: 0, failed: 0 });
   });
 });
