@@ -12,10 +12,23 @@ import { deleteNamespaces, made, must, sh, waitFor, type Result } from './lab.js
 
 export const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 
+/** A second NIC inside the container (`--network-veth-extra`), its peer in a namespace of the test's. */
+export interface ExtraNic {
+  /** its name inside the container (e.g. mgmt0) */
+  inside: string;
+  /** the address (with prefix) of its peer, lan0 in the namespace `extraLan` */
+  peerAddress: string;
+}
+
 export class Container {
   readonly id = randomBytes(3).toString('hex');
   readonly machine = `oobt${this.id}`;
   readonly lan = `oobt-${this.id}-lan`;
+  /** The namespace of the second NIC's peer (only with create({ extraNic })). */
+  readonly extraLan = `oobt-${this.id}-xlan`;
+  /** The second NIC's host side until boot moves it into extraLan. */
+  private readonly extraPeer = `oobx${this.id}`;
+  extraNic: ExtraNic | undefined;
   dir = '';
   merged = '';
   private layers = '';
@@ -29,8 +42,10 @@ export class Container {
     return existsSync('/usr/bin/systemd-nspawn') && existsSync('/lib/systemd/systemd');
   }
 
-  static async create(): Promise<Container> {
+  /** extraNic: a second veth NIC (default: host0 alone). */
+  static async create(opts: { extraNic?: ExtraNic } = {}): Promise<Container> {
     const c = new Container();
+    c.extraNic = opts.extraNic;
     made.ids.add(c.id);
     c.dir = await fsp.mkdtemp(path.join(os.tmpdir(), `oobt-${c.id}-ct-`));
     made.dirs.add(c.dir);
@@ -53,6 +68,7 @@ export class Container {
         c.merged,
       ]);
       await must(['ip', 'netns', 'add', c.lan]);
+      if (c.extraNic) await must(['ip', 'netns', 'add', c.extraLan]);
     } catch (e) {
       await c.destroy();
       throw e;
@@ -87,6 +103,7 @@ export class Container {
         this.machine,
         '-b',
         '--network-veth',
+        ...(this.extraNic ? [`--network-veth-extra=${this.extraPeer}:${this.extraNic.inside}`] : []),
         `--bind-ro=${REPO}`,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -120,6 +137,13 @@ export class Container {
       ['ip', '-n', this.lan, '-batch', '-'],
       `link set dev ${veth} name lan0\nlink set lo up\naddr add 10.20.30.20/24 dev lan0\nlink set lan0 up\n`,
     );
+    if (this.extraNic) {
+      await must(['ip', 'link', 'set', 'dev', this.extraPeer, 'netns', this.extraLan]);
+      await must(
+        ['ip', '-n', this.extraLan, '-batch', '-'],
+        `link set dev ${this.extraPeer} name lan0\nlink set lo up\naddr add ${this.extraNic.peerAddress} dev lan0\nlink set lan0 up\n`,
+      );
+    }
     await waitFor(
       'the container to finish booting',
       async () => {
@@ -196,7 +220,7 @@ export class Container {
   async destroy(): Promise<void> {
     await this.poweroff();
     for (const m of [this.merged, this.layers]) if (m) await sh(['umount', '-l', m]);
-    await deleteNamespaces([this.lan], { ids: [this.id], dirs: [] });
+    await deleteNamespaces(this.extraNic ? [this.lan, this.extraLan] : [this.lan], { ids: [this.id], dirs: [] });
     if (this.dir) await fsp.rm(this.dir, { recursive: true, force: true });
     await fsp.rm(`/run/systemd/nspawn/propagate/${this.machine}`, { recursive: true, force: true });
   }
