@@ -3,6 +3,7 @@
 // (The shebang drops NODE_EXTRA_CA_CERTS: oob opens no TLS connection, and loading a CA bundle at
 // start-up costs ~70 ms per run where it is set.)
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import type { Argv } from 'yargs';
 import { asOobError, ExitCode, OobError } from './errors.js';
 import { OUTCOME, type Outcome } from './commands/common.js';
@@ -21,6 +22,8 @@ import { startCommand, stopCommand } from './commands/start.js';
 import { disableCommand, enableCommand, unitsCommand } from './commands/enable.js';
 import { doctorCommand, statusCommand } from './commands/status.js';
 import { confirmCommand, confirmWorkerCommand, revertCommand } from './commands/confirm.js';
+import { IN_HOST_ENV, inHostArgv, ownNamespaceOfCaller } from './sys/hostns.js';
+import { resolvePaths } from './state/layout.js';
 
 // yargs' CommonJS build loads ~15 ms faster than its ESM wrapper: every run starts a fresh Node.
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
@@ -111,11 +114,29 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 process.stderr.on('error', () => {});
 
+/** In a session that came in through a management plane, oob runs again in the host's namespaces
+ * (sys/hostns.ts): its exit code is that run's. */
+function relayToHost(): number | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  if (!ownNamespaceOfCaller(process.env, resolvePaths({}, process.env).runtimeDir)) return undefined;
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  const [cmd, ...rest] = inHostArgv(process.env, [process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
+  const r = spawnSync(cmd!, rest, { stdio: 'inherit', env: { ...process.env, [IN_HOST_ENV]: '1' } });
+  if (r.error) {
+    process.stderr.write(`oob: cannot run in the host's namespaces from this management plane: ${r.error.message}\n`);
+    return ExitCode.system;
+  }
+  return r.status ?? 128 + (r.signal ? (osConstants.signals[r.signal] ?? 15) : 15);
+}
+
+const relayed = relayToHost();
 // no top-level await: the same file is bundled into CommonJS (scripts/bundle.mjs)
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-  if (process.env.OOB_TRACE)
-    process.stderr.write(
-      withPriority(stderrIsJournal(), 'debug', `oob trace: done at +${performance.now().toFixed(1)} ms`) + '\n',
-    );
-});
+if (relayed !== undefined) process.exitCode = relayed;
+else
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    if (process.env.OOB_TRACE)
+      process.stderr.write(
+        withPriority(stderrIsJournal(), 'debug', `oob trace: done at +${performance.now().toFixed(1)} ms`) + '\n',
+      );
+  });

@@ -179,6 +179,10 @@ export class Lab {
       OOB_RUNTIME_DIR: this.runtimeDir,
       // the lab's own persistent state (pending confirmations), never the host's /var/lib/oob
       OOB_STATE_DIR: path.join(this.dir, 'state'),
+      // oob typed inside one of the lab's profile namespaces runs again in the lab's host, never in PID 1's
+      OOB_HOST_NETNS: `/run/netns/${this.host}`,
+      // and in this process's mount namespace (this machine's PID 1 does not let its own be opened)
+      OOB_HOST_MNTNS: `/proc/${process.pid}/ns/mnt`,
       // the lab's own textfile-collector directory (absent unless a test makes it), never the host's
       OOB_TEXTFILE_DIR: path.join(this.dir, 'textfile'),
       ...extra,
