@@ -14,8 +14,6 @@ import type { NicProfile } from '../profile/types.js';
 import type { Step } from './types.js';
 
 export function raSteps(p: NicProfile, ns: string, nic: string): Step[] {
-  // a profile with no IPv6 autoconfiguration at all keeps the kernel's defaults, as before dhcp6/auto
-  if (!p.iface.slaac && !p.iface.dhcp6) return [];
   const auto = !!p.iface.slaac;
   const set = (key: string, value: string, title: string): Step => ({
     kind: 'sysctl',
@@ -25,6 +23,10 @@ export function raSteps(p: NicProfile, ns: string, nic: string): Step[] {
     title,
     undo: [],
   });
+  // no IPv6 autoconfiguration at all: RAs ignored (a fresh namespace accepts them: an RA on the
+  // management LAN would give the NIC addresses and a default route the profile never asked for)
+  if (!p.iface.dhcp6 && !auto)
+    return [set('accept_ra', '0', `${nic} ignores router advertisements (no address = auto)`)];
   if (!auto)
     return [
       set('accept_ra', '0', `${nic} ignores router advertisements (no address = auto)`),

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { ipFailingAtLine, oobVia, readOnlyDir } from './faults.js';
+import { failingTool, ipFailingAtLine, oobVia, readOnlyDir } from './faults.js';
 import { ask, isRoot, Lab, linkFacts, listen, must, routeFacts, sh, snapshot, type Result } from './lab.js';
 
 const PORT = 7007;
@@ -143,15 +143,21 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
   });
 
   describe('rollback: a failure at any step leaves the host as it was', () => {
-    const STEPS = 9; // record, netns add, mark, move, lo up, link up, addr, route, dns
-    /** `up` with step k failing for real: the record's directory or /etc read-only (steps 1, 9: a private mount namespace), or the (k-1)-th ip line refused. */
+    const STEPS = 10; // record, netns add, mark, move, RAs off, lo up, link up, addr, route, dns
+    const SYSCTL_STEP = 5;
+    /** `up` with step k failing for real: the record's directory or /etc read-only (steps 1, 10: a private mount namespace), the sysctl refused (step 5), or an ip line refused. */
     async function failUpAtStep(k: number) {
       if (k === 1) {
         await fsp.mkdir(path.dirname(recordFile()), { recursive: true });
         return oobVia(lab, readOnlyDir(path.dirname(recordFile())), ['up', lab.profile]);
       }
       if (k === STEPS) return oobVia(lab, readOnlyDir('/etc'), ['up', lab.profile]);
-      return lab.oob(['up', lab.profile], { PATH: `${await ipFailingAtLine(lab, k - 1)}:${process.env.PATH}` });
+      if (k === SYSCTL_STEP)
+        return lab.oob(['up', lab.profile], {
+          PATH: `${await failingTool(lab, 'sysctl', 'accept_ra')}:${process.env.PATH}`,
+        });
+      const line = k < SYSCTL_STEP ? k - 1 : k - 2;
+      return lab.oob(['up', lab.profile], { PATH: `${await ipFailingAtLine(lab, line)}:${process.env.PATH}` });
     }
     it(`the plan has ${STEPS} steps`, async () => {
       await configureHostNic();
@@ -174,7 +180,9 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
             ? /read-only file system/i
             : k === STEPS
               ? /read-only file system|no such file or directory, mkdir '\/etc\/netns/i
-              : /oob-fault-injected/,
+              : k === SYSCTL_STEP
+                ? /injected failure/
+                : /oob-fault-injected/,
         );
         expect(await hostFacts()).to.deep.equal(before);
         expect(await lab.namespaces()).to.have.members([lab.host, lab.router]);
@@ -289,7 +297,7 @@ describe('integration: up, down, plan, exec on real namespaces', function () {
     expect([a.code, b.code], a.stderr + b.stderr).to.deep.equal([0, 0]);
     const outs = [a.stdout, b.stdout].sort();
     expect(outs[0]).to.match(/already up, nothing to do/);
-    expect(outs[1]).to.match(/: up: .*\(9 steps\)/);
+    expect(outs[1]).to.match(/: up: .*\(10 steps\)/);
   });
 
   describe('bad input: one clear line, a distinct exit code, nothing changed', () => {

@@ -217,6 +217,20 @@ describe('integration: address = dhcp6 / auto (dhcpcd and SLAAC in the namespace
     await stopped(s);
   });
 
+  it('a static profile on a LAN that sends RAs takes none: no SLAAC address, no RA default route (a fresh namespace would)', async () => {
+    await lab.writeProfile(`[interface]\nnic = ${lab.nic}\naddress = 10.20.30.1/24\n`);
+    await startServer(RA_ONLY);
+    const up = await lab.oob(['up', lab.profile]);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(await sysctl('accept_ra')).to.equal('0');
+    // the NIC came up and solicited; dnsmasq answers an RS at once and the kernel configures within a second or so
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await addrs6()).to.deep.equal([]);
+    expect(await default6()).to.deep.equal([]);
+    const down = await lab.oob(['down', lab.profile]);
+    expect(down.code, down.stderr).to.equal(0);
+  });
+
   it("mixed static + dhcp + dhcp6 + auto: every address, one resolv.conf with both leases' servers", async () => {
     await lab.writeProfile(`[interface]\nnic = ${lab.nic}\naddress = 10.20.30.1/24, dhcp, dhcp6, auto\n`);
     await startServer(['--dhcp-range=::100,::1ff,constructor:r0,slaac,64,2m']);

@@ -8,6 +8,8 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CLI, sh, type Lab, type Result } from './lab.js';
 
+const REAL_NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => existsSync(p)) ?? 'nft';
+const REAL_SYSCTL = ['/usr/sbin/sysctl', '/sbin/sysctl', '/usr/bin/sysctl'].find((p) => existsSync(p)) ?? 'sysctl';
 const REAL_IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p)) ?? 'ip';
 
 /** A directory holding an `ip` that fails the k-th line of oob's change batches, for real. */
@@ -74,3 +76,25 @@ export const readOnlyDir = (dir: string) => [
   'mount --bind -o ro "$0" "$0" && exec "$@"',
   dir,
 ];
+
+/** A directory with `name` first on PATH: it fails (exit 1, for real: the command is not run) when its input or argv holds `text`. */
+export async function failingTool(lab: Lab, name: 'nft' | 'sysctl', text: string): Promise<string> {
+  const dir = path.join(lab.dir, `fault-${name}`);
+  await fsp.mkdir(dir, { recursive: true });
+  const real = name === 'nft' ? REAL_NFT : REAL_SYSCTL;
+  await fsp.writeFile(path.join(dir, 'pattern'), text);
+  await fsp.writeFile(
+    path.join(dir, name),
+    `#!/bin/sh
+in=${dir}/in.$$
+if [ "$1" = "-f" ] && [ "$2" = "-" ]; then cat > "$in"; else : > "$in"; fi
+if [ ! -e ${dir}/done ] && { grep -qF -- "$(cat ${dir}/pattern)" "$in" || case " $* " in *"$(cat ${dir}/pattern)"*) true;; *) false;; esac; }; then
+  : > ${dir}/done; echo "injected failure" >&2; exit 1
+fi
+if [ "$1" = "-f" ] && [ "$2" = "-" ]; then exec ${real} "$@" < "$in"; fi
+exec ${real} "$@"
+`,
+    { mode: 0o755 },
+  );
+  return dir;
+}

@@ -12,9 +12,7 @@ import { until } from '../../src/sys/until.js';
 import { statusSchema } from '../../src/status/schema.js';
 import { validate } from '../helpers/schema.js';
 import { ask, isRoot, Lab, listen, must, sh } from './lab.js';
-
-const REAL_NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((p) => existsSync(p)) ?? 'nft';
-const REAL_SYSCTL = ['/usr/sbin/sysctl', '/sbin/sysctl', '/usr/bin/sysctl'].find((p) => existsSync(p)) ?? 'sysctl';
+import { failingTool } from './faults.js';
 
 /** A TCP listener in a namespace that answers with the address the connection came from. */
 async function listenEcho(ns: string, addr: string, port: number): Promise<void> {
@@ -26,28 +24,6 @@ async function listenEcho(ns: string, addr: string, port: number): Promise<void>
     timeoutMs: 5000,
   });
   if (!up) throw new Error(`listener in ${ns} did not start`);
-}
-
-/** A directory with `name` first on PATH: it fails (exit 1, for real: the command is not run) when its input or argv holds `text`. */
-async function failingTool(lab: Lab, name: 'nft' | 'sysctl', text: string): Promise<string> {
-  const dir = path.join(lab.dir, `fault-${name}`);
-  await fsp.mkdir(dir, { recursive: true });
-  const real = name === 'nft' ? REAL_NFT : REAL_SYSCTL;
-  await fsp.writeFile(path.join(dir, 'pattern'), text);
-  await fsp.writeFile(
-    path.join(dir, name),
-    `#!/bin/sh
-in=${dir}/in.$$
-if [ "$1" = "-f" ] && [ "$2" = "-" ]; then cat > "$in"; else : > "$in"; fi
-if [ ! -e ${dir}/done ] && { grep -qF -- "$(cat ${dir}/pattern)" "$in" || case " $* " in *"$(cat ${dir}/pattern)"*) true;; *) false;; esac; }; then
-  : > ${dir}/done; echo "injected failure" >&2; exit 1
-fi
-if [ "$1" = "-f" ] && [ "$2" = "-" ]; then exec ${real} "$@" < "$in"; fi
-exec ${real} "$@"
-`,
-    { mode: 0o755 },
-  );
-  return dir;
 }
 
 describe('integration: [nat] and [forward] with nftables', function () {

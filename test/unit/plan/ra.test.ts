@@ -8,8 +8,10 @@ import type { NicProfile } from '../../../src/profile/types.js';
 const cmds = (text: string) => raSteps(profile(text) as NicProfile, 'mgmt', 'ens19').map(stepCommand);
 
 describe('plan/ra: accept_ra and autoconf of the NIC in the namespace', () => {
-  it('no dhcp6 nor auto: no step, the kernel keeps its defaults (as before)', () => {
-    expect(cmds('[interface]\nnic = ens19\naddress = 10.0.0.2/24, dhcp\n')).to.deep.equal([]);
+  it('no dhcp6 nor auto: router advertisements ignored (a fresh namespace accepts them)', () => {
+    expect(cmds('[interface]\nnic = ens19\naddress = 10.0.0.2/24, dhcp\n')).to.deep.equal([
+      'ip netns exec mgmt sysctl -q -w net.ipv6.conf.ens19.accept_ra=0',
+    ]);
   });
   it('dhcp6 without auto: no RA, no SLAAC (a fresh namespace would accept both)', () => {
     expect(cmds('[interface]\nnic = ens19\naddress = 10.0.0.2/24, dhcp6\n')).to.deep.equal([

@@ -39,6 +39,7 @@ describe('plan/up', () => {
       'ip netns add mgmt',
       'ip link set dev ens19 alias oob:mgmt:ens19',
       'ip link set dev ens19 netns mgmt',
+      'ip netns exec mgmt sysctl -q -w net.ipv6.conf.ens19.accept_ra=0',
       'ip -n mgmt link set dev lo up',
       'ip -n mgmt link set dev ens19 up',
       'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens19',

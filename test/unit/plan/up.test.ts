@@ -61,6 +61,7 @@ describe('plan/up: a profile that selects another NIC', () => {
       'write /run/oob/mgmt/nic.json (15 lines, mode 600)',
       'ip link set dev ens20 alias oob:mgmt:ens20',
       'ip link set dev ens20 netns mgmt',
+      'ip netns exec mgmt sysctl -q -w net.ipv6.conf.ens20.accept_ra=0',
       'ip -n mgmt link set dev ens20 up',
       'ip -n mgmt addr add 10.20.30.1/24 brd + dev ens20',
       'ip -n mgmt route replace 0.0.0.0/0 via 10.20.30.20 dev ens20',
