@@ -22,7 +22,7 @@ import { startCommand, stopCommand } from './commands/start.js';
 import { disableCommand, enableCommand, unitsCommand } from './commands/enable.js';
 import { doctorCommand, statusCommand } from './commands/status.js';
 import { confirmCommand, confirmWorkerCommand, revertCommand } from './commands/confirm.js';
-import { IN_HOST_ENV, inHostArgv, ownNamespaceOfCaller } from './sys/hostns.js';
+import { hostNamespacesUnreachable, IN_HOST_ENV, inHostArgv, ownNamespaceOfCaller } from './sys/hostns.js';
 import { resolvePaths } from './state/layout.js';
 
 // yargs' CommonJS build loads ~15 ms faster than its ESM wrapper: every run starts a fresh Node.
@@ -118,13 +118,26 @@ process.stderr.on('error', () => {});
  * (sys/hostns.ts): its exit code is that run's. */
 function relayToHost(): number | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  if (!ownNamespaceOfCaller(process.env, resolvePaths({}, process.env).runtimeDir)) return undefined;
+  const plane = ownNamespaceOfCaller(process.env, resolvePaths({}, process.env).runtimeDir);
+  if (!plane) return undefined;
+  const unreachable = hostNamespacesUnreachable(process.env);
+  if (unreachable)
+    return report(
+      new OobError(
+        'system',
+        `this runs inside the management plane ${plane} and cannot enter the host's namespaces (${unreachable}): run oob from the host's side (a console or the data NIC)`,
+      ),
+    );
   const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const [cmd, ...rest] = inHostArgv(process.env, [process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
   const r = spawnSync(cmd!, rest, { stdio: 'inherit', env: { ...process.env, [IN_HOST_ENV]: '1' } });
   if (r.error) {
-    process.stderr.write(`oob: cannot run in the host's namespaces from this management plane: ${r.error.message}\n`);
-    return ExitCode.system;
+    return report(
+      new OobError(
+        'system',
+        `cannot run in the host's namespaces from the management plane ${plane}: ${r.error.message}`,
+      ),
+    );
   }
   return r.status ?? 128 + (r.signal ? (osConstants.signals[r.signal] ?? 15) : 15);
 }

@@ -5,7 +5,7 @@
 // and mount namespaces (those of PID 1: the mount namespace too, since `ip netns exec` gave the
 // session a private /sys and /etc/resolv.conf). Only oob's own namespaces: a caller in any other
 // namespace (a container, a test's stand-in host) is where it says it is.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** The host's network namespace: PID 1's, or $OOB_HOST_NETNS (the tests' stand-in host). */
@@ -49,4 +49,16 @@ export function ownNamespaceOfCaller(
 /** The command line that runs this same oob again in the host's network and mount namespaces. */
 export function inHostArgv(env: NodeJS.ProcessEnv, argv: string[]): string[] {
   return ['/usr/bin/nsenter', `--net=${hostNetns(env)}`, `--mount=${hostMntns(env)}`, '--', ...argv];
+}
+
+/** Why the host's namespaces cannot be entered (a namespace file that does not open), or undefined. */
+export function hostNamespacesUnreachable(env: NodeJS.ProcessEnv): string | undefined {
+  for (const f of [hostNetns(env), hostMntns(env)]) {
+    try {
+      closeSync(openSync(f, 'r'));
+    } catch (e) {
+      return `${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+  }
+  return undefined;
 }

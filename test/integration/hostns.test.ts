@@ -36,4 +36,21 @@ describe('integration: oob run from inside a management plane works on the host'
     expect(again.code, again.stderr).to.equal(0);
     expect(JSON.parse(again.stdout).changed).to.equal(false);
   });
+
+  it("the host's namespaces out of reach: one line, exit 14, nothing run in the plane's namespace instead", async () => {
+    const up = await lab.oob(['up', lab.profile]);
+    expect(up.code, up.stderr).to.equal(0);
+    const r = await sh(['ip', 'netns', 'exec', lab.profile, process.execPath, CLI, 'down', lab.profile], {
+      env: lab.env({ OOB_HOST_MNTNS: '/nonexistent/ns/mnt' }),
+    });
+    expect(r.code, r.stderr).to.equal(14);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(
+      new RegExp(
+        `^oob: this runs inside the management plane ${lab.profile} and cannot enter the host's namespaces \\(/nonexistent/ns/mnt: ENOENT\\)`,
+      ),
+    );
+    const st = await lab.oob(['status', lab.profile, '--json']);
+    expect(JSON.parse(st.stdout).profiles[0].nic).to.include({ inNamespace: true });
+  });
 });
