@@ -54,11 +54,11 @@ const table = [
     boot.skipped ? NaN : median(boot.oob) / median(boot.hand),
     1.1,
   ],
-  ['supervisor RSS, 3 services (MB)', sup.rssMb, 40],
+  ['supervisor RSS, 3 services (MB)', sup.failed ? 'failed (see above)' : sup.rssMb, 40],
 ];
 console.log(`\n## the issue's table (one run: ${new Date().toISOString()}, load ${loadavg()[0].toFixed(1)})`);
 console.log(`| figure | measured | target | met | in CPU time |\n| --- | --- | --- | --- | --- |`);
 for (const [name, v, target, c] of table)
   console.log(
-    `| ${name} | ${Number.isNaN(v) ? 'not run' : v.toFixed(2)} | ≤ ${target} | ${v <= target ? 'yes' : 'no'} | ${c === undefined ? '—' : c.toFixed(2)} |`,
+    `| ${name} | ${typeof v === 'string' ? v : Number.isNaN(v) ? 'not run' : v.toFixed(2)} | ≤ ${target} | ${v <= target ? 'yes' : 'no'} | ${c === undefined ? '—' : c.toFixed(2)} |`,
   );
