@@ -387,6 +387,7 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
   let prestart: string[][] = [];
   let presetReady: Ready | undefined;
   let presetPidfile: string | undefined;
+  let prestartBeforeUp = false;
   if (origin.preset) {
     const v = origin.preset.expand(
       { profile: ctx.profile, service: name, runtimeDir: ctx.runtimeDir },
@@ -396,6 +397,7 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
     prestart = v.prestart;
     presetReady = v.ready;
     presetPidfile = v.pidfile;
+    prestartBeforeUp = !!v.prestartBeforeUp;
   } else if (origin.from && ex) exec = [...exec, ...origin.args];
   const user = get(sec, 'user')?.value;
   const group = get(sec, 'group')?.value;
@@ -475,6 +477,7 @@ function parseService(sec: Section, bad: Bad, ctx: { profile: string; runtimeDir
     stopSignal,
     stopTimeoutMs,
     prestart,
+    ...(prestartBeforeUp ? { prestartBeforeUp } : {}),
     ...(pidfile ? { pidfile } : {}),
     ...(user ? { user } : {}),
     ...(group ? { group } : {}),

@@ -23,6 +23,8 @@ export interface PresetValues {
   pidfile?: string;
   ready: Ready;
   prestart: string[][];
+  /** The prestart commands need the namespace but not its network (ServiceConfig.prestartBeforeUp). */
+  prestartBeforeUp?: boolean;
 }
 
 export interface Preset {
@@ -53,8 +55,15 @@ const sshd: Preset = {
       ...(over.exec ?? [SSHD, '-o', `PidFile=${pidfile}`, '-o', 'ListenAddress=0.0.0.0', '-o', 'ListenAddress=::']),
       ...over.args,
     ];
-    // the same command line with -t: a config error stops the copy with sshd's own line, no restart loop
-    return { exec, pidfile, ready: { kind: 'pidfile' }, prestart: [SSHD_PRIVSEP, [exec[0]!, '-t', ...exec.slice(1)]] };
+    // the same command line with -t: a config error stops the copy with sshd's own line, no restart loop.
+    // Neither needs the namespace's addresses (sshd -t binds nothing): they may run while they come up.
+    return {
+      exec,
+      pidfile,
+      ready: { kind: 'pidfile' },
+      prestart: [SSHD_PRIVSEP, [exec[0]!, '-t', ...exec.slice(1)]],
+      prestartBeforeUp: true,
+    };
   },
 };
 

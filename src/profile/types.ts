@@ -43,6 +43,11 @@ export interface ServiceConfig {
   exec: string[];
   /** Commands run in the namespace, in order, before each start (a config check): one failing fails the service, without restarts. */
   prestart: string[][];
+  /**
+   * The pre-start commands need the namespace, not its addresses or routes (a preset says so: sshd's
+   * directory and config check): the first start runs them while the network comes up (supervise/prestart.ts).
+   */
+  prestartBeforeUp?: boolean;
   pidfile?: string;
   user?: string;
   group?: string;

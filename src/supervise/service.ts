@@ -18,6 +18,7 @@ import { until } from '../sys/until.js';
 import { afterExit, noHistory, LOOP_WINDOW_MS, type ExitHistory } from './backoff.js';
 import type { ExitInfo, ServiceHost } from './host.js';
 import type { Priority } from '../sys/journal.js';
+import { prestartArgv, userPrefix } from './prestart.js';
 
 export interface ServiceDeps {
   ns: string;
@@ -95,14 +96,18 @@ export class Service {
     return run === this.runId && !this.stopping;
   }
 
-  /** Start the service (first start, after a reload, or after its restart delay). */
-  start(): void {
+  /**
+   * Start the service (first start, after a reload, or after its restart delay). checked: the
+   * supervisor's early run of the pre-start commands (supervise/prestart.ts); true when they passed
+   * in this namespace, and then this start does not run them again.
+   */
+  start(checked?: Promise<boolean>): void {
     this.stopping = false;
     this.prestartFailed = false;
-    void this.enterStart(++this.runId);
+    void this.enterStart(++this.runId, checked);
   }
 
-  private async enterStart(run: number): Promise<void> {
+  private async enterStart(run: number, checked?: Promise<boolean>): Promise<void> {
     this.clearTimer();
     const d = this.def;
     if (this.deps.namespaceAlive && !(await this.deps.namespaceAlive())) {
@@ -111,26 +116,19 @@ export class Service {
       this.deps.namespaceGone?.();
       return;
     }
-    let prefix: string[] = [];
-    if (d.user !== undefined || d.group !== undefined) {
-      const ids = await this.host.resolveUser(d.user ?? 'root', d.group);
-      if (!this.current(run)) return;
-      if (typeof ids === 'string') {
-        this.deps.log(`${d.name}: cannot start: ${ids}`, 'error');
-        this.update({ error: ids });
-        return this.enterExited(run, { code: null, signal: null, reason: `cannot start: ${ids}` }, true);
-      }
-      prefix = [
-        'setpriv',
-        `--reuid=${ids.uid}`,
-        `--regid=${ids.gid}`,
-        ...(d.user !== undefined ? ['--init-groups'] : ['--clear-groups']),
-        '--',
-      ];
+    const prefix = await userPrefix(d, this.host);
+    if (!this.current(run)) return;
+    if (typeof prefix === 'string') {
+      this.deps.log(`${d.name}: cannot start: ${prefix}`, 'error');
+      this.update({ error: prefix });
+      return this.enterExited(run, { code: null, signal: null, reason: `cannot start: ${prefix}` }, true);
     }
     const env = { ...this.deps.env, ...d.env };
-    for (const cmd of d.prestart ?? []) {
-      const r = await this.host.run(['ip', 'netns', 'exec', this.deps.ns, ...prefix, ...cmd], env);
+    // passed early: not again; not passed (or not run): run here, where a failure is reported
+    const passed = checked ? await checked : false;
+    if (!this.current(run)) return;
+    for (const cmd of passed ? [] : (d.prestart ?? [])) {
+      const r = await this.host.run(prestartArgv(this.deps.ns, prefix, cmd), env);
       if (!this.current(run)) return;
       if (r.code !== 0) return this.enterPrestartFailed(cmd, r);
     }

@@ -24,8 +24,13 @@ import { Textfile, textfileInterval } from './textfile.js';
 import { readState, writeState, type SupervisorState } from '../state/supervisor.js';
 import { removeDhcpFiles } from '../state/lease.js';
 import { addressWants, LeaseWatch } from './dhcp.js';
+import { earlyPrestart, mountedNetnsId } from './prestart.js';
 
 const NS_WATCH_MS = 1000;
+/** The metrics file's first write waits for the start-up's services this long at most (ready: at once). */
+const METRICS_HOLD_MS = 2000;
+/** A STATUS= of the start-up's progress goes after this delay, unless READY=1 (with its STATUS=) came first. */
+const PROGRESS_DELAY_MS = 250;
 
 export interface SupervisorOptions {
   /** Where log lines go (stderr by default, with journald priorities when stderr is the journal). */
@@ -100,6 +105,7 @@ class Supervisor {
   private shuttingDown = false;
   private reloading: Promise<void> = Promise.resolve();
   private watchdog: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
   private nsWatch: NodeJS.Timeout | undefined;
   private finish!: (code: number) => void;
   private done: Promise<number>;
@@ -138,6 +144,7 @@ class Supervisor {
   }
 
   private send(fields: Record<string, string>) {
+    if (fields.STATUS !== undefined) clearTimeout(this.progressTimer); // a newer status
     if (this.notify.enabled)
       this.notify.send(fields).catch((e: Error) => this.log(`cannot notify systemd: ${e.message}`, 'warning'));
   }
@@ -176,8 +183,28 @@ class Supervisor {
     const previous = await readState(this.io.paths, this.name);
     if (stop()) return;
     this.send({ STATUS: `${this.name}: bringing the network up` });
+    // no namespace before up: the one up makes is new, and no earlier copy can be in it
+    const freshNamespace = (await netnsId(this.nsPath())) === undefined;
+    // pre-start commands that need only the namespace run while up brings its network (prestart.ts)
+    let upEnded = false;
+    const early = new Map(
+      this.profile.services
+        .filter((s) => s.prestartBeforeUp && s.prestart.length)
+        .map((s) => [
+          s.name,
+          earlyPrestart(s, {
+            host: this.host,
+            ns: this.name,
+            env: this.childEnv,
+            nsId: () => mountedNetnsId(this.nsPath()),
+            upEnded: () => upEnded,
+          }),
+        ]),
+    );
     try {
-      const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' });
+      const up = await upProfile(this.io, this.profile, { force: this.io.env.OOB_FORCE === '1' }).finally(
+        () => (upEnded = true),
+      );
       this.logForced(up.overridden);
       this.log(
         up.steps.length
@@ -186,13 +213,16 @@ class Supervisor {
       );
     } catch (e) {
       this.send({ STATUS: `${this.name}: network failed: ${(e as Error).message}` });
+      await Promise.all(early.values()); // none of their commands outlives the supervisor
       throw e;
     }
-    if (stop()) return;
+    // a stop from here on returns after the early commands ended
+    const ended = () => Promise.all(early.values()).then(() => undefined);
+    if (stop()) return ended();
     this.nsId = (await netnsId(this.nsPath())) ?? '';
     this.state.network = 'up';
     await this.persist();
-    if (stop()) return;
+    if (stop()) return ended();
 
     const adopted = await reconcileOrphans(this.profile.services, previous, {
       nsId: this.nsId,
@@ -200,7 +230,7 @@ class Supervisor {
       netnsOf,
       cmdline,
       readPidFile,
-      nsPids: () => nsPids(this.io, this.name),
+      nsPids: () => (freshNamespace ? Promise.resolve([]) : nsPids(this.io, this.name)),
       stop: async (pid, start, def) =>
         void (await terminate([{ pid, start }], {
           signal: def.stopSignal as NodeJS.Signals,
@@ -208,12 +238,15 @@ class Supervisor {
         })),
       log: this.log,
     });
-    if (stop()) return;
+    if (stop()) return ended();
+    // the metrics file (a reading of the whole system) waits until the services are ready
+    this.out.textfile?.holdUntil(Date.now() + METRICS_HOLD_MS);
     for (const def of this.profile.services) {
       const svc = this.newService(def);
       const a = adopted.get(def.name);
+      const checked = early.get(def.name)?.then((id) => id !== undefined && id === this.nsId);
       if (a) svc.adopt(a.pid, a.pidStart, a.since, a.restarts);
-      else svc.start();
+      else svc.start(checked);
     }
     const wants = this.profile.iface
       ? addressWants(this.io.paths.runtimeDir, this.name, this.profile.iface, this.io.run)
@@ -263,6 +296,18 @@ class Supervisor {
     return svc;
   }
 
+  /**
+   * A status of the start-up's progress (services starting): sent if the start-up takes a while.
+   * A fast start-up sends READY=1 with its status instead, and spares the process of a message
+   * (systemd-notify) while its services start.
+   */
+  private progress(status: string): void {
+    if (!this.notify.enabled) return;
+    clearTimeout(this.progressTimer);
+    this.progressTimer = setTimeout(() => this.send({ STATUS: status }), PROGRESS_DELAY_MS);
+    this.progressTimer.unref();
+  }
+
   /** Something changed: write the state file (coalesced) and tell systemd. */
   private changed(): void {
     if (!this.state) return;
@@ -279,7 +324,9 @@ class Supervisor {
         this.readySent = true;
         this.log(`ready: ${status}`);
         this.send({ READY: '1', STATUS: status });
-      } else this.send({ STATUS: status });
+        this.out.textfile?.release();
+      } else if (this.readySent) this.send({ STATUS: status });
+      else this.progress(status);
     }
     void this.persist().then(() => this.out.textfile?.changed());
   }
@@ -369,6 +416,7 @@ class Supervisor {
     // nothing starts from here on: no restart after its back-off, no start of a reload
     for (const s of this.services.values()) s.hold();
     this.send({ STOPPING: '1', STATUS: `${this.name}: stopping` });
+    clearTimeout(this.progressTimer);
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.nsWatch) clearInterval(this.nsWatch);
     this.lease?.stop();

@@ -51,6 +51,8 @@ export class Textfile {
   /** The last write failed (said once, until one succeeds). */
   private failing = false;
   private readonly interval: number;
+  /** No write before this time (Date.now()) unless released: see holdUntil. */
+  private notBefore = 0;
 
   constructor(private o: TextfileOptions) {
     this.interval = o.intervalMs ?? TEXTFILE_INTERVAL_MS;
@@ -58,7 +60,22 @@ export class Textfile {
 
   /** The state changed: write soon (now, or one interval after the last write). */
   changed(): void {
-    if (this.o.dir) this.schedule(Math.max(Date.now(), this.last + this.interval));
+    if (this.o.dir) this.schedule(Math.max(Date.now(), this.last + this.interval, this.notBefore));
+  }
+
+  /**
+   * No write before at (Date.now() time) until release(): the start-up's services come first (a
+   * write is `oob status`'s reading of the system: a shell and an ip per namespace). A change in
+   * the meantime is written at release(), or at the latest at that time.
+   */
+  holdUntil(at: number): void {
+    this.notBefore = at;
+  }
+
+  release(): void {
+    if (!this.notBefore) return;
+    this.notBefore = 0;
+    if (this.due !== Infinity) this.schedule(Math.max(Date.now(), this.last + this.interval));
   }
 
   /** No more writes; the file is removed (after a write in flight). */

@@ -339,6 +339,26 @@ describe('supervise/service: the service state machine, on a fake spawner and cl
     expect(svc.prestartFailed).to.equal(false);
   });
 
+  it('pre-start commands that passed early (prestart.ts) do not run again; not passed: they run, and a failure is reported', async () => {
+    const d = def({ prestart: [['/usr/sbin/daemon', '-t']] });
+    const passed = make(d);
+    passed.svc.start(Promise.resolve(true));
+    await flush();
+    expect(passed.host.runs).to.deep.equal([]);
+    expect(passed.svc.state).to.include({ phase: 'running', ready: true });
+
+    const notPassed = make(d);
+    notPassed.host.runResults.set('-t', { code: 255, message: 'Bad configuration option: Foo' });
+    notPassed.svc.start(Promise.resolve(false));
+    await flush();
+    expect(notPassed.host.runs).to.deep.equal([['ip', 'netns', 'exec', 'mgmt', '/usr/sbin/daemon', '-t']]);
+    expect(notPassed.svc.state).to.include({
+      phase: 'failed',
+      error: 'pre-start check failed: /usr/sbin/daemon -t: Bad configuration option: Foo',
+    });
+    expect(notPassed.host.procs).to.have.length(0);
+  });
+
   it('an unknown user: a failed start, retried with the back-off', async () => {
     const { host, svc } = make(def({ user: 'nosuch' }));
     svc.start();
