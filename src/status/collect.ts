@@ -20,7 +20,7 @@ import { networkdRulePath, nmRulePath, profileFile, runtimePaths, wantsLink } fr
 import { readRecord, type NicRecord } from '../state/record.js';
 import { pendingOf, type Pending } from '../state/pending.js';
 export type { Neighbour, NsFull } from '../net/ipjson.js';
-import { listProfiles, loadProfile } from '../profile/load.js';
+import { dirChecks, listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { sameProcess, socketsOf } from '../sys/proc.js';
 import { readState, type SupervisorState } from '../state/supervisor.js';
@@ -155,13 +155,14 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
   const networkManager = existsSync('/usr/sbin/NetworkManager');
   const networkd = existsSync('/usr/lib/systemd/systemd-networkd') || existsSync('/lib/systemd/systemd-networkd');
 
+  const checks = dirChecks(); // the directories above the profiles: checked once for all of them
   const profiles = await Promise.all(
     all.map(async (name): Promise<RawProfile> => {
       const file = profileFile(io.paths.profileDir, name);
       let profile: Profile | undefined;
       let profileError: string | undefined;
       try {
-        profile = await loadProfile(io.paths.profileDir, name);
+        profile = await loadProfile(io.paths.profileDir, name, { checks });
       } catch (e) {
         profileError = e instanceof OobError ? e.message : String(e);
       }
