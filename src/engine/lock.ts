@@ -15,7 +15,6 @@
 //      and never created again, so removing a stale one can never remove a live one.
 //   Of two contenders, the one that looks later sees the other alive; both may lose, and retry
 //   after a random wait.
-import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import * as path from 'node:path';
@@ -103,9 +102,20 @@ function probe(file: string): Promise<'alive' | 'stale' | 'gone'> {
 
 const closeServer = (srv: Server) => new Promise<void>((r) => srv.close(() => r()));
 
+let tries = 0;
+/**
+ * A socket's name, never used before nor again: our pid (no other live process has it, and the
+ * temporary sockets of dead ones are found by it), the time, a count of our tries, and a random
+ * part. Not node:crypto's randomBytes: it loads ~17 modules, ~6 ms of every oob up and down, and
+ * this name is no secret (only root enters the lock directory); it need only never repeat.
+ */
+const base36 = (n: number, width: number) => Math.floor(n).toString(36).padStart(width, '0');
+const uniqueName = () =>
+  `${process.pid}-${base36(Date.now() % 36 ** 6, 6)}${base36(tries++ % 36 ** 2, 2)}${base36(Math.random() * 36 ** 4, 4)}`;
+
 /** One try: publish our socket, then look at the others. The held lock, or null when another holds it (or contends now). */
 async function tryOnce(dir: string, prefix: string, keepAlive: boolean): Promise<Lock | null> {
-  const unique = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const unique = uniqueName();
   const temp = path.join(dir, lockTempPrefix + unique);
   const mine = path.join(dir, prefix + unique);
   const srv = await listenAt(temp, keepAlive);

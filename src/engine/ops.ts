@@ -21,7 +21,7 @@ import { planUp } from '../plan/up.js';
 import { planLinksDown, planLinksUp } from '../plan/links.js';
 import { planNatDown, planNatUp } from '../plan/nat.js';
 import { observeNat, observeNatForDown } from '../observe/nat.js';
-import { loadProfile } from '../profile/load.js';
+import { dirChecks, loadProfile } from '../profile/load.js';
 import { hasNic, type Profile } from '../profile/types.js';
 
 export interface UpOpts {
@@ -191,7 +191,8 @@ export const upProfile = async (io: Io, profile: Profile, opts: UpOpts = {}) =>
 /** Validate every named profile before touching anything: a bad one stops them all. */
 export async function loadAll(io: Io, names: string[]): Promise<Profile[]> {
   const out: Profile[] = [];
-  for (const n of names) out.push(await loadProfile(io.paths.profileDir, n));
+  const checks = dirChecks();
+  for (const n of names) out.push(await loadProfile(io.paths.profileDir, n, { checks }));
   return out;
 }
 

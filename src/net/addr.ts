@@ -99,10 +99,19 @@ export function fromBigInt(n: bigint, fam: Family): string {
   return groups.slice(0, best).join(':') + '::' + groups.slice(best + bestLen).join(':');
 }
 
+/** canonicalIp's answers so far: the same few addresses come back in every namespace (status
+ *  parses each one's links and routes, ~20 addresses each, through BigInt). Bounded. */
+const canonical = new Map<string, string>();
+
 export function canonicalIp(ip: string): string {
-  const fam = familyOf(ip);
-  if (!fam) return ip;
-  return fromBigInt(toBigInt(ip), fam);
+  let c = canonical.get(ip);
+  if (c === undefined) {
+    const fam = familyOf(ip);
+    c = fam ? fromBigInt(toBigInt(ip), fam) : ip;
+    if (canonical.size >= 4096) canonical.clear();
+    canonical.set(ip, c);
+  }
+  return c;
 }
 
 /** An IPv4-mapped IPv6 address (::ffff:10.0.0.1, as a dual-stack socket shows an IPv4 peer) as the

@@ -78,19 +78,44 @@ const ancestors = (dir: string): string[] =>
   path.dirname(dir) === dir ? [dir] : [dir, ...ancestors(path.dirname(dir))];
 
 /**
+ * The directory checks of one run, shared by the profiles it loads (`oob status` reads every
+ * profile of one directory: the same ancestors each time): each directory is looked at once per
+ * run, and a directory refused is refused for every profile below it (the error is kept, not the
+ * absence of one). One run only: a long-lived process (the supervisor) must not keep it, or a
+ * directory made writable later would still pass.
+ */
+export interface DirChecks {
+  /** lstat of a directory on the path as given: a symbolic link must be root's (or the user's). */
+  link: Map<string, Promise<void>>;
+  /** stat of a directory on the path as given or resolved: root's (or the user's), not writable by others. */
+  dir: Map<string, Promise<void>>;
+}
+
+export const dirChecks = (): DirChecks => ({ link: new Map(), dir: new Map() });
+
+/** The check of key, run once per DirChecks (its outcome, a refusal too, shared by every caller). */
+function once(memo: Map<string, Promise<void>>, key: string, check: () => Promise<void>): Promise<void> {
+  let p = memo.get(key);
+  if (!p) memo.set(key, (p = check()));
+  return p;
+}
+
+const checkLinkDir = async (d: string, euid: number) => {
+  const l = await fsp.lstat(d);
+  if (l.isSymbolicLink() && l.uid !== 0 && l.uid !== euid)
+    throw new OobError(
+      'permission',
+      `${d}: a symbolic link owned by uid ${l.uid}: that user could point it elsewhere; fix with: chown -h root ${d}, or give the real directory`,
+    );
+};
+
+/**
  * The path as given (its symbolic links must belong to root or to the user running oob) and the
  * path it resolves to must both run through directories only root (or that user) can change.
  */
-async function checkPath(file: string, euid: number): Promise<string> {
+async function checkPath(file: string, euid: number, checks: DirChecks): Promise<string> {
   const seen = new Set<string>();
-  for (const d of ancestors(path.dirname(file))) {
-    const l = await fsp.lstat(d);
-    if (l.isSymbolicLink() && l.uid !== 0 && l.uid !== euid)
-      throw new OobError(
-        'permission',
-        `${d}: a symbolic link owned by uid ${l.uid}: that user could point it elsewhere; fix with: chown -h root ${d}, or give the real directory`,
-      );
-  }
+  for (const d of ancestors(path.dirname(file))) await once(checks.link, d, () => checkLinkDir(d, euid));
   const real = await fsp.realpath(file).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code === 'ELOOP')
       throw new OobError('permission', `${file}: a loop of symbolic links: put the profile itself there`);
@@ -99,7 +124,7 @@ async function checkPath(file: string, euid: number): Promise<string> {
   for (const d of [...ancestors(path.dirname(path.resolve(file))), ...ancestors(path.dirname(real))]) {
     if (seen.has(d)) continue;
     seen.add(d);
-    checkDirectory(d, await fsp.stat(d), euid);
+    await once(checks.dir, d, async () => checkDirectory(d, await fsp.stat(d), euid));
   }
   return real;
 }
@@ -109,7 +134,11 @@ async function checkPath(file: string, euid: number): Promise<string> {
  * root or the user running oob, not writable by others, not too large), never following a link
  * it has not checked, and never blocking on a FIFO or opening a device.
  */
-export async function readProfileFile(file: string, euid = process.geteuid?.() ?? 0): Promise<string> {
+export async function readProfileFile(
+  file: string,
+  euid = process.geteuid?.() ?? 0,
+  checks: DirChecks = dirChecks(),
+): Promise<string> {
   const l = await fsp.lstat(file);
   if (!l.isSymbolicLink() && !l.isFile())
     throw new OobError(
@@ -126,10 +155,10 @@ export async function readProfileFile(file: string, euid = process.geteuid?.() ?
         'permission',
         `${hop}: a symbolic link owned by uid ${link.uid}: that user could point it at any file; fix with: chown -h root ${hop}, or put the profile itself there`,
       );
-    await checkPath(hop, euid);
+    await checkPath(hop, euid, checks);
     hop = path.resolve(path.dirname(hop), await fsp.readlink(hop));
   }
-  const real = await checkPath(file, euid);
+  const real = await checkPath(file, euid, checks);
   let fh: FileHandle;
   try {
     fh = await fsp.open(
@@ -189,12 +218,12 @@ export async function readProfileFile(file: string, euid = process.geteuid?.() ?
 /**
  * The profile, validated, its presets expanded and its from = units read. The runtime directory
  * (where the sshd preset keeps its pidfile) is the one every command resolves ($OOB_RUNTIME_DIR,
- * else /run/oob) unless given.
+ * else /run/oob) unless given. opts.checks: the directory checks shared by the loads of one run.
  */
 export async function loadProfile(
   dir: string,
   name: string,
-  opts: { runtimeDir?: string; file?: string } = {},
+  opts: { runtimeDir?: string; file?: string; checks?: DirChecks } = {},
 ): Promise<Profile> {
   const nameErr = checkProfileName(name);
   if (nameErr) throw new OobError('usage', nameErr);
@@ -202,7 +231,7 @@ export async function loadProfile(
   const file = opts.file ?? profileFile(dir, name);
   let text: string;
   try {
-    text = await readProfileFile(file);
+    text = await readProfileFile(file, undefined, opts.checks);
   } catch (e) {
     if (e instanceof OobError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

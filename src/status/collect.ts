@@ -8,7 +8,7 @@
 // --cpu-prof). The shell writes into a directory Node made and Node reads it: no mktemp, cat or rm.
 // (`ip -all netns exec` would be one process too, but it enters every namespace of the host, ours
 // or not, one after the other, each with a mount namespace of its own.)
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Io } from '../sys/io.js';
@@ -20,7 +20,7 @@ import { networkdRulePath, nmRulePath, profileFile, runtimePaths, wantsLink } fr
 import { readRecord, type NicRecord } from '../state/record.js';
 import { pendingOf, type Pending } from '../state/pending.js';
 export type { Neighbour, NsFull } from '../net/ipjson.js';
-import { listProfiles, loadProfile } from '../profile/load.js';
+import { dirChecks, listProfiles, loadProfile } from '../profile/load.js';
 import type { Profile } from '../profile/types.js';
 import { sameProcess, socketsOf } from '../sys/proc.js';
 import { readState, type SupervisorState } from '../state/supervisor.js';
@@ -101,15 +101,22 @@ function nsSection(sec: string): NsFull | undefined {
 }
 
 /** The host's view and each namespace's (undefined for one that cannot be entered), with one process
- * started by Node: a small shell that runs the ip's. */
-async function observeAll(io: Io, names: string[]): Promise<[NsView, (NsFull | undefined)[]]> {
-  if (!names.length) return [await observeNs(io, null), []];
+ * started by Node: a small shell that runs the ip's. started() is called once the commands are on
+ * their way, so that the caller reads its files meanwhile without queueing in front of them. */
+async function observeAll(io: Io, names: string[], started: () => void): Promise<[NsView, (NsFull | undefined)[]]> {
+  if (!names.length) {
+    const host = observeNs(io, null);
+    started();
+    return [await host, []];
+  }
   const d = await fsp.mkdtemp(join(tmpdir(), 'oob-status-')).catch(() => undefined);
   if (!d) {
-    const [host, r] = await Promise.all([
+    const running = Promise.all([
       observeNs(io, null),
       io.run(['sh', '-c', ONE_BY_ONE, 'oob-status', NS_BATCH, ...names]),
     ]);
+    started();
+    const [host, r] = await running;
     const sections = r.stdout.split('@@oob-ns\n').slice(1);
     if (sections.length !== names.length)
       throw new OobError(
@@ -120,11 +127,18 @@ async function observeAll(io: Io, names: string[]): Promise<[NsView, (NsFull | u
   }
   try {
     await Promise.all([fsp.writeFile(join(d, 'h'), nsBatch(null)), fsp.writeFile(join(d, 'b'), NS_BATCH)]);
-    await io.run(['sh', '-c', MANY_NS, 'oob-status', d, ...names]);
-    const read = (f: string) => fsp.readFile(join(d, f), 'utf8').catch(() => '');
-    const [out, err, rc, ...sections] = await Promise.all(
-      ['0', '0e', '0r', ...names.map((_, i) => String(i + 1))].map(read),
-    );
+    const running = io.run(['sh', '-c', MANY_NS, 'oob-status', d, ...names]);
+    started();
+    await running;
+    // small files of our own in tmpfs: read at once, not through the thread pool (4 calls each)
+    const read = (f: string) => {
+      try {
+        return readFileSync(join(d, f), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const [out, err, rc, ...sections] = ['0', '0e', '0r', ...names.map((_, i) => String(i + 1))].map(read);
     if (rc!.trim() !== '0') throw nsReadError(io, null, err || 'no output');
     return [parseNsBatch(out!, null), sections.map(nsSection)];
   } finally {
@@ -149,19 +163,24 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     }
   }
   const ours = all.filter((n) => namespaces.includes(n));
-  const [[host, views], natRecords] = await Promise.all([observeAll(io, ours), readAllNatRecords(io.paths.runtimeDir)]);
-  const viewOf = new Map(ours.map((ns, i) => [ns, views[i]]));
+  // the namespaces are read (by the shell's ip's) while Node reads the profiles and state files
+  let started!: () => void;
+  const onTheirWay = new Promise<void>((r) => (started = r));
+  const observed = Promise.all([observeAll(io, ours, started), readAllNatRecords(io.paths.runtimeDir)]);
+  observed.catch(() => {}); // its error is thrown where it is awaited, below
+  await Promise.race([onTheirWay, observed]);
   const systemd = existsSync('/run/systemd/system');
   const networkManager = existsSync('/usr/sbin/NetworkManager');
   const networkd = existsSync('/usr/lib/systemd/systemd-networkd') || existsSync('/lib/systemd/systemd-networkd');
 
+  const checks = dirChecks(); // the directories above the profiles: checked once for all of them
   const profiles = await Promise.all(
     all.map(async (name): Promise<RawProfile> => {
       const file = profileFile(io.paths.profileDir, name);
       let profile: Profile | undefined;
       let profileError: string | undefined;
       try {
-        profile = await loadProfile(io.paths.profileDir, name);
+        profile = await loadProfile(io.paths.profileDir, name, { checks });
       } catch (e) {
         profileError = e instanceof OobError ? e.message : String(e);
       }
@@ -195,7 +214,8 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
           if (!(await sameProcess(st.pid, st.pidStart))) goneServices.push(svc);
           else sockets[svc] = await socketsOf(st.pid);
         }
-      const ns = viewOf.get(name);
+      const [[, views], natRecords] = await observed;
+      const ns = views[ours.indexOf(name)];
       const lease = profile?.iface?.dhcp4 ? await readLease(io.paths.runtimeDir, name) : undefined;
       let nat: NatObservation | undefined;
       let natError: string | undefined;
@@ -229,6 +249,7 @@ export async function collect(io: Io, names: string[] | undefined, opts: { probe
     }),
   );
 
+  const [[host]] = await observed;
   if (opts.probe) await probeGateways(io, profiles);
   return { at: new Date().toISOString(), host, profiles };
 }

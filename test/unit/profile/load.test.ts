@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OobError } from '../../../src/errors.js';
-import { loadProfile } from '../../../src/profile/load.js';
+import { dirChecks, loadProfile } from '../../../src/profile/load.js';
 
 const NOBODY = 65534;
 const GOOD = '[interface]\nnic = ens19\naddress = 10.20.30.1/24\n';
@@ -167,6 +167,47 @@ describe('profile/load: a profile is opened once and checked on the open file', 
     await write('a', GOOD);
     await fsp.chmod(top, 0o1777);
     expect(await load(dir, 'a')).to.equal('loaded ens19');
+  });
+
+  it('the directory checks shared by the loads of one run refuse a bad directory for every profile below it, not only the first', async () => {
+    for (const n of ['a', 'b', 'c']) await write(n, GOOD);
+    await fsp.chmod(top, 0o777);
+    const checks = dirChecks();
+    const outcomes = await Promise.all(['a', 'b', 'c'].map((n) => loadProfile(dir, n, { checks }).catch((e) => e)));
+    for (const r of outcomes)
+      refused(r, 5, new RegExp(`^${top}: writable by everyone \\(mode 777\\): .*fix with: chmod go-w ${top}$`));
+    // one after the other (the later loads find the check done): refused the same
+    for (const n of ['a', 'b', 'c'])
+      refused(
+        await loadProfile(dir, n, { checks }).catch((e) => e),
+        5,
+        new RegExp(`^${top}: writable by everyone \\(mode 777\\)`),
+      );
+  });
+
+  it("with shared directory checks, each profile's own symbolic links and the directories they lead to are still checked", async () => {
+    await write('a', GOOD);
+    const elsewhere = path.join(top, 'elsewhere');
+    await fsp.mkdir(elsewhere, { mode: 0o755 });
+    await fsp.writeFile(path.join(elsewhere, 'b.ini'), GOOD, { mode: 0o600 });
+    await fsp.symlink(path.join(elsewhere, 'b.ini'), path.join(dir, 'b.ini'));
+    await fsp.chown(elsewhere, NOBODY, NOBODY);
+    await fsp.writeFile(path.join(top, 'c.ini'), GOOD, { mode: 0o600 });
+    await fsp.symlink(path.join(top, 'c.ini'), path.join(dir, 'c.ini'));
+    await fsp.lchown(path.join(dir, 'c.ini'), NOBODY, NOBODY);
+    const checks = dirChecks();
+    expect((await loadProfile(dir, 'a', { checks })).name).to.equal('a');
+    refused(
+      await loadProfile(dir, 'b', { checks }).catch((e) => e),
+      5,
+      new RegExp(`^${elsewhere}: owned by uid 65534, not root`),
+    );
+    refused(
+      await loadProfile(dir, 'c', { checks }).catch((e) => e),
+      5,
+      new RegExp(`^${path.join(dir, 'c.ini')}: a symbolic link owned by uid 65534`),
+    );
+    expect((await loadProfile(dir, 'a', { checks })).name).to.equal('a');
   });
 
   it('a huge file is reported in one line (exit 3), not read', async () => {
