@@ -10,6 +10,7 @@ import { OUTCOME, type Outcome } from './commands/common.js';
 import { version } from './sys/self.js';
 import { stderrIsJournal, withPriority } from './sys/journal.js';
 import { GLOBAL_OPTIONS, SUMMARY } from './commands/globals.js';
+import { unknownOptionMessage, type KnownOptions } from './commands/usage.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
@@ -35,6 +36,27 @@ function noHelpCache(y: Argv): Argv {
     .getInternalMethods()
     .getUsageInstance().cacheHelpMessage = () => {};
   return y;
+}
+
+const NO_COMMAND = 'give a command: oob --help lists them';
+
+/** On a refused command line only: the line naming an unknown option, if there is one. Without a
+ * command yargs recognised, a word that is no command (and its suggestion) is the error, unless
+ * no word was given at all ("oob --bogus"). */
+function unknownOption(cli: Argv, args: string[], msg: string): string | undefined {
+  const y = cli as unknown as {
+    getInternalMethods(): { getContext(): { fullCommands: string[] } };
+    getOptions(): KnownOptions;
+  };
+  const running = y.getInternalMethods().getContext().fullCommands.at(-1);
+  if (!running && msg !== NO_COMMAND) return undefined;
+  const positionals = [...(running ?? '').matchAll(/[<[]([^.\]>]+)/g)].map((m) => m[1]!);
+  const verb = running ? `oob ${running.split(' ')[0]}` : 'oob';
+  const line = unknownOptionMessage(args, y.getOptions(), verb, positionals);
+  // exec's command takes its own options: they go after --
+  return line && positionals.includes('cmd')
+    ? `${line} (the command's own options go after --: ${verb} NAME -- CMD...)`
+    : line;
 }
 
 function report(e: unknown): number {
@@ -66,7 +88,8 @@ export async function main(args: string[]): Promise<number> {
   // the command's handler returns its exit code into this (yargs does not hand it back)
   const outcome: Outcome = { code: 0 };
   try {
-    await noHelpCache(yargs(args))
+    const cli = noHelpCache(yargs(args));
+    await cli
       .scriptName('oob')
       .usage(`$0 <command> [options]\n\n${SUMMARY}`)
       .options(GLOBAL_OPTIONS)
@@ -90,13 +113,16 @@ export async function main(args: string[]): Promise<number> {
         revertCommand,
         confirmWorkerCommand,
       ] as never)
-      .demandCommand(1, 'give a command: oob --help lists them')
+      .demandCommand(1, NO_COMMAND)
       .strict()
       .recommendCommands()
       .help()
       .version(version())
       .fail((msg, err) => {
         if (err) throw err;
+        // an unknown option first: it is what went wrong, whatever yargs tripped over after it
+        const unknown = unknownOption(cli, args, msg);
+        if (unknown) throw new OobError('usage', unknown);
         // yargs breaks some messages over lines ("Invalid values:\n  Argument: …"): one line here
         throw new OobError('usage', `${msg.replace(/\s*\n\s*/g, ' ')} (oob --help shows the usage)`);
       })

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { CommandError, firstLine, spawnRunner, startLongRunning } from '../sys/run.js';
-import { listeningPortsOf, netnsOf, readPidFile, resolveUser, startTime } from '../sys/proc.js';
+import { listensOn, netnsOf, readPidFile, resolveUser, startTime } from '../sys/proc.js';
 import { terminate } from '../sys/terminate.js';
 import { sleep } from '../sys/until.js';
 import { LineSplitter } from './lines.js';
@@ -36,7 +36,9 @@ export interface ServiceHost {
   run(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; message: string }>;
   startTime(pid: number): Promise<number | undefined>;
   netnsOf(pid: number): Promise<string | undefined>;
-  listeningPorts(pid: number): Promise<number[] | undefined>;
+  /** Does pid (or, with descendants, a descendant of it) hold a socket listening on TCP port?
+   * undefined: pid is gone. */
+  listensOn(pid: number, port: number, descendants: boolean): Promise<boolean | undefined>;
   readPidFile(file: string): Promise<number | undefined>;
   removeFile(file: string): Promise<void>;
   resolveUser(user: string, group: string | undefined): Promise<{ uid: number; gid: number } | string>;
@@ -81,7 +83,7 @@ export function realHost(): ServiceHost {
     },
     startTime,
     netnsOf,
-    listeningPorts: listeningPortsOf,
+    listensOn,
     readPidFile,
     removeFile: (f) => fsp.rm(f, { force: true }),
     resolveUser: (u, g) => resolveUser(u, g),

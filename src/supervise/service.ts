@@ -292,12 +292,18 @@ export class Service {
 
   private async waitListening(run: number, pid: number, port: number): Promise<void> {
     const clock = this.host.clock;
+    let descendantsSeen = -Infinity;
     while (this.current(run)) {
       // only trust /proc/PID/net once the process is inside the namespace
       if ((await this.host.netnsOf(pid)) === this.deps.nsId) {
-        const ports = await this.host.listeningPorts(pid);
-        if (ports === undefined) return; // gone: the exit path takes over
-        if (ports.includes(port)) {
+        // its own socket: another process listening on the port in the namespace is not this
+        // service; its descendants (a pass over /proc) are looked at every FOLLOW_INTERVAL_MS only
+        const now = clock.now();
+        const descendants = now - descendantsSeen >= FOLLOW_INTERVAL_MS;
+        if (descendants) descendantsSeen = now;
+        const listens = await this.host.listensOn(pid, port, descendants);
+        if (listens === undefined) return; // gone: the exit path takes over
+        if (listens) {
           // the exit may have come while /proc was read: a dead pid is never reported ready
           if (this.current(run) && this.state.pid === pid && (await this.host.startTime(pid)) !== undefined)
             this.enterRunning(run);

@@ -2,12 +2,12 @@
 // of the apply, garbage in the pending file, confirm twice, revert after confirm, two changes racing.
 // Whatever happens, the NIC is never stranded: the next oob command resolves what is left.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { pendingFile, resolvePaths } from '../../src/state/layout.js';
 import { until } from '../../src/sys/until.js';
-import { CLI, isRoot, Lab, must } from './lab.js';
+import { isRoot, Lab, must, oobInBackground, spareNicConfigured } from './lab.js';
 
 describe('integration: --confirm under attack (issue 9)', function () {
   let lab: Lab;
@@ -17,16 +17,7 @@ describe('integration: --confirm under attack (issue 9)', function () {
   });
   beforeEach(async () => {
     lab = await Lab.create();
-    await lab.inHost(
-      ['ip', '-batch', '-'],
-      [
-        `link set dev ${lab.nic} mtu 1400 alias "spare port"`,
-        `addr add 192.168.77.5/24 brd + dev ${lab.nic}`,
-        `link set dev ${lab.nic} up`,
-        `route add 172.16.99.0/24 via 192.168.77.1 dev ${lab.nic} metric 50`,
-      ].join('\n') + '\n',
-    );
-    await lab.writeProfile(lab.seedProfile());
+    await spareNicConfigured(lab);
   });
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -58,22 +49,7 @@ describe('integration: --confirm under attack (issue 9)', function () {
     if (v === undefined || v === false) throw new Error(`timed out waiting for ${what}`);
     return v;
   };
-  function background(args: string[]) {
-    const c = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, ...args], {
-      env: lab.env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    children.push(c);
-    let stdout = '',
-      stderr = '';
-    c.stdout!.on('data', (d) => (stdout += d));
-    c.stderr!.on('data', (d) => (stderr += d));
-    const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((r) =>
-      c.on('close', (code, signal) => r({ code, signal, stdout, stderr })),
-    );
-    return { child: c, done };
-  }
+  const background = (args: string[]) => oobInBackground(lab, children, args);
 
   it('the worker SIGKILLed at moments through the apply: the next oob command reverts what it left, the host byte for byte as before', async function () {
     this.timeout(300_000);

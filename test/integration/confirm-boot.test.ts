@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Container } from './container.js';
-import { isRoot, waitFor } from './lab.js';
+import { collected, isRoot, unitActive, unitState as labUnitState, waitFor } from './lab.js';
 
 const NAME = 'mgmt';
 const UNIT = `oob@${NAME}.service`;
@@ -82,8 +82,7 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     route: (await ct.exec(['ip', '-j', 'route', 'show', 'table', 'all', 'dev', 'host0'])).stdout,
     link: (await ct.exec(['ip', '-j', 'link', 'show', 'dev', 'host0'])).stdout,
   });
-  const unitState = async (unit: string, prop: string) =>
-    (await ct.exec(['systemctl', 'show', '-P', prop, unit])).stdout.trim();
+  const unitState = (unit: string, prop: string) => labUnitState(ct, unit, prop);
   const isEnabled = async () => (await ct.exec(['systemctl', 'is-enabled', UNIT])).stdout.trim();
   const pending = async () =>
     JSON.parse(await fsp.readFile(path.join(ct.merged, PENDING), 'utf8').catch(() => 'null')) as {
@@ -95,18 +94,12 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
 
   /** oob inside the container, in the background, in its own process group (so the test can SIGKILL it all). */
   function background(args: string[]) {
-    const c = spawn('nsenter', ['-t', String(ct.initPid), '-a', '/usr/bin/oob', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '',
-      stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((r) =>
-      c.on('close', (code, signal) => r({ code, signal, stdout, stderr })),
+    return collected(
+      spawn('nsenter', ['-t', String(ct.initPid), '-a', '/usr/bin/oob', ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
     );
-    return { child: c, done };
   }
   const waiting = () =>
     waitFor(
@@ -201,13 +194,7 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     await gone();
     expect(await files()).to.deep.equal(enabledFiles);
     expect(await isEnabled()).to.equal('enabled');
-    expect(
-      await waitFor(
-        'the unit active again',
-        async () => ((await unitState(UNIT, 'ActiveState')) === 'active' ? true : undefined),
-        60_000,
-      ),
-    ).to.equal(true);
+    expect(await unitActive(ct, UNIT, 'the unit active again')).to.equal(true);
     expect(await hostHasNic()).to.equal(false);
   });
 
@@ -223,13 +210,7 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     expect(await unitState(WORKER, 'MainPID')).to.equal(String(second));
     await gone();
     expect(await isEnabled()).to.equal('enabled');
-    expect(
-      await waitFor(
-        'the unit active again',
-        async () => ((await unitState(UNIT, 'ActiveState')) === 'active' ? true : undefined),
-        60_000,
-      ),
-    ).to.equal(true);
+    expect(await unitActive(ct, UNIT, 'the unit active again')).to.equal(true);
     expect(await files()).to.deep.equal(enabledFiles);
     await bg.done;
   });
@@ -272,13 +253,7 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     expect((await bg.done).code).to.equal(0);
     await ct.reboot();
     expect(await isEnabled()).to.equal('enabled');
-    expect(
-      await waitFor(
-        'the unit active',
-        async () => ((await unitState(UNIT, 'ActiveState')) === 'active' ? true : undefined),
-        60_000,
-      ),
-    ).to.equal(true);
+    expect(await unitActive(ct, UNIT, 'the unit active')).to.equal(true);
     expect(await ct.mustExec(['ip', '-n', NAME, '-br', 'addr', 'show', 'host0'])).to.match(/10\.20\.30\.1\/24/);
     expect(await pending()).to.equal(null);
   });
@@ -294,13 +269,7 @@ describe('integration: enable/disable --confirm under a real systemd, and a rebo
     await bg.done;
     await ct.reboot();
     expect(await isEnabled()).to.equal('enabled');
-    expect(
-      await waitFor(
-        'the unit active',
-        async () => ((await unitState(UNIT, 'ActiveState')) === 'active' ? true : undefined),
-        60_000,
-      ),
-    ).to.equal(true);
+    expect(await unitActive(ct, UNIT, 'the unit active')).to.equal(true);
     expect(await files()).to.deep.equal(beforeFiles);
     expect(await pending()).to.equal(null);
     expect(await hostHasNic()).to.equal(false);

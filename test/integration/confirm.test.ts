@@ -1,11 +1,11 @@
 // Remote-safe changes (issue 9): up/down --confirm on real namespaces. The worker is detached here
 // (the lab's host is a network namespace other than PID 1's, so no transient unit).
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { confirmDir, outcomeFile, pendingFile, resolvePaths } from '../../src/state/layout.js';
 import { until } from '../../src/sys/until.js';
-import { CLI, isRoot, Lab, must, sh } from './lab.js';
+import { CLI, isRoot, Lab, must, oobInBackground, sh, spareNicConfigured } from './lab.js';
 
 describe('integration: --confirm, oob confirm, oob revert (issue 9)', function () {
   let lab: Lab;
@@ -15,17 +15,7 @@ describe('integration: --confirm, oob confirm, oob revert (issue 9)', function (
   });
   beforeEach(async () => {
     lab = await Lab.create();
-    await lab.inHost(
-      ['ip', '-batch', '-'],
-      [
-        `link set dev ${lab.nic} mtu 1400 alias "spare port"`,
-        `addr add 192.168.77.5/24 brd + dev ${lab.nic}`,
-        `addr add 2001:db8:77::5/64 dev ${lab.nic} nodad`,
-        `link set dev ${lab.nic} up`,
-        `route add 172.16.99.0/24 via 192.168.77.1 dev ${lab.nic} metric 50`,
-      ].join('\n') + '\n',
-    );
-    await lab.writeProfile(lab.seedProfile());
+    await spareNicConfigured(lab, { v6: true });
   });
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -51,22 +41,7 @@ describe('integration: --confirm, oob confirm, oob revert (issue 9)', function (
   };
 
   /** oob in the lab's host, in the background, in its own process group; its exit and output. */
-  function background(args: string[]) {
-    const c = spawn('/usr/bin/nsenter', [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, ...args], {
-      env: lab.env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    children.push(c);
-    let stdout = '',
-      stderr = '';
-    c.stdout!.on('data', (d) => (stdout += d));
-    c.stderr!.on('data', (d) => (stderr += d));
-    const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((r) =>
-      c.on('close', (code, signal) => r({ code, signal, stdout, stderr })),
-    );
-    return { child: c, done };
-  }
+  const background = (args: string[]) => oobInBackground(lab, children, args);
   const nicIn = async (ns: string) =>
     (await must(['ip', '-n', ns, '-j', 'link', 'show'])).includes(`"ifname":"${lab.nic}"`);
 

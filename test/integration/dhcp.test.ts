@@ -6,18 +6,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { SupervisorState } from '../../src/state/supervisor.js';
-import { CLI, Lab, linkFacts, must, snapshot, waitFor } from './lab.js';
-
-class Sup {
-  log = '';
-  exit: Promise<number>;
-  constructor(readonly p: ChildProcess) {
-    p.stderr?.on('data', (d) => (this.log += d));
-    p.stdout!.on('data', (d) => (this.log += d));
-    this.exit = new Promise((r) => p.on('close', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : 128))));
-  }
-}
+import {
+  DHCP4_LAN,
+  type Dnsmasq,
+  dnsmasqLeases,
+  Lab,
+  leaseFields,
+  linkFacts,
+  must,
+  runSupervisor,
+  snapshot,
+  startDnsmasq,
+  type Sup,
+  supervisorState,
+  waitFor,
+} from './lab.js';
 
 const haveTools = existsSync('/usr/sbin/dnsmasq') && existsSync('/bin/busybox');
 
@@ -41,71 +44,24 @@ describe('integration: address = dhcp (udhcpc in the namespace, dnsmasq in the r
     expect(await lab.namespaces()).to.deep.equal([]);
   });
 
-  const leases = () => path.join(lab.dir, 'dnsmasq.leases');
-  let dnsmasq: ChildProcess | undefined;
+  const leases = () => dnsmasqLeases(lab);
+  let dnsmasq: Dnsmasq | undefined;
   /** dnsmasq on the router's r0 (and r1 when the host-side client is there), DNS off (--port=0). */
   let withR1 = false;
   async function startServer(extra: string[] = []): Promise<void> {
-    const p = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        lab.router,
-        '/usr/sbin/dnsmasq',
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--port=0',
-        '--bind-interfaces',
-        '--interface=r0',
-        ...(withR1 ? ['--interface=r1'] : []),
-        '--except-interface=lo',
-        '--dhcp-authoritative',
-        '--dhcp-range=set:a,10.20.30.100,10.20.30.129,255.255.255.0,2m',
-        '--dhcp-range=set:b,10.20.31.100,10.20.31.129,255.255.255.0,2m',
-        '--dhcp-option=tag:a,option:router,10.20.30.20',
-        '--dhcp-option=tag:a,option:dns-server,10.20.30.53',
-        '--dhcp-option=tag:b,option:router,10.20.31.20',
-        '--dhcp-option=tag:b,option:dns-server,10.20.31.53',
-        `--dhcp-leasefile=${leases()}`,
-        `--pid-file=${path.join(lab.dir, 'dnsmasq.pid')}`,
-        `--log-facility=${path.join(lab.dir, 'dnsmasq.log')}`,
-        '--log-dhcp',
-        ...extra,
-      ],
-      { stdio: 'ignore' },
-    );
-    procs.push(p);
-    dnsmasq = p;
-    await waitFor('dnsmasq to write its pid file', async () => existsSync(path.join(lab.dir, 'dnsmasq.pid')));
+    const b = [
+      '--dhcp-range=set:b,10.20.31.100,10.20.31.129,255.255.255.0,2m',
+      '--dhcp-option=tag:b,option:router,10.20.31.20',
+      '--dhcp-option=tag:b,option:dns-server,10.20.31.53',
+    ];
+    dnsmasq = await startDnsmasq(lab, [...DHCP4_LAN, ...b, ...extra], { r1: withR1 });
+    procs.push(dnsmasq.proc);
   }
-  async function stopServer(): Promise<void> {
-    const p = dnsmasq!;
-    const gone = new Promise((r) => p.on('close', r));
-    p.kill('SIGTERM');
-    await gone;
-    await fsp.rm(path.join(lab.dir, 'dnsmasq.pid'), { force: true });
-  }
+  const stopServer = () => dnsmasq!.stop();
 
-  function run(): Sup {
-    const p = spawn(
-      '/usr/bin/nsenter',
-      [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'run', lab.profile],
-      { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const s = new Sup(p);
-    sups.push(s);
-    return s;
-  }
-  const state = async (): Promise<SupervisorState | undefined> =>
-    JSON.parse(await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'state.json'), 'utf8').catch(() => 'null'));
-  const leaseFile = () => path.join(lab.runtimeDir, lab.profile, 'dhcp4.lease');
-  const lease = async () => {
-    const t = await fsp.readFile(leaseFile(), 'utf8').catch(() => '');
-    return Object.fromEntries(
-      t.split('\n').flatMap((l) => (l.includes('=') ? [l.split('=', 2) as [string, string]] : [])),
-    );
-  };
+  const run = () => runSupervisor(lab, sups);
+  const state = () => supervisorState(lab);
+  const lease = () => leaseFields(lab, 'dhcp4.lease');
   /** The NIC's IPv4 addresses in the management namespace. */
   const nsAddrs = async () => {
     const nic = (await snapshot(lab.profile)).links.find((l) => l.alias?.startsWith('oob:'));

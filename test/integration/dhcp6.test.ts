@@ -6,18 +6,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import type { SupervisorState } from '../../src/state/supervisor.js';
-import { CLI, Lab, linkFacts, must, sh, snapshot, waitFor } from './lab.js';
-
-class Sup {
-  log = '';
-  exit: Promise<number>;
-  constructor(readonly p: ChildProcess) {
-    p.stderr?.on('data', (d) => (this.log += d));
-    p.stdout!.on('data', (d) => (this.log += d));
-    this.exit = new Promise((r) => p.on('close', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : 128))));
-  }
-}
+import {
+  DHCP4_LAN,
+  type Dnsmasq,
+  dnsmasqLeases,
+  Lab,
+  leaseFields,
+  linkFacts,
+  must,
+  runSupervisor,
+  sh,
+  snapshot,
+  startDnsmasq,
+  type Sup,
+  supervisorState,
+  waitFor,
+} from './lab.js';
 
 const haveTools = existsSync('/usr/sbin/dnsmasq') && existsSync('/usr/sbin/dhcpcd') && existsSync('/bin/busybox');
 // dhcpcd's built-in directories on this machine: the tests leave them as they found them
@@ -61,71 +65,22 @@ describe('integration: address = dhcp6 / auto (dhcpcd and SLAAC in the namespace
     if (runBefore === null && existsSync(RUN_DHCPCD)) await fsp.rmdir(RUN_DHCPCD);
   });
 
-  const leases = () => path.join(lab.dir, 'dnsmasq.leases');
-  let dnsmasq: ChildProcess | undefined;
+  const leases = () => dnsmasqLeases(lab);
+  let dnsmasq: Dnsmasq | undefined;
   let withR1 = false;
   /** dnsmasq on r0 (and r1), DNS off: DHCPv4, and DHCPv6 + RAs as `v6` says. */
   async function startServer(v6: string[]): Promise<void> {
-    const p = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        lab.router,
-        '/usr/sbin/dnsmasq',
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--port=0',
-        '--bind-interfaces',
-        '--interface=r0',
-        ...(withR1 ? ['--interface=r1'] : []),
-        '--except-interface=lo',
-        '--dhcp-authoritative',
-        '--enable-ra',
-        '--ra-param=r0,10',
-        '--dhcp-range=set:a,10.20.30.100,10.20.30.129,255.255.255.0,2m',
-        '--dhcp-option=tag:a,option:router,10.20.30.20',
-        '--dhcp-option=tag:a,option:dns-server,10.20.30.53',
-        '--dhcp-option=option6:dns-server,[2001:db8:30::53]',
-        ...v6,
-        `--dhcp-leasefile=${leases()}`,
-        `--pid-file=${path.join(lab.dir, 'dnsmasq.pid')}`,
-        `--log-facility=${path.join(lab.dir, 'dnsmasq.log')}`,
-        '--log-dhcp',
-      ],
-      { stdio: 'ignore' },
-    );
-    procs.push(p);
-    dnsmasq = p;
-    await waitFor('dnsmasq to write its pid file', async () => existsSync(path.join(lab.dir, 'dnsmasq.pid')));
+    const ra = ['--enable-ra', '--ra-param=r0,10', '--dhcp-option=option6:dns-server,[2001:db8:30::53]'];
+    dnsmasq = await startDnsmasq(lab, [...ra, ...DHCP4_LAN, ...v6], { r1: withR1 });
+    procs.push(dnsmasq.proc);
   }
   const STATEFUL = ['--dhcp-range=::100,::1ff,constructor:r0,64,2m'];
   const RA_ONLY = ['--dhcp-range=::,constructor:r0,ra-only,64,2m'];
-  async function stopServer(): Promise<void> {
-    const p = dnsmasq!;
-    const gone = new Promise((r) => p.on('close', r));
-    p.kill('SIGTERM');
-    await gone;
-  }
+  const stopServer = () => dnsmasq!.stop();
 
-  function run(): Sup {
-    const p = spawn(
-      '/usr/bin/nsenter',
-      [`--net=/run/netns/${lab.host}`, '--', process.execPath, CLI, 'run', lab.profile],
-      { env: lab.env(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const s = new Sup(p);
-    sups.push(s);
-    return s;
-  }
-  const state = async (): Promise<SupervisorState | undefined> =>
-    JSON.parse(await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'state.json'), 'utf8').catch(() => 'null'));
-  const lease6 = async () => {
-    const t = await fsp.readFile(path.join(lab.runtimeDir, lab.profile, 'dhcp6.lease'), 'utf8').catch(() => '');
-    return Object.fromEntries(
-      t.split('\n').flatMap((l) => (l.includes('=') ? [l.split('=', 2) as [string, string]] : [])),
-    );
-  };
+  const run = () => runSupervisor(lab, sups);
+  const state = () => supervisorState(lab);
+  const lease6 = () => leaseFields(lab, 'dhcp6.lease');
   const nic = async () => (await snapshot(lab.profile)).links.find((l) => l.alias?.startsWith('oob:'))!;
   const addrs6 = async () =>
     (await nic()).addrs

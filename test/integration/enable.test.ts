@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { isRoot, Lab, snapshot } from './lab.js';
+import { enableInImage, ENS19, isRoot, Lab, makeImage, snapshot } from './lab.js';
 
 describe('integration: enable, disable, units without a running systemd (--root, refusals)', function () {
   let lab: Lab;
@@ -14,8 +14,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
   });
   beforeEach(async () => {
     lab = await Lab.create();
-    img = path.join(lab.dir, 'image');
-    await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
+    img = await makeImage(lab);
   });
   afterEach(async () => {
     await lab.destroy();
@@ -46,20 +45,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
   });
 
   it("--root writes profile, unit, drop-in and the wants link into an image; again keeps the profile's comments; disable --root removes all but the profile", async () => {
-    const r = await lab.oobInstalled([
-      '--profile-dir',
-      '/etc/oob/profiles',
-      'enable',
-      'mgmt',
-      '--root',
-      img,
-      '--nic',
-      'ens19',
-      '--address',
-      '10.20.30.1/24',
-      '--gateway',
-      '10.20.30.20',
-    ]);
+    const r = await lab.oobInstalled(enableInImage(img, ...ENS19, '--gateway', '10.20.30.20'));
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/oob@mgmt\.service enabled in .*; it starts at the next boot/);
     expect(await files(img)).to.include.members([
@@ -73,16 +59,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
     const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
     expect((await fsp.stat(pf)).mode & 0o777).to.equal(0o600);
     await fsp.writeFile(pf, (await fsp.readFile(pf, 'utf8')) + '# my note\n[dns]\nnameserver = 10.20.30.53\n');
-    const again = await lab.oobInstalled([
-      '--profile-dir',
-      '/etc/oob/profiles',
-      'enable',
-      'mgmt',
-      '--root',
-      img,
-      '--gateway',
-      '10.20.30.254',
-    ]);
+    const again = await lab.oobInstalled(enableInImage(img, '--gateway', '10.20.30.254'));
     expect(again.code, again.stderr).to.equal(0);
     const text = await fsp.readFile(pf, 'utf8');
     expect(text)
@@ -103,20 +80,7 @@ describe('integration: enable, disable, units without a running systemd (--root,
   });
 
   it('a bad flag is refused with the profile line at fault (exit 3), writing nothing', async () => {
-    const r = await lab.oobInstalled([
-      '--profile-dir',
-      '/etc/oob/profiles',
-      'enable',
-      'mgmt',
-      '--root',
-      img,
-      '--nic',
-      'ens19',
-      '--address',
-      '10.20.30.1/24',
-      '--gateway',
-      '192.168.1.1',
-    ]);
+    const r = await lab.oobInstalled(enableInImage(img, ...ENS19, '--gateway', '192.168.1.1'));
     expect(r.code).to.equal(3);
     expect(r.stderr.split('\n')[0]).to.match(
       /^oob: \/etc\/oob\/profiles\/mgmt\.ini:\d+: \[interface\] gateway: 192\.168\.1\.1 is outside every configured subnet/,

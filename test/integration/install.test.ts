@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { isRoot, Lab, sh } from './lab.js';
+import { enableInImage, ENS19, isRoot, Lab, makeImage, sh } from './lab.js';
 
 // Where the unit's ExecStart= points (issue 14, 3): never into the place oob happened to be built.
 const DIST = new URL('../../../dist/', import.meta.url).pathname;
@@ -14,8 +14,7 @@ describe('integration: enable and where oob is installed', function () {
   });
   beforeEach(async () => {
     lab = await Lab.create();
-    img = path.join(lab.dir, 'image');
-    await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
+    img = await makeImage(lab);
   });
   afterEach(async () => {
     await lab.destroy();
@@ -33,18 +32,7 @@ describe('integration: enable and where oob is installed', function () {
     await fsp.chmod(path.join(dir, 'oob.cjs'), 0o755);
     return path.join(dir, 'oob.cjs');
   }
-  const enableArgs = () => [
-    '--profile-dir',
-    '/etc/oob/profiles',
-    'enable',
-    'mgmt',
-    '--root',
-    img,
-    '--nic',
-    'ens19',
-    '--address',
-    '10.20.30.1/24',
-  ];
+  const enableArgs = () => enableInImage(img, ...ENS19);
 
   it('refuses (exit 7) to write a unit that runs oob from a temporary directory, writing nothing', async () => {
     const oob = await tmpCopy();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { isRoot, Lab } from './lab.js';
+import { enableInImage, ENS19, isRoot, Lab, makeImage } from './lab.js';
 
 /** --json: one document on stdout whose "changed" tells configuration management whether a run did anything. */
 describe('integration: --json of up, down, enable, disable (changed on the first run, not on the second)', function () {
@@ -61,23 +61,8 @@ describe('integration: --json of up, down, enable, disable (changed on the first
   });
 
   it('enable/disable --root --json: changed, then changed=false; a changed gateway changes only the profile', async () => {
-    const img = path.join(lab.dir, 'image');
-    await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
-    const enable = (extra: string[] = []) =>
-      json([
-        '--profile-dir',
-        '/etc/oob/profiles',
-        'enable',
-        'mgmt',
-        '--root',
-        img,
-        '--nic',
-        'ens19',
-        '--address',
-        '10.20.30.1/24',
-        '--json',
-        ...extra,
-      ]);
+    const img = await makeImage(lab);
+    const enable = (extra: string[] = []) => json(enableInImage(img, ...ENS19, '--json', ...extra));
     const first = await enable(['--gateway', '10.20.30.20']);
     expect(first).to.deep.include({ changed: true, name: 'mgmt', enabled: true, started: false, root: img });
     expect(first.files).to.include.members([

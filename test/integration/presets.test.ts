@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { banner, CLI, Lab, must, needSshd, sh, waitFor } from './lab.js';
+import { banner, CLI, enableInImage, ENS19, Lab, makeImage, must, needSshd, sh, waitFor } from './lab.js';
 
 /** An SNMPv2c GET of sysDescr.0 with community "public", sent from inside `ns`; the reply's text, or TIMEOUT. */
 async function snmpSysDescr(ns: string, addr: string): Promise<string> {
@@ -131,23 +131,9 @@ describe('integration: service presets and copies of installed units', function 
   });
 
   it('enable --root: a profile without services gets an sshd copy; --no-services none; --service picks; a bad one or a unit the image lacks: exit 3, nothing written', async () => {
-    const img = path.join(lab.dir, 'image');
-    await fsp.mkdir(path.join(img, 'etc/oob/profiles'), { recursive: true, mode: 0o700 });
+    const img = await makeImage(lab);
     const pf = path.join(img, 'etc/oob/profiles/mgmt.ini');
-    const enable = (...extra: string[]) =>
-      lab.oobInstalled([
-        '--profile-dir',
-        '/etc/oob/profiles',
-        'enable',
-        'mgmt',
-        '--root',
-        img,
-        '--nic',
-        'ens19',
-        '--address',
-        '10.20.30.1/24',
-        ...extra,
-      ]);
+    const enable = (...extra: string[]) => lab.oobInstalled(enableInImage(img, ...ENS19, ...extra));
     const bad = await enable('--service', 'telnetd');
     expect(bad.code).to.equal(3);
     expect(bad.stderr.split('\n')[0]).to.match(/^oob: --service telnetd: not a preset \(sshd: see oob presets\)/);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { cmdline, netnsId, startTime } from '../../src/sys/proc.js';
@@ -9,22 +9,8 @@ import { LOG_CAP_BYTES } from '../../src/supervise/logsink.js';
 import { MAX_LINE, TRUNCATED } from '../../src/supervise/lines.js';
 import type { ServiceConfig } from '../../src/profile/types.js';
 import type { SupervisorState } from '../../src/state/supervisor.js';
-import { banner, CLI, Lab, must, snapshot, waitFor, needSshd } from './lab.js';
+import { banner, CLI, Lab, must, snapshot, Sup, waitFor, needSshd } from './lab.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
-
-/** A supervisor (`oob run`) in the lab's host namespace, in the foreground, its log collected. */
-class Sup {
-  log = '';
-  exit: Promise<number>;
-  constructor(readonly p: ChildProcess) {
-    p.stderr?.on('data', (d) => (this.log += d));
-    p.stdout!.on('data', (d) => (this.log += d));
-    this.exit = new Promise((r) => p.on('close', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : 128))));
-  }
-  get pid() {
-    return this.p.pid!;
-  }
-}
 
 describe('integration: supervised service copies (oob run, start, stop)', function () {
   let lab: Lab;

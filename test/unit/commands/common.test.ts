@@ -2,7 +2,7 @@
 // or name is refused before anything else is looked at).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkSeconds } from '../../../src/commands/common.js';
@@ -67,6 +67,68 @@ describe('commands/common: numeric flags and names are checked before anything r
       expect(err, String(bad)).to.be.instanceOf(OobError);
       expect((err as OobError).code).to.equal('usage');
     }
+  });
+});
+
+describe('cli: an unknown option is named first, with the option meant (the real CLI)', () => {
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'oob-cli-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // every command, a typo with its positional given and (where it has one) without: a typo
+  // before the name takes the name as its value, and yargs used to say only that a name was missing
+  const typos: Array<[string[], string]> = [
+    [['up', '--confrim', 'mgmt'], 'unknown option --confrim; did you mean --confirm?'],
+    [['up', 'mgmt', '--confrim'], 'unknown option --confrim; did you mean --confirm?'],
+    [['up', '--confrim'], 'unknown option --confrim; did you mean --confirm?'],
+    [['down', '--forse', 'mgmt'], 'unknown option --forse; did you mean --force?'],
+    [['down', '--wiat=3'], 'unknown option --wiat; did you mean --wait?'],
+    [['enable', '--nwo', 'mgmt'], 'unknown option --nwo; did you mean --now?'],
+    [['enable', 'mgmt', '--adress', '10.0.0.2/24'], 'unknown option --adress; did you mean --address?'],
+    [['disable', '--conf'], 'unknown option --conf; did you mean --confirm?'],
+    [['units', '--rot', '/x'], 'unknown option --rot; did you mean --root?'],
+    [['start', '--timout', '5'], 'unknown option --timout; did you mean --timeout?'],
+    [['stop', 'mgmt', '--timeuot=5'], 'unknown option --timeuot; did you mean --timeout?'],
+    [['run', '--bogus', 'mgmt'], 'unknown option --bogus: oob run --help lists the options'],
+    [['plan', '--froce'], 'unknown option --froce; did you mean --force?'],
+    [['check', '--fiel', 'x.ini'], 'unknown option --fiel; did you mean --file?'],
+    [['status', '--jsn'], 'unknown option --jsn; did you mean --json?'],
+    [['status', 'mgmt', '--prbe'], 'unknown option --prbe; did you mean --probe?'],
+    [['doctor', '--probee'], 'unknown option --probee; did you mean --probe?'],
+    [['demo', '--kep'], 'unknown option --kep; did you mean --keep?'],
+    [['presets', '--quite'], 'unknown option --quite; did you mean --quiet?'],
+    [['confirm', '--bogus'], 'unknown option --bogus: oob confirm --help lists the options'],
+    [['revert', 'mgmt', '-z'], 'unknown option -z: oob revert --help lists the options'],
+    [['--profile-dri', '/x', 'status'], 'unknown option --profile-dri; did you mean --profile-dir?'],
+    [
+      ['up', 'mgmt', '--confrim', '--bogus'],
+      'unknown option --confrim; did you mean --confirm? (also unknown: --bogus)',
+    ],
+  ];
+  for (const [args, line] of typos)
+    it(`oob ${args.join(' ')}: exit 2 and the one line "${line}", nothing created`, () => {
+      const r = oob(args);
+      expect(r.stderr.trimEnd()).to.equal(`oob: ${line}`);
+      expect(r.code).to.equal(2);
+      expect(r.stdout).to.equal('');
+      expect(existsSync(path.join(dir, 'run')), 'the runtime directory').to.equal(false);
+    });
+
+  it('exec: an option of the command run there is unknown to oob, and the line says it goes after --', () => {
+    const r = oob(['exec', 'mgmt', 'ls', '-l']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trimEnd()).to.equal(
+      "oob: unknown option -l: oob exec --help lists the options (the command's own options go after --: oob exec NAME -- CMD...)",
+    );
+  });
+
+  it('what was right stays: a missing name, a mistyped command, --help', () => {
+    expect(oob(['up']).stderr).to.match(/^oob: Not enough non-option arguments: got 0, need at least 1 \(oob --help/);
+    expect(oob(['stauts', '--jsn']).stderr).to.match(/^oob: Did you mean status\? \(oob --help/);
+    const help = oob(['up', '--confrim', '--help']);
+    expect(help.code).to.equal(0);
+    expect(help.stdout)
+      .to.match(/^oob up <names\.\.>/)
+      .and.match(/--confirm/);
   });
 });
 

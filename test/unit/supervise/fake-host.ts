@@ -91,7 +91,7 @@ export class FakeHost implements ServiceHost {
   }
   startTime = async (pid: number) => this.find(pid)?.start;
   netnsOf = async (pid: number) => this.find(pid)?.ns;
-  listeningPorts = async (pid: number) => this.find(pid)?.ports;
+  listensOn = async (pid: number, port: number) => this.find(pid)?.ports.includes(port);
   readPidFile = async (f: string) => this.pidfiles.get(f);
   removeFile = async (f: string) => void this.pidfiles.delete(f);
   resolveUser = async (u: string) => (u === 'nobody' ? { uid: 65534, gid: 65534 } : `user "${u}" does not exist`);
