@@ -10,7 +10,7 @@ import { OUTCOME, type Outcome } from './commands/common.js';
 import { version } from './sys/self.js';
 import { stderrIsJournal, withPriority } from './sys/journal.js';
 import { GLOBAL_OPTIONS, SUMMARY } from './commands/globals.js';
-import { unknownOptionMessage, type KnownOptions } from './commands/usage.js';
+import { repeatedOption, unknownOptionMessage, type KnownOptions } from './commands/usage.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { downCommand } from './commands/down.js';
@@ -114,6 +114,12 @@ export async function main(args: string[]): Promise<number> {
         confirmWorkerCommand,
       ] as never)
       .demandCommand(1, NO_COMMAND)
+      .check((argv) => {
+        const { array } = (cli as unknown as { getOptions(): { array: string[] } }).getOptions();
+        const repeated = repeatedOption(argv, new Set(array));
+        if (repeated) throw new OobError('usage', repeated);
+        return true;
+      }, true)
       .strict()
       .recommendCommands()
       .help()

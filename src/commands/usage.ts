@@ -85,3 +85,16 @@ export function unknownOptionMessage(
     ? `unknown option ${first}; did you mean ${meant}?${also}`
     : `unknown option ${first}${also}: ${verb} --help lists the options`;
 }
+
+/** An option given more than once where it takes one value ("--nic a --nic b": yargs makes it a
+ * list, which the command would take for a string): the line that says so, or undefined. Options
+ * declared as lists (and yargs' own keys) are left alone; a flag given twice is still the flag. */
+export function repeatedOption(argv: Record<string, unknown>, lists: ReadonlySet<string>): string | undefined {
+  for (const [k, v] of Object.entries(argv)) {
+    if (!Array.isArray(v) || k === '_' || k === '$0' || lists.has(k) || /[A-Z]/.test(k)) continue;
+    if (v.every((x) => typeof x === 'boolean')) continue;
+    const flag = k.length === 1 ? `-${k}` : `--${k}`;
+    return `option ${flag} given ${v.length} times (${v.map((x) => JSON.stringify(String(x))).join(', ')}): it takes one value; give it once`;
+  }
+  return undefined;
+}

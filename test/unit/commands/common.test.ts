@@ -30,7 +30,10 @@ describe('commands/common: numeric flags and names are checked before anything r
     [['down', 'x', '--wait', '-1'], /^oob: --wait takes a number of seconds .*, not -1$/],
     [['up', 'x', '--wait', 'Infinity'], /^oob: --wait takes a number of seconds .*, not Infinity$/],
     [['start', 'x', '--timeout', '10s'], /^oob: --timeout takes a number of seconds from 0/],
-    [['stop', 'x', '--timeout', '1', '--timeout', '2'], /^oob: --timeout .*; it was given 2 times$/],
+    [
+      ['stop', 'x', '--timeout', '1', '--timeout', '2'],
+      /^oob: option --timeout given 2 times \("1", "2"\): it takes one value; give it once$/,
+    ],
     [['stop', '../x'], /^oob: "\.\.\/x" is not a valid profile\/namespace name/],
     [['status', 'ok', '../x'], /^oob: "\.\.\/x" is not a valid profile\/namespace name/],
     [
@@ -129,6 +132,31 @@ describe('cli: an unknown option is named first, with the option meant (the real
     expect(help.stdout)
       .to.match(/^oob up <names\.\.>/)
       .and.match(/--confirm/);
+  });
+});
+
+describe('cli: an option that takes one value, given twice, is refused by name (the real CLI)', () => {
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'oob-cli-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // yargs makes a repeated option a list, which the command took for a string: an internal error
+  const twice: Array<[string[], string]> = [
+    [['up', '--profile-dir', '/x', '--profile-dir=/y', 'mgmt'], 'option --profile-dir given 2 times ("/x", "/y")'],
+    [['enable', 'mgmt', '--nic', 'a', '--nic', 'b'], 'option --nic given 2 times ("a", "b")'],
+    [['status', '--format', 'json', '--format', 'text'], 'option --format given 2 times ("json", "text")'],
+  ];
+  for (const [args, what] of twice)
+    it(`oob ${args.join(' ')}: exit 2, one line naming it, nothing created`, () => {
+      const r = oob(args);
+      expect(r.stderr.trimEnd()).to.equal(`oob: ${what}: it takes one value; give it once`);
+      expect(r.code).to.equal(2);
+      expect(existsSync(path.join(dir, 'run')), 'the runtime directory').to.equal(false);
+    });
+
+  it('lists stay lists and a flag twice is the flag: several names, -q -q', () => {
+    const r = oob(['down', 'a', 'b', '-q', '-q']);
+    expect(r.stderr).to.not.match(/given 2 times/);
+    expect(r.stderr).to.not.match(/internal error/);
   });
 });
 

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { closestOption, editDistance, unknownOptions, unknownOptionMessage } from '../../../src/commands/usage.js';
+import {
+  closestOption,
+  editDistance,
+  repeatedOption,
+  unknownOptions,
+  unknownOptionMessage,
+} from '../../../src/commands/usage.js';
 
 // getOptions() of `oob up` as yargs hands it over: keys with their camelCase twins, -q for --quiet
 const UP = {
@@ -48,5 +54,18 @@ describe('commands/usage: naming the unknown option of a refused command line', 
       'unknown option --bogus (also unknown: -z): oob up --help lists the options',
     );
     expect(unknownOptionMessage(['mgmt', '--force'], UP, 'oob up')).to.equal(undefined);
+  });
+});
+
+describe('commands/usage: repeatedOption', () => {
+  it('names an option given twice that takes one value; lists, flags and camelCase twins pass', () => {
+    const lists = new Set(['names']);
+    expect(repeatedOption({ _: ['a', 'b'], nic: ['a', 'b'] }, lists)).to.equal(
+      'option --nic given 2 times ("a", "b"): it takes one value; give it once',
+    );
+    expect(repeatedOption({ w: [1, 2] }, lists)).to.match(/^option -w given 2 times/);
+    expect(
+      repeatedOption({ names: ['a', 'b'], quiet: [true, true], profileDir: ['/x', '/y'], nic: 'a' }, lists),
+    ).to.equal(undefined);
   });
 });
