@@ -432,12 +432,13 @@ describe('integration: supervised service copies (oob run, start, stop)', functi
   it('reads a flood of output and a 50 MB line without a newline with bounded memory, and caps supervisor.log', async () => {
     await fsp.writeFile(
       path.join(lab.dir, 'flood.sh'),
-      '#!/bin/sh\ntimeout 2 yes\necho flood over\nexec sleep 1000\n',
+      `#!/bin/sh\ntimeout 2 yes\necho flood over\ntouch ${lab.dir}/flood-over\nexec sleep 1000\n`,
       { mode: 0o755 },
     );
     await fsp.writeFile(
       path.join(lab.dir, 'line.sh'),
-      "#!/bin/sh\nhead -c 50000000 /dev/zero | tr '\\0' x\necho\necho after the long line\nexec sleep 1000\n",
+      // after the flood: the flood's rotations (4 MB each) would push the cut long line out of both logs
+      `#!/bin/sh\nuntil [ -e ${lab.dir}/flood-over ]; do sleep 0.05; done\nhead -c 50000000 /dev/zero | tr '\\0' x\necho\necho after the long line\nexec sleep 1000\n`,
       { mode: 0o755 },
     );
     await lab.writeProfile(
