@@ -104,14 +104,16 @@ const closeServer = (srv: Server) => new Promise<void>((r) => srv.close(() => r(
 
 let tries = 0;
 /**
- * A socket's name, never used before nor again: our pid (no other live process has it, and the
- * temporary sockets of dead ones are found by it), the time, a count of our tries, and a random
- * part. Not node:crypto's randomBytes: it loads ~17 modules, ~6 ms of every oob up and down, and
- * this name is no secret (only root enters the lock directory); it need only never repeat.
+ * A socket's name, never used before nor again: our pid (the temporary sockets of dead processes
+ * are found by it), a count of our tries, and ~52 random bits (two pid namespaces sharing the lock
+ * directory can have the same pid: the random part keeps their names apart, as the 48 random bits
+ * of randomBytes(6) did). Not node:crypto's randomBytes: it loads ~17 modules, ~6 ms of every oob up
+ * and down, and this name is no secret (only root enters the lock directory); it need only never
+ * repeat. As long as before: the pid, "-", 12 characters.
  */
 const base36 = (n: number, width: number) => Math.floor(n).toString(36).padStart(width, '0');
 const uniqueName = () =>
-  `${process.pid}-${base36(Date.now() % 36 ** 6, 6)}${base36(tries++ % 36 ** 2, 2)}${base36(Math.random() * 36 ** 4, 4)}`;
+  `${process.pid}-${base36(tries++ % 36 ** 2, 2)}${base36(Math.random() * 36 ** 5, 5)}${base36(Math.random() * 36 ** 5, 5)}`;
 
 /** One try: publish our socket, then look at the others. The held lock, or null when another holds it (or contends now). */
 async function tryOnce(dir: string, prefix: string, keepAlive: boolean): Promise<Lock | null> {

@@ -189,7 +189,8 @@ class Supervisor {
     let upEnded = false;
     const early = new Map(
       this.profile.services
-        .filter((s) => s.prestartBeforeUp && s.prestart.length)
+        // only in a namespace up creates: one that is there already may not be oob's (up refuses it)
+        .filter((s) => freshNamespace && s.prestartBeforeUp && s.prestart.length)
         .map((s) => [
           s.name,
           earlyPrestart(s, {

@@ -116,7 +116,10 @@ export async function descendantsOf(pid: number, max = MAX_DESCENDANTS): Promise
       continue; // gone meanwhile
     }
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid) children.set(ppid, [...(children.get(ppid) ?? []), n]);
+    if (!ppid) continue;
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(n);
+    else children.set(ppid, [n]);
   }
   const out: number[] = [];
   for (let i = -1; i < out.length && out.length < max; i++)
