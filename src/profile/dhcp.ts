@@ -32,11 +32,14 @@ export function dynamicAddress(
 }
 
 /**
- * The namespace's resolv.conf from the clients' shares ($OOB_DNSPARTS: each client writes the name
+ * The shell functions both DHCP clients' hooks share (udhcpc's for v4, dhcpcd's for v6): merge_dns,
+ * lease_dns (a lease's servers into the client's share, then the merge) and write_lease.
+ *
+ * merge_dns: the namespace's resolv.conf from the clients' shares ($OOB_DNSPARTS: each client writes the name
  * servers and search domains of its lease into a file of its own), IN PLACE: ">" truncates the same
  * file, so the bind mount of `ip netns exec` stays valid.
  */
-export const MERGE_DNS = `merge_dns() {
+export const HOOK_FUNCTIONS = `merge_dns() {
   [ -n "$OOB_DNSPARTS" ] && [ -n "$OOB_DNSFILE" ] || return 0
   mkdir -p "\${OOB_DNSFILE%/*}"
   # what a server sent is data: only host names and addresses get through, one per line
@@ -47,6 +50,20 @@ export const MERGE_DNS = `merge_dns() {
     cat $OOB_DNSPARTS 2>/dev/null | grep -E '^nameserver [0-9A-Fa-f:.]+$'
   } > "$OOB_DNSFILE"
 }
+# lease_dns SERVERS DOMAINS: this client's part of resolv.conf from its lease (with [dns] unset), merged
+lease_dns() {
+  [ "$OOB_DNS" = 1 ] && [ -n "$1" ] || return 0
+  {
+    [ -n "$2" ] && echo "search $(printf '%s' "$2" | tr '\\n\\t' '  ')"
+    for d in $1; do echo "nameserver $d"; done
+  } > "$OOB_DNSPART"
+  merge_dns
+}
+# write_lease ADDRESS SERVER ROUTER DNS LIFETIME: the lease file oob status reads, replaced whole
+write_lease() {
+  printf 'address=%s\\nserver=%s\\nrouter=%s\\ndns=%s\\nobtained=%s\\nlease=%s\\n' \\
+    "$1" "$2" "$3" "$4" "$(date +%s)" "$5" > "$L.new" && mv -f "$L.new" "$L"
+}
 `;
 
 /**
@@ -55,7 +72,7 @@ export const MERGE_DNS = `merge_dns() {
  */
 export const HOOK_SCRIPT = `#!/bin/sh
 # oob's udhcpc hook: applies the lease inside the namespace only. Written by oob; do not edit.
-${MERGE_DNS}L="$OOB_LEASE"
+${HOOK_FUNCTIONS}L="$OOB_LEASE"
 old=""
 [ -f "$L" ] && old=$(sed -n 's/^address=//p' "$L")
 case "$1" in
@@ -77,15 +94,8 @@ bound|renew)
   gw=""
   if [ -z "$OOB_GATEWAY" ]; then for r in \${router:-}; do gw="$r"; break; done; fi
   [ -n "$gw" ] && ip route replace default via "$gw" dev "$interface" proto dhcp
-  if [ "$OOB_DNS" = 1 ] && [ -n "\${dns:-}" ]; then
-    {
-      [ -n "\${domain:-}" ] && echo "search $(printf '%s' "$domain" | tr '\\n\\t' '  ')"
-      for d in $dns; do echo "nameserver $d"; done
-    } > "$OOB_DNSPART"
-    merge_dns
-  fi
-  printf 'address=%s\\nserver=%s\\nrouter=%s\\ndns=%s\\nobtained=%s\\nlease=%s\\n' \\
-    "$new" "\${serverid:-}" "\${router:-}" "\${dns:-}" "$(date +%s)" "$lt" > "$L.new" && mv -f "$L.new" "$L"
+  lease_dns "\${dns:-}" "\${domain:-}"
+  write_lease "$new" "\${serverid:-}" "\${router:-}" "\${dns:-}" "$lt"
   ;;
 nak)
   [ -n "$old" ] && ip addr del "$old" dev "$interface" 2>/dev/null

@@ -23,7 +23,7 @@ import {
   dhcp6Files,
   netnsDnsFile,
 } from '../state/layout.js';
-import { MERGE_DNS } from './dhcp.js';
+import { HOOK_FUNCTIONS } from './dhcp.js';
 import type { ServiceConfig } from './types.js';
 
 /** dhcpcd's configuration: DHCPv6 only, one IA_NA, a DUID from the MAC (stable across reboots: /run is not). */
@@ -40,7 +40,7 @@ option dhcp6_name_servers, dhcp6_domain_search
 /** The hook dhcpcd runs (reason and the lease in its environment: new_dhcp6_ia_na1_ia_addr1, …). */
 export const HOOK6_SCRIPT = `#!/bin/sh
 # oob's dhcpcd hook: records the DHCPv6 lease inside the namespace only. Written by oob; do not edit.
-${MERGE_DNS}L="$OOB_LEASE"
+${HOOK_FUNCTIONS}L="$OOB_LEASE"
 old=""
 [ -f "$L" ] && old=$(sed -n 's/^address=//p' "$L")
 case "\${reason:-}" in
@@ -52,15 +52,8 @@ BOUND6|RENEW6|REBIND6|REBOOT6)
   case "$lt" in ''|*[!0-9]*) lt=0;; esac
   new="$a/128"
   [ -n "$old" ] && [ "$old" != "$new" ] && echo "dhcp6: $old replaced by $new" >&2
-  if [ "$OOB_DNS" = 1 ] && [ -n "\${new_dhcp6_name_servers:-}" ]; then
-    {
-      [ -n "\${new_dhcp6_domain_search:-}" ] && echo "search $(printf '%s' "$new_dhcp6_domain_search" | tr '\\n\\t' '  ')"
-      for d in $new_dhcp6_name_servers; do echo "nameserver $d"; done
-    } > "$OOB_DNSPART"
-    merge_dns
-  fi
-  printf 'address=%s\\nserver=%s\\nrouter=\\ndns=%s\\nobtained=%s\\nlease=%s\\n' \\
-    "$new" "\${new_dhcp6_server_id:-}" "\${new_dhcp6_name_servers:-}" "$(date +%s)" "$lt" > "$L.new" && mv -f "$L.new" "$L"
+  lease_dns "\${new_dhcp6_name_servers:-}" "\${new_dhcp6_domain_search:-}"
+  write_lease "$new" "\${new_dhcp6_server_id:-}" "" "\${new_dhcp6_name_servers:-}" "$lt"
   ;;
 EXPIRE6|RELEASE6|STOP6|NAK6)
   rm -f "$L"

@@ -86,7 +86,7 @@ describe('profile/dhcp6: address = dhcp6 and auto', () => {
 
 describe('profile/dhcp: the name servers of both leases, merged into resolv.conf', () => {
   const merge = async (parts: Record<string, string>) => {
-    const { MERGE_DNS } = await import('../../../src/profile/dhcp.js');
+    const { HOOK_FUNCTIONS } = await import('../../../src/profile/dhcp.js');
     const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
     const { execFileSync } = await import('node:child_process');
     const d = mkdtempSync('/tmp/oob-dns-');
@@ -94,7 +94,7 @@ describe('profile/dhcp: the name servers of both leases, merged into resolv.conf
       writeFileSync(`${d}/${n}`, t);
       return `${d}/${n}`;
     });
-    execFileSync('/bin/sh', ['-c', `${MERGE_DNS}merge_dns`], {
+    execFileSync('/bin/sh', ['-c', `${HOOK_FUNCTIONS}merge_dns`], {
       env: {
         PATH: process.env.PATH,
         OOB_DNSFILE: `${d}/etc/resolv.conf`,
