@@ -163,38 +163,37 @@ export function doctor(raw: Raw, p: RawProfile, st: ProfileStatus): Check[] {
         `oob up ${p.name}`,
       );
   }
-  if (st.dhcp) {
-    const client = st.services.find((s) => s.name === DHCP_SERVICE);
-    if (st.dhcp.valid)
-      add('PASS', 'DHCP lease', `${st.dhcp.address} from ${st.dhcp.server}, expires ${st.dhcp.expires}`);
+  // a DHCP lease (v4: udhcpc, v6: dhcpcd): in place, or why not and what to do
+  const leaseCheck = (
+    label: string,
+    lease: NonNullable<typeof st.dhcp>,
+    service: string,
+    protocol: string,
+    install: string,
+  ) => {
+    const client = st.services.find((s) => s.name === service);
+    if (lease.valid) add('PASS', label, `${lease.address} from ${lease.server}, expires ${lease.expires}`);
     else
       add(
         'FAIL',
-        'DHCP lease',
-        `${st.dhcp.address ? `the lease of ${st.dhcp.address} (expiry ${st.dhcp.expires}) is not in place` : 'no lease'}; the client ${client?.phase ?? 'does not run'}${client?.lastExit ? ` (last: ${client.lastExit.reason})` : ''}`,
+        label,
+        `${lease.address ? `the lease of ${lease.address} (expiry ${lease.expires}) is not in place` : 'no lease'}; the client ${client?.phase ?? 'does not run'}${client?.lastExit ? ` (last: ${client.lastExit.reason})` : ''}`,
         !st.supervisor.running
-          ? `oob start ${p.name} (the DHCP client runs under the supervisor)`
+          ? `oob start ${p.name} (the ${protocol} client runs under the supervisor)`
           : client?.lastExit?.code === 127
-            ? 'apt install busybox (oob runs its udhcpc)'
-            : `check the DHCP server on the management LAN (the client keeps asking; its log: journalctl -u oob@${p.name} or ${p.logFile})`,
+            ? install
+            : `check the ${protocol} server on the management LAN (the client keeps asking; its log: journalctl -u oob@${p.name} or ${p.logFile})`,
       );
-  }
-  if (st.dhcp6) {
-    const client = st.services.find((s) => s.name === DHCP6_SERVICE);
-    if (st.dhcp6.valid)
-      add('PASS', 'DHCPv6 lease', `${st.dhcp6.address} from ${st.dhcp6.server}, expires ${st.dhcp6.expires}`);
-    else
-      add(
-        'FAIL',
-        'DHCPv6 lease',
-        `${st.dhcp6.address ? `the lease of ${st.dhcp6.address} (expiry ${st.dhcp6.expires}) is not in place` : 'no lease'}; the client ${client?.phase ?? 'does not run'}${client?.lastExit ? ` (last: ${client.lastExit.reason})` : ''}`,
-        !st.supervisor.running
-          ? `oob start ${p.name} (the DHCPv6 client runs under the supervisor)`
-          : client?.lastExit?.code === 127
-            ? 'apt install dhcpcd-base (oob runs its dhcpcd for DHCPv6)'
-            : `check the DHCPv6 server on the management LAN (the client keeps asking; its log: journalctl -u oob@${p.name} or ${p.logFile})`,
-      );
-  }
+  };
+  if (st.dhcp) leaseCheck('DHCP lease', st.dhcp, DHCP_SERVICE, 'DHCP', 'apt install busybox (oob runs its udhcpc)');
+  if (st.dhcp6)
+    leaseCheck(
+      'DHCPv6 lease',
+      st.dhcp6,
+      DHCP6_SERVICE,
+      'DHCPv6',
+      'apt install dhcpcd-base (oob runs its dhcpcd for DHCPv6)',
+    );
   if (st.slaac) {
     if (st.slaac.addresses.length) add('PASS', 'SLAAC address', st.slaac.addresses.join(', '));
     else
